@@ -1,0 +1,81 @@
+"""`motorchart bench`: speed and memory figures printed beside their targets.
+
+Figures register themselves with :func:`figure` in modules named ``benchmarks`` (this file for
+the domain, ``desktop.store.benchmarks``, ``desktop.reports.benchmarks``, ``desktop.ui.benchmarks``).
+A figure function returns ``(value, unit)`` or ``(value, unit, note)``; ``target`` is the
+upper bound (or, with ``ratio=True``, a ratio against a baseline measured in the same run).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    target: float
+    unit: str
+    fn: Callable[[bool], tuple]
+    description: str
+
+
+FIGURES: dict[str, Figure] = {}
+
+
+def figure(name: str, *, target: float, unit: str, description: str):
+    def register(fn):
+        FIGURES[name] = Figure(name, target, unit, fn, description)
+        return fn
+
+    return register
+
+
+def median_ms(fn: Callable[[], object], repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def _load() -> None:
+    for mod in ("desktop.domain_benchmarks", "desktop.store.benchmarks",
+                "desktop.reports.benchmarks", "desktop.ui.benchmarks"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+
+
+def run_bench(*, json_out: bool, only: list[str], quick: bool) -> int:
+    _load()
+    results = {}
+    for name, fig in FIGURES.items():
+        if only and not any(name.startswith(p) for p in only):
+            continue
+        out = fig.fn(quick)
+        value, unit = out[0], out[1]
+        note = out[2] if len(out) > 2 else ""
+        results[name] = {"value": round(value, 3), "unit": unit, "target": fig.target}
+        if note:
+            results[name]["note"] = note
+        if not json_out:
+            ok = "ok  " if value <= fig.target else "MISS"
+            print(f"{ok} {name:<44} {value:>10.3f} {unit:<6} target < {fig.target:g} {unit}"
+                  + (f"  ({note})" if note else ""))
+            sys.stdout.flush()
+    if json_out:
+        json.dump(results, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    return 0

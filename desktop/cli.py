@@ -1,0 +1,185 @@
+"""The one `motorchart` command. No argument opens the app; subcommands work headless.
+
+Errors from user input are one clear line each on stderr and exit status 2, never a traceback.
+Heavy modules (Qt, reportlab, sqlite-utils) are imported inside the subcommands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """Bad user input: each line of ``problems`` is printed, exit status 2."""
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {}
+
+
+def command(name: str, help: str):
+    """Register a subcommand: ``setup(parser)`` adds its arguments, the function runs it."""
+
+    def register(fn):
+        setup = getattr(fn, "_setup", lambda p: None)
+        _COMMANDS[name] = (help, setup, fn)
+        return fn
+
+    return register
+
+
+def arguments(setup: Callable[[argparse.ArgumentParser], None]):
+    def attach(fn):
+        fn._setup = setup
+        return fn
+
+    return attach
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        raise UserError(f"{self.prog}: {message}")
+
+
+def read_case_file(path: str):
+    """Read and validate a case file; UserError lines name the file and the JSON path."""
+    from domain.case import CaseError, parse_case
+
+    from .resources import load_catalogue
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a case file") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        return parse_case(data, load_catalogue())
+    except CaseError as e:
+        raise UserError(*[f"{path}: {line}" for line in e.problems]) from None
+
+
+def options_from(settings: list[str] | None):
+    from domain.options import parse_option_settings
+
+    opts, problems = parse_option_settings(settings or [])
+    if problems:
+        raise UserError(*problems)
+    return opts
+
+
+# ------------------------------------------------------------------------------ classify
+
+def _classify_args(p: argparse.ArgumentParser):
+    p.add_argument("file", help="a motorchart-case/1 JSON file")
+    p.add_argument("--json", action="store_true", help="print motorchart-classification/1 JSON")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a criteria option (clinical-rules.md), e.g. probable_reading=colocated")
+
+
+@command("classify", "classify a case file: regions, criteria, stages and scores per visit")
+@arguments(_classify_args)
+def cmd_classify(args) -> int:
+    from domain.classify import classify_case
+
+    from .resources import load_catalogue
+
+    opts = options_from(args.set)
+    case = read_case_file(args.file)
+    result = classify_case(case, load_catalogue(), opts)
+    if args.json:
+        json.dump(result.as_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from .summary import render_summary
+
+        sys.stdout.write(render_summary(case, result))
+    return 0
+
+
+# ------------------------------------------------------------------------------ bench
+
+def _bench_args(p: argparse.ArgumentParser):
+    p.add_argument("--json", action="store_true", help="print {name: {value, unit, target}}")
+    p.add_argument("--only", action="append", default=[], metavar="PREFIX",
+                   help="run only the figures whose name starts with PREFIX")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (for tests)")
+
+
+@command("bench", "measure speed and memory figures against their targets")
+@arguments(_bench_args)
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(json_out=args.json, only=args.only, quick=args.quick)
+
+
+# ------------------------------------------------------------------------------ main
+
+def _load_extra_commands() -> None:
+    """Subcommands of other parts of the app register themselves on import."""
+    import importlib
+
+    for mod in ("desktop.store.commands", "desktop.reports.commands", "desktop.ui.commands"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from domain import __version__
+
+    parser = _Parser(prog="motorchart", description="Motorchart: charting for motor neuron disease.")
+    parser.add_argument("--version", action="version", version=f"motorchart {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="the chart file (default: MOTORCHART_DB or the user data folder)")
+    parser.add_argument("--demo", action="store_true", help="open the app on a demo clinic")
+    parser.add_argument("--self-test", action="store_true", help="headless self-test of the installed app")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (help_, setup, _fn) in _COMMANDS.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the chart file (default: MOTORCHART_DB or the user data folder)")
+        setup(sp)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_extra_commands()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            if args.self_test:
+                from .selftest import run_self_test
+
+                return run_self_test()
+            from .ui.app import run_app
+
+            return run_app(db=args.db, demo=args.demo)
+        return _COMMANDS[args.command][2](args) or 0
+    except UserError as e:
+        for line in e.problems:
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The one place that finds `resources/` (source checkout, installed package or bundle)."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from domain.catalogue import Catalogue, parse_catalogue
+
+
+def resources_dir() -> Path:
+    """`resources/` beside the packages, or inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    candidates = []
+    if bundle:
+        candidates.append(Path(bundle) / "resources")
+    here = Path(__file__).resolve().parent
+    candidates += [here.parent / "resources", here / "_resources"]
+    for c in candidates:
+        if (c / "catalogue" / "muscles.csv").is_file():
+            return c
+    raise FileNotFoundError("Motorchart resources folder not found (looked in: "
+                            + ", ".join(str(c) for c in candidates) + ")")
+
+
+def resource_path(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """Read and validate the shipped catalogue (muscles, reflexes, signs)."""
+    d = resource_path("catalogue")
+    return parse_catalogue(
+        (d / "muscles.csv").read_text(encoding="utf-8"),
+        (d / "reflexes.csv").read_text(encoding="utf-8"),
+        (d / "signs.csv").read_text(encoding="utf-8"),
+    )

@@ -1,0 +1,501 @@
+"""The case file, ``motorchart-case/1`` (shared/spec/exam-format.md), as frozen pydantic models.
+
+These models are the one definition of the format. Catalogue-dependent checks (muscle ids,
+allowed sides) run when a :class:`~domain.catalogue.Catalogue` is passed in the validation
+context; :func:`parse_case` does that and turns every error into ``path: message`` lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .catalogue import Catalogue
+
+FORMAT = "motorchart-case/1"
+
+MRC_GRADES: tuple[str, ...] = (
+    "0", "1", "2-", "2", "2+", "3-", "3", "3+", "4-", "4", "4+", "5-", "5",
+)
+"""MRC 0-5 with the MRC 2010 modifiers and local extensions, weakest first (MRC)."""
+MRC_RANK = {g: i for i, g in enumerate(MRC_GRADES)}
+
+WASTING = ("none", "mild", "moderate", "severe")
+ALSFRS_ITEMS: tuple[str, ...] = (
+    "speech", "salivation", "swallowing", "handwriting", "cutting_food", "dressing_hygiene",
+    "turning_in_bed", "walking", "climbing_stairs", "dyspnea", "orthopnea",
+    "respiratory_insufficiency",
+)
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _ISO.match(value):
+        raise PydanticCustomError("date", "{value} is not a date (YYYY-MM-DD)", {"value": _show(value)})
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date", "{value} is not a calendar date", {"value": _show(value)})
+
+
+def _mrc(value: Any) -> str:
+    if not isinstance(value, str) or value not in MRC_RANK:
+        raise PydanticCustomError(
+            "mrc", "{value} is not an MRC grade (one of " + " ".join(MRC_GRADES) + ")",
+            {"value": _show(value)},
+        )
+    return value
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Mrc = Annotated[str, BeforeValidator(_mrc)]
+Grade04 = Annotated[int, Strict(), Field(ge=0, le=4)]
+Bool = Annotated[bool, Strict()]
+Side = Literal["left", "right", "midline"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class Patient(_Model):
+    id: Annotated[str, Strict(), Field(min_length=1)]
+    family_name: Annotated[str, Strict()] | None = None
+    given_names: Annotated[str, Strict()] | None = None
+    birth_date: Date | None = None
+    sex: Literal["female", "male", "other", "unknown"] | None = None
+    onset_date: Date | None = None
+    onset_region: (
+        Literal["bulbar", "upper_limb", "lower_limb", "trunk_axial", "respiratory", "generalised"]
+        | None
+    ) = None
+    onset_side: Literal["left", "right", "bilateral"] | None = None
+    diagnosis_date: Date | None = None
+    gastrostomy_date: Date | None = None
+    niv_date: Date | None = None
+    death_date: Date | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise PydanticCustomError("blank", "must not be blank")
+        return v
+
+    @model_validator(mode="after")
+    def _dates_after_birth(self) -> Patient:
+        if self.birth_date is None:
+            return self
+        for name in ("onset_date", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date"):
+            d = getattr(self, name)
+            if d is not None and d < self.birth_date:
+                raise PydanticCustomError(
+                    "impossible_date",
+                    "{name} {d} is before birth_date {b}",
+                    {"name": name, "d": d.isoformat(), "b": self.birth_date.isoformat()},
+                )
+        return self
+
+    @property
+    def display_name(self) -> str:
+        parts = [p for p in (self.given_names, self.family_name) if p]
+        return " ".join(parts) if parts else self.id
+
+
+class Emg(_Model):
+    """Needle EMG of one muscle; absent means not sampled."""
+
+    fibrillations: Grade04 | None = None
+    positive_sharp_waves: Grade04 | None = None
+    fasciculation_potentials: Literal["absent", "present", "complex"] | None = None
+    mup_large: Bool | None = None
+    mup_unstable: Bool | None = None
+    recruitment: Literal["normal", "reduced", "early", "absent"] | None = None
+
+
+class MuscleFinding(_Model):
+    muscle: str
+    side: Side
+    mrc: Mrc | None = None
+    wasting: Literal["none", "mild", "moderate", "severe"] | None = None
+    fasciculations: Bool | None = None
+    other_cause: Bool = False
+    emg: Emg | None = None
+
+    @field_validator("muscle")
+    @classmethod
+    def _known_muscle(cls, v: str, info: ValidationInfo) -> str:
+        cat = _catalogue(info)
+        if cat is not None and v not in cat.muscle:
+            raise PydanticCustomError("unknown_muscle", "{v} is not a catalogue muscle", {"v": _show(v)})
+        return v
+
+    @model_validator(mode="after")
+    def _midline_only_axial(self, info: ValidationInfo) -> MuscleFinding:
+        cat = _catalogue(info)
+        if cat is not None and self.side == "midline" and self.muscle in cat.muscle:
+            region = cat.muscle[self.muscle].region
+            if region not in ("bulbar", "thoracic"):
+                raise PydanticCustomError(
+                    "side",
+                    "side: {m} is a {r} muscle: use left or right (only bulbar and thoracic "
+                    "muscles may be midline)",
+                    {"m": self.muscle, "r": region},
+                )
+        return self
+
+    @property
+    def examined(self) -> bool:
+        """A recorded finding (MRC, wasting, fasciculations or EMG) makes the muscle examined."""
+        return (
+            self.mrc is not None
+            or self.wasting is not None
+            or self.fasciculations is not None
+            or self.emg is not None
+        )
+
+
+class ReflexFinding(_Model):
+    reflex: str
+    side: Side
+    grade: Grade04
+    spread: Bool = False
+
+    @model_validator(mode="after")
+    def _known(self, info: ValidationInfo) -> ReflexFinding:
+        cat = _catalogue(info)
+        if cat is None:
+            return self
+        r = cat.reflex.get(self.reflex)
+        if r is None:
+            raise PydanticCustomError(
+                "unknown_reflex", "reflex: {v} is not a reflex (one of {ok})",
+                {"v": _show(self.reflex), "ok": ", ".join(cat.reflex)},
+            )
+        if self.side not in r.sides:
+            raise PydanticCustomError(
+                "side", "side: {r} reflex is recorded {ok}, not {s}",
+                {"r": r.id, "ok": " or ".join(r.sides), "s": self.side},
+            )
+        return self
+
+    @property
+    def brisk(self) -> bool:
+        """Pathologically brisk: NINDS 4, or NINDS 3 with spread (NINDS; clinical-rules 3)."""
+        return self.grade == 4 or (self.grade == 3 and self.spread)
+
+
+class SignFinding(_Model):
+    sign: str
+    side: Side
+    present: Bool
+
+    @model_validator(mode="after")
+    def _known(self, info: ValidationInfo) -> SignFinding:
+        cat = _catalogue(info)
+        if cat is None:
+            return self
+        s = cat.sign.get(self.sign)
+        if s is None:
+            raise PydanticCustomError(
+                "unknown_sign", "sign: {v} is not a sign (one of {ok})",
+                {"v": _show(self.sign), "ok": ", ".join(cat.sign)},
+            )
+        if self.side not in s.sides:
+            raise PydanticCustomError(
+                "side", "side: {g} is recorded {ok}, not {s}",
+                {"g": s.id, "ok": " or ".join(s.sides), "s": self.side},
+            )
+        return self
+
+
+class AlsfrsR(_Model):
+    """ALSFRS-R (FRS): 12 items 0-4; ``cutting_food`` is 5a, or 5b when ``gastrostomy``."""
+
+    speech: Grade04
+    salivation: Grade04
+    swallowing: Grade04
+    handwriting: Grade04
+    cutting_food: Grade04
+    gastrostomy: Bool
+    dressing_hygiene: Grade04
+    turning_in_bed: Grade04
+    walking: Grade04
+    climbing_stairs: Grade04
+    dyspnea: Grade04
+    orthopnea: Grade04
+    respiratory_insufficiency: Grade04
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, k) for k in ALSFRS_ITEMS)
+
+    @property
+    def bulbar(self) -> int:
+        return self.speech + self.salivation + self.swallowing
+
+    @property
+    def fine_motor(self) -> int:
+        return self.handwriting + self.cutting_food + self.dressing_hygiene
+
+    @property
+    def gross_motor(self) -> int:
+        return self.turning_in_bed + self.walking + self.climbing_stairs
+
+    @property
+    def respiratory(self) -> int:
+        return self.dyspnea + self.orthopnea + self.respiratory_insufficiency
+
+
+class Visit(_Model):
+    date: Date
+    progressive_by_history: Bool | None = None
+    alternatives_excluded: Bool | None = None
+    muscles: tuple[MuscleFinding, ...] = ()
+    reflexes: tuple[ReflexFinding, ...] = ()
+    signs: tuple[SignFinding, ...] = ()
+    alsfrs_r: AlsfrsR | None = None
+    fvc_percent: Annotated[float, Field(ge=0, le=200)] | None = None
+    weight_kg: Annotated[float, Field(ge=1, le=400)] | None = None
+    notes: Annotated[str, Strict()] | None = None
+
+    @field_validator("fvc_percent", "weight_kg", mode="before")
+    @classmethod
+    def _number_not_bool(cls, v: Any) -> Any:
+        if isinstance(v, bool) or (v is not None and not isinstance(v, (int, float))):
+            raise PydanticCustomError("number", "{v} is not a number", {"v": _show(v)})
+        return v
+
+    @field_validator("muscles")
+    @classmethod
+    def _unique_muscles(cls, v: tuple[MuscleFinding, ...]) -> tuple[MuscleFinding, ...]:
+        _unique(v, lambda f: (f.muscle, f.side), "muscle", "muscles")
+        return v
+
+    @field_validator("reflexes")
+    @classmethod
+    def _unique_reflexes(cls, v: tuple[ReflexFinding, ...]) -> tuple[ReflexFinding, ...]:
+        _unique(v, lambda f: (f.reflex, f.side), "reflex", "reflexes")
+        return v
+
+    @field_validator("signs")
+    @classmethod
+    def _unique_signs(cls, v: tuple[SignFinding, ...]) -> tuple[SignFinding, ...]:
+        _unique(v, lambda f: (f.sign, f.side), "sign", "signs")
+        return v
+
+
+def _unique(items, key, what, field):
+    seen: dict[tuple[str, str], int] = {}
+    for i, f in enumerate(items):
+        k = key(f)
+        if k in seen:
+            raise PydanticCustomError(
+                "duplicate",
+                "[{i}]: {what} {name} {side} is recorded twice (also at [{j}])",
+                {"i": i, "j": seen[k], "what": what, "name": k[0], "side": k[1]},
+            )
+        seen[k] = i
+
+
+class Case(_Model):
+    """One patient and that patient's visits; visits are sorted by date when read."""
+
+    format: Literal["motorchart-case/1"]
+    patient: Patient
+    visits: tuple[Visit, ...]
+
+    @field_validator("visits")
+    @classmethod
+    def _sorted_unique_dates(cls, v: tuple[Visit, ...]) -> tuple[Visit, ...]:
+        seen: dict[dt.date, int] = {}
+        for i, visit in enumerate(v):
+            if visit.date in seen:
+                raise PydanticCustomError(
+                    "duplicate",
+                    "[{i}].date: two visits on {d} (also visits[{j}])",
+                    {"i": i, "j": seen[visit.date], "d": visit.date.isoformat()},
+                )
+            seen[visit.date] = i
+        return tuple(sorted(v, key=lambda x: x.date))
+
+    @model_validator(mode="after")
+    def _visits_in_life(self) -> Case:
+        p = self.patient
+        for visit in self.visits:
+            if p.birth_date and visit.date < p.birth_date:
+                raise PydanticCustomError(
+                    "impossible_date", "visits: visit {d} is before birth_date {b}",
+                    {"d": visit.date.isoformat(), "b": p.birth_date.isoformat()},
+                )
+            if p.death_date and visit.date > p.death_date:
+                raise PydanticCustomError(
+                    "impossible_date", "visits: visit {d} is after death_date {b}",
+                    {"d": visit.date.isoformat(), "b": p.death_date.isoformat()},
+                )
+        return self
+
+
+def _catalogue(info: ValidationInfo) -> Catalogue | None:
+    ctx = info.context
+    return ctx.get("catalogue") if isinstance(ctx, dict) else None
+
+
+# ---------------------------------------------------------------- parsing with clear errors
+
+class CaseError(ValueError):
+    """Invalid case input; ``problems`` holds one ``path: message`` line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_GENERIC = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known key",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "tuple_type": "must be a list",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dataclass_type": "must be an object",
+}
+
+
+def format_errors(err: ValidationError, prefix: str = "") -> list[str]:
+    """One line per problem: ``visits[2].muscles[5].mrc: "6" is not an MRC grade ...``."""
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        msg = e["msg"]
+        typ = e["type"]
+        if typ in _GENERIC:
+            msg = _GENERIC[typ]
+        elif typ == "literal_error":
+            expected = e.get("ctx", {}).get("expected", "")
+            msg = f"{_show(e.get('input'))} is not one of {expected.replace(chr(39), '')}"
+        elif typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            msg = f"{_show(e.get('input'))} is out of range ({msg.lower()})"
+        elif typ == "too_short":
+            msg = "must not be empty"
+        # Messages of our own may carry a sub-path ("[3]: ...", "side: ...").
+        path = _path(loc)
+        m = re.match(r"^(\[\d+\](?:\.\w+)?|\w+): (.*)$", msg, re.S)
+        if m and typ not in _GENERIC:
+            sub, msg = m.group(1), m.group(2)
+            path = path + sub if sub.startswith("[") else (path + "." if path else "") + sub
+        path = prefix + path
+        lines.append(f"{path}: {msg}" if path else msg)
+    return lines
+
+
+def parse_case(text: str | bytes, catalogue: Catalogue) -> Case:
+    """Read a case file's JSON text into a :class:`Case`, or raise :class:`CaseError`.
+
+    Rejects a key written twice in one object, NaN/Infinity, and everything the models reject.
+    """
+    try:
+        data = json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
+        )
+    except _DuplicateKey as e:
+        raise CaseError([f'the key "{e.args[0]}" is written twice in one object']) from None
+    except UnicodeDecodeError:
+        raise CaseError(["the file is not UTF-8 text"]) from None
+    except json.JSONDecodeError as e:
+        raise CaseError([f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"]) from None
+    except ValueError as e:
+        raise CaseError([f"not valid JSON: {e}"]) from None
+    return case_from_data(data, catalogue)
+
+
+def case_from_data(data: Any, catalogue: Catalogue) -> Case:
+    """Validate already-decoded JSON data against the format and the catalogue."""
+    if not isinstance(data, dict):
+        raise CaseError(["the file must hold a JSON object"])
+    if data.get("format") != FORMAT and "format" in data:
+        raise CaseError([f"format: {_show(data.get('format'))} is not {FORMAT}"])
+    try:
+        return Case.model_validate(data, context={"catalogue": catalogue})
+    except ValidationError as e:
+        raise CaseError(format_errors(e)) from None
+
+
+def case_to_data(case: Case) -> dict[str, Any]:
+    """The JSON form of a case, omitting not-recorded (None) values."""
+    return case.model_dump(mode="json", exclude_none=True)
+
+
+def case_json_schema(catalogue: Catalogue) -> dict[str, Any]:
+    """The JSON Schema of ``motorchart-case/1`` with catalogue ids as enums."""
+    schema = Case.model_json_schema(mode="validation")
+    schema["$id"] = "https://motorchart.invalid/schema/motorchart-case-1.json"
+    schema["title"] = "Motorchart case file, motorchart-case/1"
+    defs = schema.get("$defs", {})
+    defs["MuscleFinding"]["properties"]["muscle"] = {
+        "enum": [m.id for m in catalogue.muscles], "title": "Muscle",
+    }
+    defs["ReflexFinding"]["properties"]["reflex"] = {
+        "enum": [r.id for r in catalogue.reflexes], "title": "Reflex",
+    }
+    defs["SignFinding"]["properties"]["sign"] = {
+        "enum": [s.id for s in catalogue.signs], "title": "Sign",
+    }
+    defs["MuscleFinding"]["properties"]["mrc"] = {
+        "anyOf": [{"enum": list(MRC_GRADES), "type": "string"}, {"type": "null"}],
+        "default": None, "title": "MRC grade",
+    }
+    return schema

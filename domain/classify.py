@@ -1,0 +1,482 @@
+"""Classify a case: every visit's evidence, criteria, progression, spread, stages, scores and
+phenotype (clinical-rules 1-10). Pure: the case, catalogue and options are passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .case import MRC_RANK, Case, Visit
+from .catalogue import REGION_RANK, REGIONS, Catalogue
+from .criteria import REGISTRY, CriterionResult, Reason, Ref
+from .evidence import MuscleState, VisitEvidence, visit_evidence
+from .options import Options
+from .phenotype import Phenotype, phenotype_at
+from .scores import (
+    alsfrs_subscores,
+    delta_fs,
+    kings_from_alsfrs,
+    mitos_domains,
+    months_between,
+    mrc_sum,
+    umn_score,
+)
+
+ONSET_REGIONS = {
+    "upper_limb": ("cervical",),
+    "lower_limb": ("lumbosacral",),
+    "trunk_axial": ("thoracic",),
+    "respiratory": ("cervical",),
+    "bulbar": ("bulbar",),
+    "generalised": REGIONS,
+}
+"""Onset region -> Motorchart regions (clinical-rules 10)."""
+
+ONSET_KINGS = {
+    "bulbar": "bulbar",
+    "upper_limb": "upper_limb",
+    "lower_limb": "lower_limb",
+    "respiratory": "diaphragm",
+}
+"""Onset region -> first involved King's region; trunk and generalised add none (KING; 10)."""
+
+KINGS_RANK = {"1": 1, "2A": 2, "2B": 3, "3": 4, "4A": 5, "4B": 5, "4A+4B": 6, "5": 7}
+
+_KINGS_ALSFRS_ITEMS = {
+    "bulbar": ("speech", "salivation", "swallowing"),
+    "upper_limb": ("handwriting", "cutting_food"),
+    "lower_limb": ("walking",),
+    "diaphragm": ("dyspnea", "orthopnea", "respiratory_insufficiency"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VisitClassification:
+    date: dt.date
+    evidence: VisitEvidence
+    criteria: dict[str, CriterionResult]
+    progressive_by_history: bool | None
+    alternatives_excluded: bool
+    progression: bool
+    progression_reasons: tuple[Reason, ...]
+    alsfrs_r: dict[str, int] | None
+    delta_fs: float | None
+    alsfrs_r_slope: float | None
+    kings_alsfrs: str | None
+    kings_clinical: str
+    kings_regions: tuple[str, ...]
+    mitos: int | None
+    mrc_sum: int | None
+    umn_score: int | None
+    phenotype: Phenotype
+    regions_involved: tuple[str, ...]
+    new_regions: tuple[str, ...]
+
+    @property
+    def not_examined(self) -> list[str]:
+        return [r for r in REGIONS if not self.evidence.regions[r].examined]
+
+    def as_json(self) -> dict:
+        crit = {}
+        for cid, res in self.criteria.items():
+            if res.category is not None:
+                d = {"category": res.category, "pending": list(res.pending)}
+            else:
+                d = {"met": bool(res.met), **res.conditions}
+            d["clause"] = res.clause
+            d["reasons"] = [r.text for r in res.reasons]
+            d["reason_refs"] = [[ref.as_json() for ref in r.refs] for r in res.reasons]
+            crit[cid] = d
+        return {
+            "date": self.date.isoformat(),
+            "muscles": [m.as_json() for m in self.evidence.muscles],
+            "regions": {r: self.evidence.regions[r].as_json() for r in REGIONS},
+            "not_examined": self.not_examined,
+            "criteria": crit,
+            "progression": {
+                "confirmed": self.progression,
+                "progressive_by_history": self.progressive_by_history,
+                "alternatives_excluded": self.alternatives_excluded,
+                "reasons": [r.text for r in self.progression_reasons],
+            },
+            "alsfrs_r": self.alsfrs_r,
+            "delta_fs": self.delta_fs,
+            "alsfrs_r_slope": self.alsfrs_r_slope,
+            "staging": {
+                "kings_alsfrs": self.kings_alsfrs,
+                "kings_clinical": self.kings_clinical,
+                "kings_regions": list(self.kings_regions),
+                "mitos": self.mitos,
+            },
+            "mrc_sum": self.mrc_sum,
+            "umn_score": self.umn_score,
+            "phenotype": self.phenotype.as_json(),
+            "spread": {
+                "regions_involved": list(self.regions_involved),
+                "new_regions": list(self.new_regions),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RegionTimeline:
+    region: str
+    first_umn: dt.date | None
+    first_lmn: dt.date | None
+    first_both: dt.date | None
+    first_involved: dt.date | None
+    onset: bool
+    contiguous: bool | None  # None for the onset region and uninvolved regions
+
+
+@dataclass(frozen=True, slots=True)
+class CaseClassification:
+    visits: tuple[VisitClassification, ...]
+    highest: dict[str, tuple[CriterionResult | None, dt.date | None]]
+    timeline: tuple[RegionTimeline, ...]
+    spread_order: tuple[str, ...]
+    options: Options
+
+    def as_json(self) -> dict:
+        highest = {}
+        for cid, (res, date) in self.highest.items():
+            iso = date.isoformat() if date else None
+            if REGISTRY[cid].graded:
+                highest[cid] = {"category": res.category if res else "not_met", "date": iso}
+            else:
+                highest[cid] = {"met": bool(res and res.met), "date": iso}
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {
+            "format": "motorchart-classification/1",
+            "options": self.options.model_dump(),
+            "summary": {
+                "highest": highest,
+                "spread": {
+                    "onset_regions": [t.region for t in self.timeline if t.onset],
+                    "order": list(self.spread_order),
+                    "regions": {
+                        t.region: {
+                            "first_umn": iso(t.first_umn),
+                            "first_lmn": iso(t.first_lmn),
+                            "first_both": iso(t.first_both),
+                            "first_involved": iso(t.first_involved),
+                            "onset": t.onset,
+                            "contiguous": t.contiguous,
+                        }
+                        for t in self.timeline
+                    },
+                },
+            },
+            "visits": [v.as_json() for v in self.visits],
+        }
+
+
+def _carried(visits: list[Visit], name: str) -> list[bool | None]:
+    """History flags keep their last recorded value until recorded again (clinical-rules 10)."""
+    out, last = [], None
+    for v in visits:
+        val = getattr(v, name)
+        if val is not None:
+            last = val
+        out.append(last)
+    return out
+
+
+def _progression_shown(
+    k: int,
+    dates: list[dt.date],
+    evs: list[VisitEvidence],
+    involved: list[set[str]],
+    options: Options,
+) -> list[Reason]:
+    """Progression shown by findings at visit k against earlier visits (clinical-rules 6, 10):
+    a region newly involved (UMN or Awaji LMN now, never involved before and examined without
+    such evidence earlier); within an involved region, a muscle/side newly abnormal (weak or LMN,
+    where its previous examination recorded it normal) or an MRC grade that fell (full ordinal
+    scale) since its previous examination."""
+    reasons: list[Reason] = []
+    now = involved[k]
+    for r in REGIONS:
+        if r not in now or any(r in involved[j] for j in range(k)):
+            continue
+        earlier = [j for j in range(k) if evs[j].regions[r].examined]
+        if earlier:
+            reasons.append(
+                Reason(
+                    f"{r.capitalize()} newly involved (examined without UMN or LMN evidence on "
+                    f"{dates[earlier[-1]].isoformat()})."
+                )
+            )
+    prev_exam: dict[tuple[str, str], tuple[int, MuscleState]] = {}
+    prev_mrc: dict[tuple[str, str], tuple[int, MuscleState]] = {}
+    for j in range(k):
+        for s in evs[j].muscles:
+            if s.ignored or not s.examined:
+                continue
+            prev_exam[s.key] = (j, s)
+            if s.finding.mrc is not None:
+                prev_mrc[s.key] = (j, s)
+    rule = options.clinical_lmn_rule
+    for s in evs[k].muscles:
+        if s.ignored or s.region not in now:
+            continue
+        pe = prev_exam.get(s.key)
+        if pe is not None:
+            j, p = pe
+            pf, f = p.finding, s.finding
+            if not (p.weak or p.lmn_awaji):
+                newly = []
+                if s.weak and pf.mrc is not None:
+                    newly.append(f"MRC {f.mrc}")
+                if s.lmn_clinical and (
+                    pf.wasting is not None or (rule != "wasting_required" and pf.mrc is not None)
+                ):
+                    newly.append("clinical LMN")
+                if s.lmn_emg.get("awaji") and pf.emg is not None:
+                    newly.append("EMG LMN")
+                if newly:
+                    reasons.append(
+                        Reason(
+                            f"{s.label} newly abnormal ({', '.join(newly)}; normal on "
+                            f"{dates[j].isoformat()}).",
+                            (s.ref,),
+                        )
+                    )
+        pm = prev_mrc.get(s.key)
+        if pm is not None and s.finding.mrc is not None:
+            j, p = pm
+            if MRC_RANK[s.finding.mrc] < MRC_RANK[p.finding.mrc]:
+                reasons.append(
+                    Reason(
+                        f"{s.label} MRC fell from {p.finding.mrc} ({dates[j].isoformat()}) "
+                        f"to {s.finding.mrc}.",
+                        (s.ref,),
+                    )
+                )
+    return reasons
+
+
+def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue, options: Options) -> set[str]:
+    """King's regions involved at one visit (KING; clinical-rules 7, 10): a muscle weak or
+    wasted, an UMN sign of the region (brisk reflex or present sign), or ALSFRS-R items < 4."""
+    out: set[str] = set()
+    for s in ev.muscles:
+        if not s.ignored and s.muscle.kings_region and (s.weak or s.wasted):
+            out.add(s.muscle.kings_region)
+    for rf in visit.reflexes:
+        kr = catalogue.reflex[rf.reflex].kings_region
+        if kr and rf.brisk:
+            out.add(kr)
+    for sf in visit.signs:
+        sign = catalogue.sign[sf.sign]
+        if sf.present and sign.kings_region:
+            if sign.requires_option and not getattr(options, sign.requires_option):
+                continue
+            out.add(sign.kings_region)
+    a = visit.alsfrs_r
+    if a is not None:
+        for kr, items in _KINGS_ALSFRS_ITEMS.items():
+            if any(getattr(a, i) < 4 for i in items):
+                out.add(kr)
+    return out
+
+
+def classify_case(case: Case, catalogue: Catalogue, options: Options | None = None) -> CaseClassification:
+    """Classify every visit of a case in date order (clinical-rules sections 1-10)."""
+    options = options or Options()
+    patient = case.patient
+    visits = list(case.visits)
+    dates = [v.date for v in visits]
+    onset = patient.onset_date
+    onset_regions = set(ONSET_REGIONS.get(patient.onset_region or "", ()))
+
+    evs = [visit_evidence(v, catalogue, options) for v in visits]
+    involved = [ev.involved() for ev in evs]
+    hist_flags = _carried(visits, "progressive_by_history")
+    alt_flags = _carried(visits, "alternatives_excluded")
+    spastic_sets = [
+        frozenset(
+            sf.sign for sf in v.signs if sf.present and catalogue.sign[sf.sign].spasticity_or_clonus
+        )
+        for v in visits
+    ]
+
+    out: list[VisitClassification] = []
+    shown_reasons: list[Reason] = []
+    shown = False
+    kings_regions: set[str] = set()
+    if patient.onset_region in ONSET_KINGS:
+        kings_regions.add(ONSET_KINGS[patient.onset_region])
+    kings_best = 0
+    kings_best_label = "1"
+    mitos_best: int | None = None
+    prev_alsfrs: tuple[dt.date, int] | None = None
+    ever_involved: set[str] = set()
+    history: list[tuple[dt.date, VisitEvidence, frozenset[str]]] = []
+
+    for k, (visit, ev) in enumerate(zip(visits, evs)):
+        # Progression (section 6): history flag, or shown across visits (stays confirmed).
+        new_shown = _progression_shown(k, dates, evs, involved, options) if k else []
+        if new_shown and not shown:
+            shown = True
+            shown_reasons = new_shown
+        elif new_shown:
+            shown_reasons = new_shown
+        hist = hist_flags[k]
+        progression = bool(hist) or shown
+        prog_reasons: list[Reason] = []
+        if hist:
+            prog_reasons.append(Reason("Progressive by history (recorded by the clinician)."))
+        if shown:
+            prog_reasons.extend(shown_reasons if new_shown else [Reason("Progression shown at an earlier visit.")])
+        alt = bool(alt_flags[k])
+
+        criteria = {
+            cid: c.evaluate(
+                ev.criterion_input(cid, progression=progression, alternatives_excluded=alt, options=options)
+            )
+            for cid, c in REGISTRY.items()
+        }
+
+        # Scores (section 7).
+        a = visit.alsfrs_r
+        subs = alsfrs_subscores(a) if a else None
+        slope = None
+        if a is not None:
+            if prev_alsfrs is not None:
+                m = months_between(prev_alsfrs[0], visit.date)
+                slope = (prev_alsfrs[1] - a.total) / m if m > 0 else None
+            prev_alsfrs = (visit.date, a.total)
+
+        kings_regions |= _kings_involvement(visit, ev, catalogue, options)
+        kc = _kings_clinical(patient, visit.date, len(kings_regions))
+        if KINGS_RANK[kc] >= kings_best:  # stages never go down
+            kings_best, kings_best_label = KINGS_RANK[kc], kc
+        kc = kings_best_label
+
+        dead = patient.death_date is not None and patient.death_date <= visit.date
+        if a is not None:
+            n_lost = len(mitos_domains(a))
+            mitos_best = n_lost if mitos_best is None else max(mitos_best, n_lost)
+        mitos = 5 if dead else (mitos_best if a is not None else None)
+
+        history.append((visit.date, ev, spastic_sets[k]))
+        phen = phenotype_at(patient, history)
+
+        inv = involved[k]
+        new_regions = tuple(r for r in REGIONS if r in inv and r not in ever_involved and r not in onset_regions)
+        ever_involved |= inv
+
+        out.append(
+            VisitClassification(
+                date=visit.date,
+                evidence=ev,
+                criteria=criteria,
+                progressive_by_history=hist,
+                alternatives_excluded=alt,
+                progression=progression,
+                progression_reasons=tuple(prog_reasons),
+                alsfrs_r=subs,
+                delta_fs=delta_fs(a, onset, visit.date),
+                alsfrs_r_slope=slope,
+                kings_alsfrs=kings_from_alsfrs(a),
+                kings_clinical=kc,
+                kings_regions=tuple(r for r in ("bulbar", "upper_limb", "lower_limb", "diaphragm") if r in kings_regions),
+                mitos=mitos,
+                mrc_sum=mrc_sum(visit, catalogue),
+                umn_score=umn_score(visit, catalogue),
+                phenotype=phen,
+                regions_involved=tuple(r for r in REGIONS if r in inv),
+                new_regions=new_regions,
+            )
+        )
+
+    highest: dict[str, tuple[CriterionResult | None, dt.date | None]] = {}
+    for cid in REGISTRY:
+        best, best_date = None, None
+        for vc in out:
+            res = vc.criteria[cid]
+            if res.reached and (best is None or res.rank > best.rank):
+                best, best_date = res, vc.date
+        highest[cid] = (best, best_date)
+
+    timeline, order = _timeline(out, onset_regions)
+    return CaseClassification(
+        visits=tuple(out), highest=highest, timeline=timeline, spread_order=order, options=options
+    )
+
+
+def _kings_clinical(patient, date: dt.date, n_regions: int) -> str:
+    """King's clinical stage at a date (KING; clinical-rules 7, 10): 5 at death; 4A gastrostomy,
+    4B NIV (both ``4A+4B``) from their dates; else 3 for three or more King's regions, 2B for
+    two, 2A for one once the diagnosis date is reached, 1 otherwise."""
+    if patient.death_date is not None and patient.death_date <= date:
+        return "5"
+    g = patient.gastrostomy_date is not None and patient.gastrostomy_date <= date
+    n = patient.niv_date is not None and patient.niv_date <= date
+    if g and n:
+        return "4A+4B"
+    if g:
+        return "4A"
+    if n:
+        return "4B"
+    if n_regions >= 3:
+        return "3"
+    if n_regions == 2:
+        return "2B"
+    if patient.diagnosis_date is not None and patient.diagnosis_date <= date:
+        return "2A"
+    return "1"
+
+
+def _timeline(visits: list[VisitClassification], onset_regions: set[str]):
+    """Regional spread timeline (clinical-rules 6): first UMN, LMN and both per region, the
+    order of spread and whether each new region was contiguous with an involved one."""
+    firsts: dict[str, dict[str, dt.date | None]] = {
+        r: {"umn": None, "lmn": None, "both": None, "inv": None} for r in REGIONS
+    }
+    for vc in visits:
+        for r in REGIONS:
+            e = vc.evidence.regions[r]
+            u = e.umn.get("awaji", False)
+            lmn = e.lmn("awaji")
+            f = firsts[r]
+            if u and f["umn"] is None:
+                f["umn"] = vc.date
+            if lmn and f["lmn"] is None:
+                f["lmn"] = vc.date
+            if u and lmn and f["both"] is None:
+                f["both"] = vc.date
+            if (u or lmn) and f["inv"] is None:
+                f["inv"] = vc.date
+    # Order: onset region(s) first, then by first involvement date, rostral first on ties.
+    order = [r for r in REGIONS if r in onset_regions]
+    rest = sorted(
+        (r for r in REGIONS if r not in onset_regions and firsts[r]["inv"] is not None),
+        key=lambda r: (firsts[r]["inv"], REGION_RANK[r]),
+    )
+    involved_so_far = set(order)
+    contiguous: dict[str, bool] = {}
+    for r in rest:
+        before = involved_so_far | {
+            x for x in REGIONS if firsts[x]["inv"] is not None and firsts[x]["inv"] < firsts[r]["inv"]
+        }
+        contiguous[r] = any(abs(REGION_RANK[r] - REGION_RANK[x]) == 1 for x in before) if before else False
+        involved_so_far.add(r)
+    order += rest
+    timeline = tuple(
+        RegionTimeline(
+            region=r,
+            first_umn=firsts[r]["umn"],
+            first_lmn=firsts[r]["lmn"],
+            first_both=firsts[r]["both"],
+            first_involved=firsts[r]["inv"],
+            onset=r in onset_regions,
+            contiguous=contiguous.get(r),
+        )
+        for r in REGIONS
+    )
+    return timeline, tuple(order)
+
+
+__all__ = ["classify_case", "CaseClassification", "VisitClassification", "Ref"]

@@ -1,0 +1,178 @@
+"""Registry of diagnostic criteria.
+
+Each criterion is one module in this package that decorates its ``evaluate`` function with
+:func:`criterion`; the module declares what the classifier must compute for it (its EMG
+predicate for a muscle, which clinical LMN rule it uses, whether EMG counts in L). Adding a
+criterion means adding one module here: the classifier, the JSON output, the CLI, the grid and
+the reports iterate :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from ..case import Emg
+from ..catalogue import REGION_RANK, REGIONS
+
+CATEGORY_ORDER: tuple[str, ...] = (
+    "not_met", "possible", "probable_lab_supported", "probable", "definite",
+)
+"""Categories, lowest first (rEEC/AWJ)."""
+CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+CATEGORY_LABELS = {
+    "definite": "Clinically definite",
+    "probable": "Clinically probable",
+    "probable_lab_supported": "Clinically probable, laboratory-supported",
+    "possible": "Clinically possible",
+    "not_met": "Not met",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A finding an explanation points at: ``("muscle", id, side)``, ``("reflex", ...)``, ``("sign", ...)``."""
+
+    kind: str
+    id: str
+    side: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id, "side": self.side}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One line of explanation and the findings behind it."""
+
+    text: str
+    refs: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegionView:
+    """What one criterion sees of one region: U and L with the lines that justify them."""
+
+    region: str
+    examined: bool
+    umn: bool
+    lmn: bool
+    lmn_emg: bool
+    umn_reasons: tuple[Reason, ...]
+    lmn_reasons: tuple[Reason, ...]
+    emg_reasons: tuple[Reason, ...]
+    notes: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionInput:
+    regions: dict[str, RegionView]
+    progression: bool
+    alternatives_excluded: bool
+    options: object  # domain.options.Options
+    ignored: tuple[Reason, ...] = ()
+
+    @property
+    def U(self) -> set[str]:
+        return {r for r, v in self.regions.items() if v.umn}
+
+    @property
+    def L(self) -> set[str]:
+        return {r for r, v in self.regions.items() if v.lmn}
+
+    @property
+    def L_emg(self) -> set[str]:
+        return {r for r, v in self.regions.items() if v.lmn_emg}
+
+    @property
+    def not_examined(self) -> list[str]:
+        return [r for r in REGIONS if not self.regions[r].examined]
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    id: str
+    category: str | None = None  # graded criteria
+    met: bool | None = None  # met / not met criteria
+    conditions: dict[str, bool] = field(default_factory=dict)
+    pending: tuple[str, ...] = ()
+    clause: str = ""
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def rank(self) -> int:
+        """Comparable strength: category rank, or 0/1 for met."""
+        if self.category is not None:
+            return CATEGORY_RANK[self.category]
+        return int(bool(self.met))
+
+    @property
+    def reached(self) -> bool:
+        return self.rank > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    id: str
+    label: str
+    source: str
+    graded: bool
+    emg_lmn: Callable[[Emg], bool]
+    emg_rule: str
+    clinical_lmn: Literal["option", "weak_and_wasted"]
+    emg_in_l: bool
+    evaluate: Callable[[CriterionInput], CriterionResult]
+
+
+REGISTRY: dict[str, Criterion] = {}
+
+
+def criterion(
+    id: str,
+    *,
+    label: str,
+    source: str,
+    graded: bool,
+    emg_lmn: Callable[[Emg], bool],
+    emg_rule: str,
+    clinical_lmn: Literal["option", "weak_and_wasted"],
+    emg_in_l: bool,
+):
+    """Register a criterion's ``evaluate`` function under ``id`` (import order = display order)."""
+
+    def register(fn: Callable[[CriterionInput], CriterionResult]):
+        if id in REGISTRY:
+            raise ValueError(f"criterion {id!r} registered twice")
+        REGISTRY[id] = Criterion(
+            id=id, label=label, source=source, graded=graded, emg_lmn=emg_lmn,
+            emg_rule=emg_rule, clinical_lmn=clinical_lmn, emg_in_l=emg_in_l, evaluate=fn,
+        )
+        return fn
+
+    return register
+
+
+def rostral_ok(U: set[str], L: set[str]) -> tuple[str, str] | None:
+    """A (UMN region, LMN region) pair with the UMN region strictly rostral, or None (rEEC)."""
+    best = None
+    for u in sorted(U, key=REGION_RANK.__getitem__):
+        for l in sorted(L, key=REGION_RANK.__getitem__):
+            if REGION_RANK[u] < REGION_RANK[l]:
+                return (u, l)
+    return best
+
+
+def names(regions) -> str:
+    ordered = [r for r in REGIONS if r in regions]
+    return ", ".join(ordered) if ordered else "none"
+
+
+# Importing each module registers it. The built-in three first, in display order.
+_BUILTIN = ("el_escorial", "awaji", "gold_coast")
+for _name in _BUILTIN:
+    importlib.import_module(f"{__name__}.{_name}")
+for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _mod not in _BUILTIN and not _mod.startswith("_"):
+        importlib.import_module(f"{__name__}.{_mod}")

@@ -1,0 +1,473 @@
+"""Per-visit evidence: each muscle's UMN/LMN findings and each region's UMN/LMN evidence.
+
+Pure functions over one :class:`~domain.case.Visit`; the criteria consume the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .case import MuscleFinding, Visit
+from .catalogue import REGIONS, Catalogue, Muscle
+from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView
+from .options import Options
+
+SIDE_ABBR = {"left": "L", "right": "R", "midline": ""}
+
+
+def _side(side: str) -> str:
+    a = SIDE_ABBR[side]
+    return f" {a}" if a else ""
+
+
+def is_weak(mrc: str | None) -> bool:
+    """Weak = any MRC grade below 5, including 5- (clinical-rules 2, 10)."""
+    return mrc is not None and mrc != "5"
+
+
+def is_wasted(wasting: str | None) -> bool:
+    """Wasted = wasting recorded and not ``none`` (clinical-rules 2)."""
+    return wasting is not None and wasting != "none"
+
+
+def clinical_lmn(f: MuscleFinding, rule: str) -> bool:
+    """Clinical LMN in a muscle for rEEC/AWJ, option ``clinical_lmn_rule`` (clinical-rules 4.1).
+
+    ``wasting_required`` (default): wasted; ``weakness_or_wasting``; ``weakness_and_wasting``.
+    Clinical fasciculations alone never make a muscle LMN."""
+    weak, wasted = is_weak(f.mrc), is_wasted(f.wasting)
+    if rule == "wasting_required":
+        return wasted
+    if rule == "weakness_or_wasting":
+        return weak or wasted
+    return weak and wasted
+
+
+def effective_region(m: Muscle, options: Options) -> str:
+    """The muscle's region; sternocleidomastoid and trapezius follow option ``scm_region``
+    (clinical-rules 1)."""
+    if m.spinal_accessory:
+        return options.scm_region
+    return m.region
+
+
+@dataclass(frozen=True, slots=True)
+class MuscleState:
+    """One recorded muscle/side at one visit, with every per-muscle conclusion."""
+
+    finding: MuscleFinding
+    muscle: Muscle
+    region: str
+    examined: bool
+    ignored: bool
+    weak: bool
+    wasted: bool
+    lmn_clinical: bool  # rEEC/AWJ rule (option clinical_lmn_rule)
+    lmn_clinical_gold_coast: bool  # weak and wasted (GCC)
+    lmn_emg: dict[str, bool]  # per registered criterion
+    umn: bool
+    umn_reason: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.muscle.id, self.finding.side)
+
+    @property
+    def ref(self) -> Ref:
+        return Ref("muscle", self.muscle.id, self.finding.side)
+
+    @property
+    def label(self) -> str:
+        return self.muscle.name + _side(self.finding.side)
+
+    @property
+    def lmn_any(self) -> bool:
+        return self.lmn_clinical or self.lmn_clinical_gold_coast or any(self.lmn_emg.values())
+
+    @property
+    def lmn_awaji(self) -> bool:
+        """Per-muscle LMN evidence used by progression, spread and phenotype: clinical (rEEC
+        rule) or EMG by the Awaji predicate (clinical-rules 8)."""
+        return self.lmn_clinical or self.lmn_emg.get("awaji", False)
+
+    @property
+    def mixed(self) -> bool:
+        """UMN and LMN evidence in the same muscle."""
+        return self.umn and self.lmn_any
+
+    def as_json(self) -> dict:
+        return {
+            "muscle": self.muscle.id,
+            "side": self.finding.side,
+            "region": self.region,
+            "examined": self.examined,
+            "other_cause": self.ignored,
+            "weak": self.weak,
+            "wasted": self.wasted,
+            "umn": self.umn,
+            "umn_reason": self.umn_reason,
+            "lmn_clinical": self.lmn_clinical,
+            "lmn_clinical_gold_coast": self.lmn_clinical_gold_coast,
+            "lmn_emg": dict(self.lmn_emg),
+            "mixed": self.mixed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RegionEvidence:
+    """One region at one visit: UMN per criterion, clinical and EMG LMN, and the explanations."""
+
+    region: str
+    examined: bool
+    umn: dict[str, bool]
+    umn_reasons: dict[str, tuple[Reason, ...]]
+    lmn_clinical: bool
+    lmn_clinical_gold_coast: bool
+    lmn_clinical_reasons: tuple[Reason, ...]
+    lmn_clinical_gold_coast_reasons: tuple[Reason, ...]
+    lmn_emg: dict[str, bool]
+    emg_reasons: dict[str, tuple[Reason, ...]]
+    emg_notes: dict[str, tuple[Reason, ...]]
+    notes: tuple[Reason, ...]
+
+    def lmn(self, crit_id: str) -> bool:
+        c = REGISTRY[crit_id]
+        clin = self.lmn_clinical if c.clinical_lmn == "option" else self.lmn_clinical_gold_coast
+        return clin or (c.emg_in_l and self.lmn_emg[crit_id])
+
+    def view(self, crit_id: str) -> RegionView:
+        c = REGISTRY[crit_id]
+        if c.clinical_lmn == "option":
+            clin, clin_r = self.lmn_clinical, self.lmn_clinical_reasons
+        else:
+            clin, clin_r = self.lmn_clinical_gold_coast, self.lmn_clinical_gold_coast_reasons
+        emg = self.lmn_emg[crit_id]
+        lmn_r = clin_r + (self.emg_reasons[crit_id] if c.emg_in_l else ())
+        notes = self.notes + self.emg_notes[crit_id]
+        return RegionView(
+            region=self.region,
+            examined=self.examined,
+            umn=self.umn[crit_id],
+            lmn=clin or (c.emg_in_l and emg),
+            lmn_emg=emg,
+            umn_reasons=self.umn_reasons[crit_id],
+            lmn_reasons=lmn_r,
+            emg_reasons=self.emg_reasons[crit_id],
+            notes=notes,
+        )
+
+    def as_json(self) -> dict:
+        first = next(iter(REGISTRY))
+        return {
+            "examined": self.examined,
+            "umn": self.umn[first],
+            "umn_gold_coast": self.umn.get("gold_coast", self.umn[first]),
+            "umn_by_criterion": dict(self.umn),
+            "lmn_clinical": self.lmn_clinical,
+            "lmn_clinical_gold_coast": self.lmn_clinical_gold_coast,
+            "lmn_emg": dict(self.lmn_emg),
+            "lmn": {c: self.lmn(c) for c in REGISTRY},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VisitEvidence:
+    muscles: tuple[MuscleState, ...]
+    regions: dict[str, RegionEvidence]
+    ignored: tuple[Reason, ...]
+
+    def criterion_input(
+        self, crit_id: str, *, progression: bool, alternatives_excluded: bool, options: Options
+    ) -> CriterionInput:
+        return CriterionInput(
+            regions={r: self.regions[r].view(crit_id) for r in REGIONS},
+            progression=progression,
+            alternatives_excluded=alternatives_excluded,
+            options=options,
+            ignored=self.ignored,
+        )
+
+    def involved(self) -> set[str]:
+        """Regions with UMN (rEEC/AWJ) or LMN (Awaji) evidence (clinical-rules 10, spread)."""
+        return {
+            r for r, e in self.regions.items() if e.umn.get("awaji", False) or e.lmn("awaji")
+        }
+
+
+def _roots_conflict(a: Muscle, b: Muscle, rule: str) -> str | None:
+    """Why two muscles do not count as different roots under ``root_rule``, or None."""
+    if rule == "principal_differs":
+        if set(a.principal_roots) == set(b.principal_roots):
+            return f"share principal roots {a.principal_roots_text}"
+        return None
+    common = [r for r in a.roots if r in set(b.roots)]
+    if common:
+        return f"share root{'s' if len(common) > 1 else ''} {', '.join(common)} (disjoint rule)"
+    return None
+
+
+def _emg_region(
+    region: str, states: list[MuscleState], crit_id: str, rule_text: str, options: Options
+) -> tuple[bool, tuple[Reason, ...], tuple[Reason, ...]]:
+    """EMG LMN in a region (clinical-rules 4.3, same for all frameworks).
+
+    bulbar: one muscle; thoracic: one qualifying muscle (paraspinals at or below T6, abdominal
+    wall); cervical and lumbosacral: two muscles of different peripheral nerves and different
+    roots (option ``root_rule``). Returns (met, evidence lines, lines explaining a miss)."""
+    pos = [s for s in states if s.lmn_emg[crit_id]]
+    if not pos:
+        return False, (), ()
+    tag = f"{region.capitalize()} EMG LMN ({REGISTRY[crit_id].label}: {rule_text})"
+    if region == "bulbar":
+        return True, (Reason(f"{tag}: {', '.join(s.label for s in pos)}.", tuple(s.ref for s in pos)),), ()
+    if region == "thoracic":
+        ok = [s for s in pos if s.muscle.thoracic_emg_qualifies]
+        bad = [s for s in pos if not s.muscle.thoracic_emg_qualifies]
+        notes = tuple(
+            Reason(
+                f"{s.label}: EMG LMN but does not qualify for thoracic EMG evidence "
+                "(paraspinals at or below T6 or abdominal wall are needed).",
+                (s.ref,),
+            )
+            for s in bad
+        )
+        if ok:
+            return True, (Reason(f"{tag}: {', '.join(s.label for s in ok)}.", tuple(s.ref for s in ok)),), ()
+        return False, (), notes
+    # cervical / lumbosacral: two muscles, different nerves and different roots.
+    for i, a in enumerate(pos):
+        for b in pos[i + 1 :]:
+            if a.muscle.nerve != b.muscle.nerve and _roots_conflict(
+                a.muscle, b.muscle, options.root_rule
+            ) is None:
+                others = [s for s in pos if s is not a and s is not b]
+                extra = f"; also {', '.join(s.label for s in others)}" if others else ""
+                text = (
+                    f"{tag}: {a.label} ({a.muscle.nerve.replace('_', ' ')} nerve, "
+                    f"{a.muscle.principal_roots_text}) and {b.label} "
+                    f"({b.muscle.nerve.replace('_', ' ')} nerve, {b.muscle.principal_roots_text}), "
+                    f"different nerves and roots{extra}."
+                )
+                return True, (Reason(text, tuple(s.ref for s in pos)),), ()
+    if len(pos) == 1:
+        s = pos[0]
+        why = (
+            f"{region.capitalize()} EMG ({REGISTRY[crit_id].label}) not met: only {s.label} "
+            "has EMG LMN; two muscles of different nerves and roots are needed."
+        )
+        return False, (), (Reason(why, (s.ref,)),)
+    parts = []
+    for i, a in enumerate(pos):
+        for b in pos[i + 1 :]:
+            if a.muscle.nerve == b.muscle.nerve:
+                parts.append(
+                    f"{a.label} and {b.label} share the {a.muscle.nerve.replace('_', ' ')} nerve"
+                )
+            else:
+                parts.append(
+                    f"{a.label} and {b.label} "
+                    f"{_roots_conflict(a.muscle, b.muscle, options.root_rule)}"
+                )
+            if len(parts) >= 4:
+                break
+        if len(parts) >= 4:
+            break
+    why = f"{region.capitalize()} EMG ({REGISTRY[crit_id].label}) not met: " + "; ".join(parts) + "."
+    return False, (), (Reason(why, tuple(s.ref for s in pos)),)
+
+
+def _reflex_label(reflex_name: str, side: str, grade: int, spread: bool) -> str:
+    sp = " with spread" if spread else ""
+    return f"{reflex_name} reflex{_side(side)} {grade}{sp}"
+
+
+def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> VisitEvidence:
+    """Compute each muscle's and each region's UMN and LMN evidence at one visit.
+
+    Sources: UMN (clinical-rules 3; GCC list, rEEC regional signs), LMN (4.1-4.3), the
+    framework split (4.4), settled questions (10)."""
+    crit_ids = tuple(REGISTRY)
+    reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
+    min_grade = options.preserved_reflex_min_grade
+
+    states: list[MuscleState] = []
+    ignored: list[Reason] = []
+    by_region: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
+    examined = {r: False for r in REGIONS}
+    umn_lines: dict[str, dict[str, list[Reason]]] = {
+        r: {c: [] for c in crit_ids} for r in REGIONS
+    }
+    notes: dict[str, list[Reason]] = {r: [] for r in REGIONS}
+    fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
+
+    for f in visit.muscles:
+        m = catalogue.muscle[f.muscle]
+        region = effective_region(m, options)
+        ex = f.examined
+        if ex:
+            examined[region] = True
+        weak, wasted = is_weak(f.mrc), is_wasted(f.wasting)
+        if f.other_cause:
+            st = MuscleState(
+                finding=f, muscle=m, region=region, examined=ex, ignored=True, weak=weak,
+                wasted=wasted, lmn_clinical=False, lmn_clinical_gold_coast=False,
+                lmn_emg={c: False for c in crit_ids}, umn=False, umn_reason=None,
+            )
+            states.append(st)
+            ignored.append(
+                Reason(f"Ignored: {st.label} (findings attributed to another cause).", (st.ref,))
+            )
+            continue
+        umn_reason = None
+        if m.linked_reflex:
+            rf = reflexes.get((m.linked_reflex, "midline" if m.linked_reflex == "jaw" else f.side))
+            if rf is not None:
+                rname = catalogue.reflex[rf.reflex].name
+                if rf.brisk:
+                    umn_reason = _reflex_label(rname, rf.side, rf.grade, rf.spread) + " (pathologically brisk)"
+                elif weak and wasted and rf.grade >= min_grade:
+                    umn_reason = (
+                        _reflex_label(rname, rf.side, rf.grade, rf.spread)
+                        + f" preserved in weak, wasted {m.name}{_side(f.side)}"
+                    )
+        emg = f.emg
+        st = MuscleState(
+            finding=f,
+            muscle=m,
+            region=region,
+            examined=ex,
+            ignored=False,
+            weak=weak,
+            wasted=wasted,
+            lmn_clinical=clinical_lmn(f, options.clinical_lmn_rule),
+            lmn_clinical_gold_coast=weak and wasted,
+            lmn_emg={c: (emg is not None and REGISTRY[c].emg_lmn(emg)) for c in crit_ids},
+            umn=umn_reason is not None,
+            umn_reason=umn_reason,
+        )
+        states.append(st)
+        by_region[region].append(st)
+        if f.fasciculations:
+            fasc[region].append(st)
+        if umn_reason is not None and not (rf.brisk):
+            # Preserved reflex in a weak, wasted muscle: an UMN sign of that muscle's region (GCC).
+            for c in crit_ids:
+                umn_lines[region][c].append(
+                    Reason(
+                        f"{region.capitalize()} UMN: {umn_reason}.",
+                        (st.ref, Ref("reflex", rf.reflex, rf.side)),
+                    )
+                )
+
+    for rf in visit.reflexes:
+        r = catalogue.reflex[rf.reflex]
+        examined[r.region] = True
+        if rf.brisk:
+            reason = Reason(
+                f"{r.region.capitalize()} UMN: "
+                + _reflex_label(r.name, rf.side, rf.grade, rf.spread)
+                + " (pathologically brisk).",
+                (Ref("reflex", rf.reflex, rf.side),),
+            )
+            for c in crit_ids:
+                umn_lines[r.region][c].append(reason)
+
+    for sf in visit.signs:
+        s = catalogue.sign[sf.sign]
+        examined[s.region] = True
+        if not sf.present:
+            continue
+        ref = (Ref("sign", sf.sign, sf.side),)
+        if s.requires_option and not getattr(options, s.requires_option):
+            notes[s.region].append(
+                Reason(f"{s.name}{_side(sf.side)} not counted (option {s.requires_option} is false).", ref)
+            )
+            continue
+        reason = Reason(f"{s.region.capitalize()} UMN: {s.name}{_side(sf.side)}.", ref)
+        for c in crit_ids:
+            if s.frameworks is None or c in s.frameworks:
+                umn_lines[s.region][c].append(reason)
+            else:
+                umn_lines[s.region].setdefault("_excluded_" + c, []).append(reason)
+
+    regions: dict[str, RegionEvidence] = {}
+    for region in REGIONS:
+        sts = by_region[region]
+        clin = [s for s in sts if s.lmn_clinical]
+        clin_g = [s for s in sts if s.lmn_clinical_gold_coast]
+        rule = options.clinical_lmn_rule.replace("_", " ")
+        clin_r = (
+            (
+                Reason(
+                    f"{region.capitalize()} LMN (clinical, {rule}): "
+                    + ", ".join(_clin_label(s) for s in clin)
+                    + ".",
+                    tuple(s.ref for s in clin),
+                ),
+            )
+            if clin
+            else ()
+        )
+        clin_g_r = (
+            (
+                Reason(
+                    f"{region.capitalize()} LMN (clinical, weak and wasted): "
+                    + ", ".join(_clin_label(s) for s in clin_g)
+                    + ".",
+                    tuple(s.ref for s in clin_g),
+                ),
+            )
+            if clin_g
+            else ()
+        )
+        emg_ok, emg_r, emg_n = {}, {}, {}
+        for c in crit_ids:
+            emg_ok[c], emg_r[c], emg_n[c] = _emg_region(
+                region, sts, c, REGISTRY[c].emg_rule, options
+            )
+        region_notes = list(notes[region])
+        if fasc[region]:
+            region_notes.append(
+                Reason(
+                    f"{region.capitalize()}: clinical fasciculations in "
+                    + ", ".join(s.label for s in fasc[region])
+                    + " (supportive only, not LMN evidence).",
+                    tuple(s.ref for s in fasc[region]),
+                )
+            )
+        for c in crit_ids:
+            excl = umn_lines[region].get("_excluded_" + c)
+            if excl:
+                emg_n[c] = emg_n[c] + tuple(
+                    Reason(
+                        r.text.replace(" UMN: ", ": ").rstrip(".")
+                        + f" not counted under {REGISTRY[c].label}.",
+                        r.refs,
+                    )
+                    for r in excl
+                )
+        regions[region] = RegionEvidence(
+            region=region,
+            examined=examined[region],
+            umn={c: bool(umn_lines[region][c]) for c in crit_ids},
+            umn_reasons={c: tuple(umn_lines[region][c]) for c in crit_ids},
+            lmn_clinical=bool(clin),
+            lmn_clinical_gold_coast=bool(clin_g),
+            lmn_clinical_reasons=clin_r,
+            lmn_clinical_gold_coast_reasons=clin_g_r,
+            lmn_emg=emg_ok,
+            emg_reasons=emg_r,
+            emg_notes=emg_n,
+            notes=tuple(region_notes),
+        )
+    return VisitEvidence(muscles=tuple(states), regions=regions, ignored=tuple(ignored))
+
+
+def _clin_label(s: MuscleState) -> str:
+    f = s.finding
+    bits = []
+    if s.wasted:
+        bits.append(f"wasting {f.wasting}")
+    if s.weak:
+        bits.append(f"MRC {f.mrc}")
+    return f"{s.label} ({', '.join(bits)})"
