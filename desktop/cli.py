@@ -132,7 +132,11 @@ def _load_extra_commands() -> None:
     """Subcommands of other parts of the app register themselves on import."""
     import importlib
 
-    for mod in ("desktop.store.commands", "desktop.reports.commands", "desktop.ui.commands"):
+    import pkgutil
+
+    import desktop.commands as pkg
+
+    for mod in sorted(f"desktop.commands.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:
