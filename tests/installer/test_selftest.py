@@ -1,0 +1,44 @@
+"""The self-test from source: every step passes here, and a failing step is one clear line."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+from desktop.selftest import STEPS, run_self_test
+
+
+def test_the_self_test_passes_from_source_and_prints_one_line_per_step():
+    out = io.StringIO()
+    assert run_self_test(out) == 0
+    lines = out.getvalue().splitlines()
+    assert [line.split()[1] for line in lines[:len(STEPS)]] == [n.split()[0] for n, _ in STEPS]
+    assert not any("FAILED" in line for line in lines)
+    assert lines[-1].startswith("self-test passed")
+
+
+def test_a_failing_step_stops_the_run_with_exit_status_1_and_names_the_step():
+    def broken(run):
+        raise OSError("disk full")
+
+    def never(run):  # pragma: no cover - must not run after a failure
+        raise AssertionError("ran after a failed step")
+
+    out = io.StringIO()
+    steps = (STEPS[0], ("chart", broken), ("after", never))
+    assert run_self_test(out, steps=steps) == 1
+    text = out.getvalue()
+    assert "self-test: chart      FAILED: OSError: disk full" in text
+    assert text.splitlines()[-1].startswith("self-test FAILED at step 'chart'")
+    assert "Traceback" not in text
+
+
+def test_motorchart_self_test_exits_0_from_the_command_line(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MOTORCHART_DB=str(tmp_path / "never.sqlite"))
+    proc = subprocess.run([sys.executable, "-m", "desktop.cli", "--self-test"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "self-test passed" in proc.stdout
+    assert not (tmp_path / "never.sqlite").exists(), "the self-test must not touch the user's chart"
