@@ -11,7 +11,7 @@ from .catalogue import REGION_RANK, REGIONS, Catalogue
 from .criteria import REGISTRY, CriterionResult, Reason, Ref
 from .evidence import MuscleState, VisitEvidence, visit_evidence
 from .options import Options
-from .phenotype import Phenotype, phenotype_at
+from .phenotype import Phenotype, PhenotypeTracker
 from .scores import (
     alsfrs_subscores,
     delta_fs,
@@ -182,78 +182,81 @@ def _carried(visits: list[Visit], name: str) -> list[bool | None]:
     return out
 
 
-def _progression_shown(
-    k: int,
-    dates: list[dt.date],
-    evs: list[VisitEvidence],
-    involved: list[set[str]],
-    options: Options,
-) -> list[Reason]:
-    """Progression shown by findings at visit k against earlier visits (clinical-rules 6, 10):
-    a region newly involved (UMN or Awaji LMN now, never involved before and examined without
-    such evidence earlier); within an involved region, a muscle/side newly abnormal (weak or LMN,
-    where its previous examination recorded it normal) or an MRC grade that fell (full ordinal
-    scale) since its previous examination."""
-    reasons: list[Reason] = []
-    now = involved[k]
-    for r in REGIONS:
-        if r not in now or any(r in involved[j] for j in range(k)):
-            continue
-        earlier = [j for j in range(k) if evs[j].regions[r].examined]
-        if earlier:
-            reasons.append(
-                Reason(
-                    f"{r.capitalize()} newly involved (examined without UMN or LMN evidence on "
-                    f"{dates[earlier[-1]].isoformat()})."
+class _ProgressionTracker:
+    """Progression shown by findings across visits (clinical-rules 6, 10), fed in date order.
+
+    At each visit, against the earlier ones: a region newly involved (UMN or Awaji LMN now, never
+    involved before, and examined without such evidence at an earlier visit); within a region
+    involved now, a muscle/side newly abnormal (weak or LMN where its previous examination found
+    it neither, comparing only what was examined then) or an MRC grade that fell on the full
+    ordinal scale since its previous examination."""
+
+    def __init__(self, options: Options):
+        self.rule = options.clinical_lmn_rule
+        self.ever_involved: set[str] = set()
+        self.last_examined: dict[str, dt.date] = {}
+        self.prev_exam: dict[tuple[str, str], tuple[dt.date, MuscleState]] = {}
+        self.prev_mrc: dict[tuple[str, str], tuple[dt.date, MuscleState]] = {}
+
+    def add(self, date: dt.date, ev: VisitEvidence, now: set[str]) -> list[Reason]:
+        reasons: list[Reason] = []
+        for r in REGIONS:
+            if r in now and r not in self.ever_involved and r in self.last_examined:
+                reasons.append(
+                    Reason(
+                        f"{r.capitalize()} newly involved (examined without UMN or LMN evidence on "
+                        f"{self.last_examined[r].isoformat()})."
+                    )
                 )
-            )
-    prev_exam: dict[tuple[str, str], tuple[int, MuscleState]] = {}
-    prev_mrc: dict[tuple[str, str], tuple[int, MuscleState]] = {}
-    for j in range(k):
-        for s in evs[j].muscles:
-            if s.ignored or not s.examined:
+        rule = self.rule
+        for s in ev.muscles:
+            if s.ignored or s.region not in now:
                 continue
-            prev_exam[s.key] = (j, s)
-            if s.finding.mrc is not None:
-                prev_mrc[s.key] = (j, s)
-    rule = options.clinical_lmn_rule
-    for s in evs[k].muscles:
-        if s.ignored or s.region not in now:
-            continue
-        pe = prev_exam.get(s.key)
-        if pe is not None:
-            j, p = pe
-            pf, f = p.finding, s.finding
-            if not (p.weak or p.lmn_awaji):
-                newly = []
-                if s.weak and pf.mrc is not None:
-                    newly.append(f"MRC {f.mrc}")
-                if s.lmn_clinical and (
-                    pf.wasting is not None or (rule != "wasting_required" and pf.mrc is not None)
-                ):
-                    newly.append("clinical LMN")
-                if s.lmn_emg.get("awaji") and pf.emg is not None:
-                    newly.append("EMG LMN")
-                if newly:
+            pe = self.prev_exam.get(s.key)
+            if pe is not None:
+                pdate, p = pe
+                pf, f = p.finding, s.finding
+                if not (p.weak or p.lmn_awaji):
+                    newly = []
+                    if s.weak and pf.mrc is not None:
+                        newly.append(f"MRC {f.mrc}")
+                    if s.lmn_clinical and (
+                        pf.wasting is not None or (rule != "wasting_required" and pf.mrc is not None)
+                    ):
+                        newly.append("clinical LMN")
+                    if s.lmn_emg.get("awaji") and pf.emg is not None:
+                        newly.append("EMG LMN")
+                    if newly:
+                        reasons.append(
+                            Reason(
+                                f"{s.label} newly abnormal ({', '.join(newly)}; normal on "
+                                f"{pdate.isoformat()}).",
+                                (s.ref,),
+                            )
+                        )
+            pm = self.prev_mrc.get(s.key)
+            if pm is not None and s.finding.mrc is not None:
+                pdate, p = pm
+                if MRC_RANK[s.finding.mrc] < MRC_RANK[p.finding.mrc]:
                     reasons.append(
                         Reason(
-                            f"{s.label} newly abnormal ({', '.join(newly)}; normal on "
-                            f"{dates[j].isoformat()}).",
+                            f"{s.label} MRC fell from {p.finding.mrc} ({pdate.isoformat()}) "
+                            f"to {s.finding.mrc}.",
                             (s.ref,),
                         )
                     )
-        pm = prev_mrc.get(s.key)
-        if pm is not None and s.finding.mrc is not None:
-            j, p = pm
-            if MRC_RANK[s.finding.mrc] < MRC_RANK[p.finding.mrc]:
-                reasons.append(
-                    Reason(
-                        f"{s.label} MRC fell from {p.finding.mrc} ({dates[j].isoformat()}) "
-                        f"to {s.finding.mrc}.",
-                        (s.ref,),
-                    )
-                )
-    return reasons
+        # Remember this visit for the next ones.
+        self.ever_involved |= now
+        for r, e in ev.regions.items():
+            if e.examined and r not in now:
+                self.last_examined[r] = date
+        for s in ev.muscles:
+            if s.ignored or not s.examined:
+                continue
+            self.prev_exam[s.key] = (date, s)
+            if s.finding.mrc is not None:
+                self.prev_mrc[s.key] = (date, s)
+        return reasons
 
 
 def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue, options: Options) -> set[str]:
@@ -312,11 +315,12 @@ def classify_case(case: Case, catalogue: Catalogue, options: Options | None = No
     mitos_best: int | None = None
     prev_alsfrs: tuple[dt.date, int] | None = None
     ever_involved: set[str] = set()
-    history: list[tuple[dt.date, VisitEvidence, frozenset[str]]] = []
+    progression_tracker = _ProgressionTracker(options)
+    phenotypes = PhenotypeTracker(patient)
 
     for k, (visit, ev) in enumerate(zip(visits, evs)):
         # Progression (section 6): history flag, or shown across visits (stays confirmed).
-        new_shown = _progression_shown(k, dates, evs, involved, options) if k else []
+        new_shown = progression_tracker.add(visit.date, ev, involved[k])
         if new_shown and not shown:
             shown = True
             shown_reasons = new_shown
@@ -360,8 +364,7 @@ def classify_case(case: Case, catalogue: Catalogue, options: Options | None = No
             mitos_best = n_lost if mitos_best is None else max(mitos_best, n_lost)
         mitos = 5 if dead else (mitos_best if a is not None else None)
 
-        history.append((visit.date, ev, spastic_sets[k]))
-        phen = phenotype_at(patient, history)
+        phen = phenotypes.add(visit.date, ev, spastic_sets[k])
 
         inv = involved[k]
         new_regions = tuple(r for r in REGIONS if r in inv and r not in ever_involved and r not in onset_regions)

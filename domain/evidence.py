@@ -67,18 +67,9 @@ class MuscleState:
     lmn_emg: dict[str, bool]  # per registered criterion
     umn: bool
     umn_reason: str | None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.muscle.id, self.finding.side)
-
-    @property
-    def ref(self) -> Ref:
-        return Ref("muscle", self.muscle.id, self.finding.side)
-
-    @property
-    def label(self) -> str:
-        return self.muscle.name + _side(self.finding.side)
+    key: tuple[str, str]  # (muscle id, side)
+    ref: Ref
+    label: str  # "First dorsal interosseous R"
 
     @property
     def lmn_any(self) -> bool:
@@ -289,6 +280,7 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
     crit_ids = tuple(REGISTRY)
     reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
     min_grade = options.preserved_reflex_min_grade
+    no_emg = {c: False for c in crit_ids}
 
     states: list[MuscleState] = []
     ignored: list[Reason] = []
@@ -312,6 +304,7 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
                 finding=f, muscle=m, region=region, examined=ex, ignored=True, weak=weak,
                 wasted=wasted, lmn_clinical=False, lmn_clinical_gold_coast=False,
                 lmn_emg={c: False for c in crit_ids}, umn=False, umn_reason=None,
+                key=(m.id, f.side), ref=Ref("muscle", m.id, f.side), label=m.name + _side(f.side),
             )
             states.append(st)
             ignored.append(
@@ -341,9 +334,14 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             wasted=wasted,
             lmn_clinical=clinical_lmn(f, options.clinical_lmn_rule),
             lmn_clinical_gold_coast=weak and wasted,
-            lmn_emg={c: (emg is not None and REGISTRY[c].emg_lmn(emg)) for c in crit_ids},
+            lmn_emg=(
+                {c: REGISTRY[c].emg_lmn(emg) for c in crit_ids} if emg is not None else no_emg
+            ),
             umn=umn_reason is not None,
             umn_reason=umn_reason,
+            key=(m.id, f.side),
+            ref=Ref("muscle", m.id, f.side),
+            label=m.name + _side(f.side),
         )
         states.append(st)
         by_region[region].append(st)
