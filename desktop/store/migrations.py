@@ -1,0 +1,275 @@
+"""The chart file's schema, built and upgraded by numbered sqlite-utils migrations.
+
+Never edit a migration that has shipped: add ``m00N_...`` below it. ``SCHEMA_VERSION`` is the
+number of migrations; it is also written to ``PRAGMA user_version`` so that a file from a newer
+Motorchart is recognised (and refused) before anything touches it.
+
+Rules enforced by SQLite itself, not only by Python:
+- a signed (or amended) visit and its findings cannot be updated or deleted (``RAISE(ABORT)``);
+- the ``audit`` table is append-only; every insert, update and delete of a clinical row adds
+  an audit row with the time, the user of the writing session and the old and new values.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("motorchart")
+
+SIGNED_MESSAGE = "this visit is signed and cannot be changed; amend it instead"
+FINDING_MESSAGE = "the findings of a signed visit cannot be changed; amend the visit instead"
+AUDIT_MESSAGE = "the audit trail is append-only"
+
+AUDITED = ("patients", "visits", "muscle_findings", "reflex_findings", "sign_findings", "settings")
+FINDING_TABLES = ("muscle_findings", "reflex_findings", "sign_findings")
+
+_BOOL = "IN (0, 1)"
+_DATE = "GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+
+
+@migrations()
+def m001_create_tables(db: Database) -> None:
+    _script(db, f"""
+    CREATE TABLE patients (
+        id TEXT PRIMARY KEY CHECK (length(trim(id)) > 0),
+        family_name TEXT,
+        given_names TEXT,
+        birth_date TEXT CHECK (birth_date {_DATE}),
+        sex TEXT CHECK (sex IN ('female', 'male', 'other', 'unknown')),
+        onset_date TEXT CHECK (onset_date {_DATE}),
+        onset_region TEXT,
+        onset_side TEXT CHECK (onset_side IN ('left', 'right', 'bilateral')),
+        diagnosis_date TEXT CHECK (diagnosis_date {_DATE}),
+        gastrostomy_date TEXT CHECK (gastrostomy_date {_DATE}),
+        niv_date TEXT CHECK (niv_date {_DATE}),
+        death_date TEXT CHECK (death_date {_DATE})
+    ) STRICT;
+
+    -- One row per version of a visit: an amendment is a new row (version + 1, amended_from =
+    -- the signed row it corrects); the current version of a visit is its highest version.
+    CREATE TABLE visits (
+        id INTEGER PRIMARY KEY,
+        patient_id TEXT NOT NULL REFERENCES patients(id),
+        date TEXT NOT NULL CHECK (date {_DATE}),
+        version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+        status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed', 'amended')),
+        clinician TEXT,
+        signed_at_utc TEXT,
+        amended_from INTEGER REFERENCES visits(id),
+        amendment_reason TEXT,
+        progressive_by_history INTEGER CHECK (progressive_by_history {_BOOL}),
+        alternatives_excluded INTEGER CHECK (alternatives_excluded {_BOOL}),
+        alsfrs_r_json TEXT CHECK (alsfrs_r_json IS NULL OR json_valid(alsfrs_r_json)),
+        fvc_percent REAL CHECK (fvc_percent BETWEEN 0 AND 200),
+        weight_kg REAL CHECK (weight_kg BETWEEN 1 AND 400),
+        notes TEXT,
+        UNIQUE (patient_id, date, version),
+        CHECK (status = 'draft' OR (clinician IS NOT NULL AND signed_at_utc IS NOT NULL)),
+        CHECK ((version = 1) = (amended_from IS NULL))
+    ) STRICT;
+    CREATE INDEX visits_amended_from ON visits(amended_from) WHERE amended_from IS NOT NULL;
+
+    CREATE TABLE muscle_findings (
+        visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        muscle TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('left', 'right', 'midline')),
+        pos INTEGER NOT NULL,
+        mrc TEXT,
+        wasting TEXT CHECK (wasting IN ('none', 'mild', 'moderate', 'severe')),
+        fasciculations INTEGER CHECK (fasciculations {_BOOL}),
+        other_cause INTEGER NOT NULL DEFAULT 0 CHECK (other_cause {_BOOL}),
+        emg_json TEXT CHECK (emg_json IS NULL OR json_valid(emg_json)),
+        PRIMARY KEY (visit_id, muscle, side)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE reflex_findings (
+        visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        reflex TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('left', 'right', 'midline')),
+        pos INTEGER NOT NULL,
+        grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 4),
+        spread INTEGER NOT NULL DEFAULT 0 CHECK (spread {_BOOL}),
+        PRIMARY KEY (visit_id, reflex, side)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE sign_findings (
+        visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        sign TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('left', 'right', 'midline')),
+        pos INTEGER NOT NULL,
+        present INTEGER NOT NULL CHECK (present {_BOOL}),
+        PRIMARY KEY (visit_id, sign, side)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value_json TEXT NOT NULL CHECK (json_valid(value_json))
+    ) STRICT;
+
+    -- The user of the one writing session (the chart lock allows one writer); audit triggers
+    -- read it. Not clinical data, not audited.
+    CREATE TABLE session (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        user TEXT NOT NULL,
+        opened_utc TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        time_utc TEXT NOT NULL,
+        user TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')),
+        patient_id TEXT,
+        row_key TEXT,
+        old_json TEXT,
+        new_json TEXT
+    ) STRICT;
+    CREATE INDEX audit_patient ON audit(patient_id, id);
+
+    -- The current version of every visit (the highest version for a patient and a date).
+    CREATE VIEW current_visits AS
+        SELECT v.* FROM visits v
+        WHERE NOT EXISTS (SELECT 1 FROM visits w WHERE w.amended_from = v.id);
+    """)
+
+
+@migrations()
+def m002_signed_visits_are_immutable(db: Database) -> None:
+    _script(db, f"""
+    CREATE TRIGGER visits_signed_no_update BEFORE UPDATE ON visits
+    WHEN OLD.status <> 'draft'
+    BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END;
+
+    CREATE TRIGGER visits_signed_no_delete BEFORE DELETE ON visits
+    WHEN OLD.status <> 'draft'
+    BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END;
+    """)
+    for t in FINDING_TABLES:
+        _script(db, f"""
+        CREATE TRIGGER {t}_signed_no_insert BEFORE INSERT ON {t}
+        WHEN (SELECT status FROM visits WHERE id = NEW.visit_id) <> 'draft'
+        BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
+
+        CREATE TRIGGER {t}_signed_no_update BEFORE UPDATE ON {t}
+        WHEN (SELECT status FROM visits WHERE id = OLD.visit_id) <> 'draft'
+          OR (SELECT status FROM visits WHERE id = NEW.visit_id) <> 'draft'
+        BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
+
+        CREATE TRIGGER {t}_signed_no_delete BEFORE DELETE ON {t}
+        WHEN (SELECT status FROM visits WHERE id = OLD.visit_id) <> 'draft'
+        BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
+        """)
+
+
+@migrations()
+def m003_audit_trail(db: Database) -> None:
+    _script(db, f"""
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END;
+    """)
+    for table in AUDITED:
+        create_audit_triggers(db, table)
+
+
+@migrations()
+def m004_full_text_search(db: Database) -> None:
+    db["patients"].enable_fts(
+        ["id", "family_name", "given_names"], create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
+    db["visits"].enable_fts(["notes"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+
+
+@migrations(transactional=False)
+def m005_write_ahead_log(db: Database) -> None:
+    db.enable_wal()
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
+
+
+# ------------------------------------------------------------------------ audit triggers
+
+_ROW_KEY = {
+    "patients": ("{r}.id", "{r}.id"),
+    "visits": ("{r}.patient_id", "{r}.date || ' v' || {r}.version"),
+    "muscle_findings": (None, "{r}.muscle || ' ' || {r}.side"),
+    "reflex_findings": (None, "{r}.reflex || ' ' || {r}.side"),
+    "sign_findings": (None, "{r}.sign || ' ' || {r}.side"),
+    "settings": ("NULL", "{r}.key"),
+}
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_USER = "coalesce((SELECT user FROM session WHERE id = 1), 'unknown')"
+
+
+def create_audit_triggers(db: Database, table: str) -> None:
+    """(Re)create the insert/update/delete audit triggers of ``table`` from its current columns.
+
+    A migration that adds columns to an audited table must call this again.
+    """
+    cols = [c.name for c in db[table].columns]
+    patient_expr, key_expr = _ROW_KEY[table]
+
+    def row_json(r: str) -> str:
+        return "json_object(" + ", ".join(f"'{c}', {r}.{c}" for c in cols) + ")"
+
+    def patient(r: str) -> str:
+        if patient_expr is not None:
+            return patient_expr.format(r=r)
+        return f"(SELECT patient_id FROM visits WHERE id = {r}.visit_id)"
+
+    def key(r: str) -> str:
+        k = key_expr.format(r=r)
+        if table in FINDING_TABLES:
+            k = f"(SELECT date || ' v' || version FROM visits WHERE id = {r}.visit_id) || ' ' || {k}"
+        return k
+
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in cols)
+    for action in ("insert", "update", "delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_audit_{action}")
+    _script(db, f"""
+    CREATE TRIGGER {table}_audit_insert AFTER INSERT ON {table}
+    BEGIN
+        INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
+        VALUES ({_NOW}, {_USER}, '{table}', 'insert', {patient('NEW')}, {key('NEW')}, NULL, {row_json('NEW')});
+    END;
+    CREATE TRIGGER {table}_audit_update AFTER UPDATE ON {table}
+    WHEN {changed}
+    BEGIN
+        INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
+        VALUES ({_NOW}, {_USER}, '{table}', 'update', {patient('NEW')}, {key('NEW')},
+                {row_json('OLD')}, {row_json('NEW')});
+    END;
+    CREATE TRIGGER {table}_audit_delete AFTER DELETE ON {table}
+    BEGIN
+        INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
+        VALUES ({_NOW}, {_USER}, '{table}', 'delete', {patient('OLD')}, {key('OLD')}, {row_json('OLD')}, NULL);
+    END;
+    """)
+
+
+def _script(db: Database, script: str) -> None:
+    """Run several statements inside the migration's transaction (``executescript`` would
+    commit it first)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            db.execute(buf)
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement: {buf!r}")
+
+
+def migrate(db: Database) -> None:
+    """Apply pending migrations and record the schema version in ``PRAGMA user_version``."""
+    migrations.apply(db)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
