@@ -1,0 +1,128 @@
+"""UMN evidence (clinical-rules 1-3, 10): regions, reflexes, signs, the preserved-reflex rule."""
+
+import pytest
+
+from tests.builders import U, catalogue, emg_lmn, m, one, r, s, wasted
+
+
+def test_a_brisk_jaw_jerk_is_bulbar_umn():
+    assert U(one(r("jaw", "midline", 4))) == {"bulbar"}
+
+
+@pytest.mark.parametrize("reflex,region", [
+    ("biceps", "cervical"), ("brachioradialis", "cervical"), ("triceps", "cervical"),
+    ("finger_flexor", "cervical"), ("pectoral", "cervical"),
+    ("knee", "lumbosacral"), ("ankle", "lumbosacral"), ("adductor", "lumbosacral"),
+])
+def test_a_ninds_4_reflex_is_umn_evidence_in_its_region(reflex, region):
+    assert U(one(r(reflex, "left", 4))) == {region}
+
+
+def test_ninds_3_is_upper_normal_and_not_umn_evidence():
+    assert U(one(r("knee", "left", 3))) == set()
+
+
+def test_ninds_3_with_spread_is_pathologically_brisk():
+    vc = one(r("knee", "left", 3, spread=True))
+    assert U(vc) == {"lumbosacral"}
+    assert "Knee reflex L 3 with spread" in vc.criteria["el_escorial"].reasons[1].text
+
+
+@pytest.mark.parametrize("sign", [x.id for x in catalogue().signs if x.id not in ("abdominal_reflexes_absent",)])
+def test_every_catalogue_sign_present_is_umn_evidence_in_its_region_for_rEEC_and_Awaji(sign):
+    spec = catalogue().sign[sign]
+    vc = one(s(sign, spec.sides[0]))
+    assert U(vc, "el_escorial") == {spec.region}
+    assert U(vc, "awaji") == {spec.region}
+
+
+def test_a_sign_recorded_absent_is_not_evidence_but_makes_the_region_examined():
+    vc = one(s("babinski", "left", present=False))
+    assert U(vc) == set()
+    assert vc.evidence.regions["lumbosacral"].examined
+
+
+def test_pseudobulbar_affect_counts_for_rEEC_and_Awaji_but_not_Gold_Coast():
+    vc = one(s("pseudobulbar_affect", "midline"))
+    assert U(vc, "el_escorial") == {"bulbar"}
+    assert U(vc, "gold_coast") == set()
+    j = vc.evidence.regions["bulbar"].as_json()
+    assert j["umn"] is True and j["umn_gold_coast"] is False
+    assert "not counted under Gold Coast" in "\n".join(x.text for x in vc.criteria["gold_coast"].reasons)
+
+
+def test_absent_abdominal_reflexes_are_not_umn_by_default():
+    vc = one(s("abdominal_reflexes_absent", "midline"))
+    assert U(vc) == set()
+    assert "option abdominal_reflexes_umn is false" in "\n".join(x.text for x in vc.criteria["el_escorial"].reasons)
+
+
+def test_absent_abdominal_reflexes_are_thoracic_umn_with_the_option_in_every_framework():
+    vc = one(s("abdominal_reflexes_absent", "midline"), abdominal_reflexes_umn=True)
+    for crit in ("el_escorial", "awaji", "gold_coast"):
+        assert U(vc, crit) == {"thoracic"}
+
+
+def test_a_preserved_reflex_in_a_weak_wasted_muscle_is_umn_in_that_muscle():
+    vc = one(wasted("biceps", "right"), r("biceps", "right", 2))
+    state = vc.evidence.muscles[0]
+    assert state.umn and state.mixed
+    assert "preserved in weak, wasted Biceps brachii R" in state.umn_reason
+    assert U(vc, "gold_coast") == {"cervical"}
+
+
+def test_a_grade_1_reflex_is_not_preserved_by_default():
+    vc = one(wasted("biceps", "right"), r("biceps", "right", 1))
+    assert not vc.evidence.muscles[0].umn
+    assert U(vc) == set()
+
+
+def test_option_preserved_reflex_min_grade_raises_the_threshold():
+    vc = one(wasted("biceps", "right"), r("biceps", "right", 2), preserved_reflex_min_grade=3)
+    assert U(vc) == set()
+    vc = one(wasted("biceps", "right"), r("biceps", "right", 3), preserved_reflex_min_grade=3)
+    assert U(vc) == {"cervical"}
+
+
+def test_a_preserved_reflex_in_a_weak_but_not_wasted_muscle_is_not_umn():
+    vc = one(m("biceps", "right", "4", "none"), r("biceps", "right", 2))
+    assert U(vc) == set()
+
+
+def test_the_linked_reflex_is_the_one_on_the_same_side():
+    vc = one(wasted("biceps", "right"), r("biceps", "left", 2))
+    assert U(vc) == set()
+
+
+def test_the_jaw_jerk_goes_with_the_masseter_of_either_side():
+    vc = one(wasted("masseter", "left"), wasted("masseter", "right"), r("jaw", "midline", 2))
+    assert all(st.umn for st in vc.evidence.muscles)
+    assert U(vc) == {"bulbar"}
+
+
+def test_two_muscles_sharing_a_reflex_are_both_credited():
+    vc = one(wasted("gastrocnemius", "left"), wasted("soleus", "left"), r("ankle", "left", 4))
+    assert [st.umn for st in vc.evidence.muscles] == [True, True]
+    assert [st.mixed for st in vc.evidence.muscles] == [True, True]
+
+
+def test_a_brisk_reflex_still_counts_when_its_muscle_is_attributed_to_another_cause():
+    vc = one(wasted("biceps", "right", other_cause=True), r("biceps", "right", 4))
+    assert U(vc) == {"cervical"}
+    assert not vc.evidence.muscles[0].umn
+
+
+def test_left_and_right_findings_count_for_the_same_region():
+    vc = one(r("biceps", "left", 4), wasted("first_dorsal_interosseous", "right"))
+    assert vc.criteria["el_escorial"].category == "possible"
+    assert "one region (cervical)" in vc.criteria["el_escorial"].clause
+
+
+def test_mixed_needs_umn_and_lmn_in_the_same_muscle():
+    vc = one(wasted("first_dorsal_interosseous"), r("biceps", "right", 4))
+    assert not any(st.mixed for st in vc.evidence.muscles)
+
+
+def test_emg_lmn_with_a_brisk_linked_reflex_is_mixed():
+    vc = one(emg_lmn("quadriceps", "left"), r("knee", "left", 4))
+    assert vc.evidence.muscles[0].mixed
