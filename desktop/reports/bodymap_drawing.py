@@ -30,23 +30,26 @@ def body_map_drawing(
     width: float,
     bodymap: BodyMap | None = None,
     legend: bool = True,
-    region_labels: bool = True,
+    font_size: float = 7.0,
 ) -> Drawing:
     """A Drawing ``width`` points wide: both views side by side, markers coloured by ``states``
-    ((muscle, side) -> state), not-examined markers hollow; with a legend of states below."""
+    ((muscle, side) -> state), not-examined markers hollow; the view labels and the legend (marker
+    states, region zones) are set in ``font_size`` points whatever the figure's scale."""
     bm = bodymap or load_bodymap()
     fig_w = bm.width * len(bm.views) + _GAP * (len(bm.views) - 1)
-    title_h = 14.0  # units above the figures for the view labels
-    legend_h = 34.0 if legend else 0.0
-    fig_h = bm.height + title_h + legend_h
     scale = width / fig_w
-    d = Drawing(width, fig_h * scale)
-    root = Group()
-    root.scale(scale, scale)
-    d.add(root)
+    label_h = font_size + 5
+    legend_h = 3 * (font_size + 4) + 4 if legend else 0.0
+    fig_h = bm.height * scale
+    d = Drawing(width, legend_h + fig_h + label_h)
+    figure = Group()
+    figure.translate(0, legend_h)
+    figure.scale(scale, scale)
+    d.add(figure)
     for i, view in enumerate(bm.views):
+        x0 = i * (bm.width + _GAP)
         g = Group()
-        g.translate(i * (bm.width + _GAP), legend_h)
+        g.translate(x0, 0)
         for region in REGIONS:
             fill = colors.HexColor(bm.region_fill[region])
             for poly in bm.zones[region]:
@@ -67,32 +70,34 @@ def body_map_drawing(
             g.add(Circle(marker.x, bm.height - marker.y, r,
                          fillColor=colors.HexColor(st.fill) if st.fill else None,
                          strokeColor=colors.HexColor(st.stroke), strokeWidth=0.5))
-        g.add(String(bm.width / 2, bm.height + 3, view.label, fontName=SANS_BOLD, fontSize=9,
+        figure.add(g)
+        # Labels in points, outside the scaled figure.
+        y = legend_h + fig_h + 3
+        left, right = ("R", "L") if view.id == "front" else ("L", "R")
+        d.add(String((x0 + bm.width / 2) * scale, y, view.label, fontName=SANS_BOLD, fontSize=font_size + 1,
                      textAnchor="middle", fillColor=colors.black))
-        g.add(String(4, bm.height + 3, "R" if view.id == "front" else "L", fontName=SANS, fontSize=8,
-                     fillColor=_OUTLINE))
-        g.add(String(bm.width - 4, bm.height + 3, "L" if view.id == "front" else "R", fontName=SANS,
-                     fontSize=8, textAnchor="end", fillColor=_OUTLINE))
-        root.add(g)
+        d.add(String((x0 + 8) * scale, y, left, fontName=SANS, fontSize=font_size, fillColor=_OUTLINE))
+        d.add(String((x0 + bm.width - 8) * scale, y, right, fontName=SANS, fontSize=font_size,
+                     textAnchor="end", fillColor=_OUTLINE))
     if legend:
-        _legend(root, bm, fig_w, legend_h, region_labels)
+        _legend(d, bm, width, font_size)
     return d
 
 
-def _legend(root: Group, bm: BodyMap, fig_w: float, legend_h: float, region_labels: bool) -> None:
-    col_w = fig_w / 3
+def _legend(d: Drawing, bm: BodyMap, width: float, fs: float) -> None:
+    row_h = fs + 4
+    r = fs * 0.4
+    col_w = width / 3
     for i, state in enumerate(STATES):
         st = bm.states[state]
-        x = (i % 3) * col_w + 6
-        y = legend_h - 10 - (i // 3) * 11
-        root.add(Circle(x, y + 3, bm.marker_radius, fillColor=colors.HexColor(st.fill) if st.fill else None,
-                        strokeColor=colors.HexColor(st.stroke), strokeWidth=0.5))
-        root.add(String(x + 7, y, st.label, fontName=SANS, fontSize=8, fillColor=colors.black))
-    if region_labels:
-        col_w = fig_w / len(REGIONS)
-        for i, region in enumerate(REGIONS):
-            x = i * col_w + 2
-            y = 1
-            root.add(Rect(x, y, 8, 7, fillColor=colors.HexColor(bm.region_fill[region]),
-                          strokeColor=_OUTLINE, strokeWidth=0.3))
-            root.add(String(x + 11, y + 1, region, fontName=SANS, fontSize=8, fillColor=colors.black))
+        x = (i % 3) * col_w + r + 1
+        y = 3 * row_h + 2 - (i // 3 + 1) * row_h
+        d.add(Circle(x, y + fs * 0.35, r, fillColor=colors.HexColor(st.fill) if st.fill else None,
+                     strokeColor=colors.HexColor(st.stroke), strokeWidth=0.5))
+        d.add(String(x + r + 3, y, st.label, fontName=SANS, fontSize=fs, fillColor=colors.black))
+    col_w = width / len(REGIONS)
+    for i, region in enumerate(REGIONS):
+        x = i * col_w + 1
+        d.add(Rect(x, 1, fs, fs * 0.8, fillColor=colors.HexColor(bm.region_fill[region]),
+                   strokeColor=_OUTLINE, strokeWidth=0.3))
+        d.add(String(x + fs + 3, 1.5, region, fontName=SANS, fontSize=fs, fillColor=colors.black))

@@ -1,0 +1,400 @@
+"""The visit report: one visit as a clinician files it or hands it on (issue 6, item 1).
+
+Pure: the case, its classification, the record's status (:class:`ReportMeta`), the clinic name
+and the time printed are passed in; the result is the PDF's bytes. The criteria's explanations
+are the classifier's own sentences, printed verbatim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from xml.sax.saxutils import escape
+
+from .common import (
+    ACCENT,
+    MARGIN,
+    ReportError,
+    ReportMeta,
+    STYLES,
+    age_at,
+    fmt_date,
+    fmt_datetime,
+    grid_table,
+    make_canvas,
+    p,
+    page_size,
+    px,
+    words,
+)
+from .fonts import SANS_BOLD
+
+from reportlab.lib import colors  # noqa: E402  (after the fonts: common sets them up)
+from reportlab.platypus import (  # noqa: E402
+    CondPageBreak,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from desktop.bodymap import load_bodymap, marker_states, muscle_state  # noqa: E402
+from desktop.resources import load_catalogue  # noqa: E402
+from desktop.summary import criterion_headline  # noqa: E402
+from domain.case import ALSFRS_ITEMS, Case, Visit  # noqa: E402
+from domain.catalogue import REGIONS  # noqa: E402
+from domain.classify import CaseClassification, VisitClassification  # noqa: E402
+from domain.criteria import REGISTRY  # noqa: E402
+
+from .bodymap_drawing import body_map_drawing  # noqa: E402
+
+SIDE_LABEL = {"left": "Left", "right": "Right", "midline": "Midline"}
+ALSFRS_LABELS = {
+    "speech": "1 Speech", "salivation": "2 Salivation", "swallowing": "3 Swallowing",
+    "handwriting": "4 Handwriting", "cutting_food": "5 Cutting food", "dressing_hygiene": "6 Dressing, hygiene",
+    "turning_in_bed": "7 Turning in bed", "walking": "8 Walking", "climbing_stairs": "9 Climbing stairs",
+    "dyspnea": "10 Dyspnoea", "orthopnea": "11 Orthopnoea", "respiratory_insufficiency": "12 Resp. insufficiency",
+}
+ALSFRS_DOMAINS = (
+    ("Bulbar", "bulbar", ALSFRS_ITEMS[0:3]),
+    ("Fine motor", "fine_motor", ALSFRS_ITEMS[3:6]),
+    ("Gross motor", "gross_motor", ALSFRS_ITEMS[6:9]),
+    ("Respiratory", "respiratory", ALSFRS_ITEMS[9:12]),
+)
+
+
+def _tint(hex_colour: str | None, amount: float = 0.28):
+    if not hex_colour:
+        return None
+    c = colors.HexColor(hex_colour)
+    return colors.Color(1 - amount * (1 - c.red), 1 - amount * (1 - c.green), 1 - amount * (1 - c.blue))
+
+
+def _yes(b: bool) -> str:
+    return "yes" if b else "-"
+
+
+def build_visit_report(
+    case: Case,
+    classification: CaseClassification,
+    visit_date: dt.date,
+    *,
+    meta: ReportMeta | None = None,
+    clinic: str | None = None,
+    page_size: str = "A4",
+    printed_at: dt.datetime,
+) -> bytes:
+    """The PDF of one visit. Raises :class:`ReportError` if the case has no visit on that date."""
+    meta = meta or ReportMeta()
+    size = _page_size(page_size)
+    visit = next((v for v in case.visits if v.date == visit_date), None)
+    vc = next((c for c in classification.visits if c.date == visit_date), None)
+    if visit is None or vc is None:
+        raise ReportError(f"no visit on {visit_date.isoformat()} for patient {case.patient.id}")
+    width = size[0] - 2 * MARGIN
+    story = _story(case, visit, vc, meta=meta, clinic=clinic, width=width)
+    patient = case.patient
+    footer = f"{patient.display_name} \u00b7 {patient.id} \u00b7 visit {visit_date.isoformat()}"
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=MARGIN + 2, title=f"Visit report: {patient.display_name}, {visit_date.isoformat()}",
+        author=clinic or "Motorchart", subject="Motor neuron disease visit report", creator="Motorchart",
+        invariant=1,
+    )
+    doc.build(story, canvasmaker=make_canvas(footer_left=footer, printed_at=printed_at,
+                                             draft=meta.status == "draft"))
+    return buf.getvalue()
+
+
+def _page_size(name: str):
+    return page_size(name)
+
+
+# ---------------------------------------------------------------------------------- story
+
+def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMeta, clinic: str | None,
+           width: float) -> list:
+    cat = load_catalogue()
+    out: list = []
+    out += _header(case, visit, meta=meta, clinic=clinic, width=width)
+    out += _status(meta)
+    out.append(px("Conclusion: " + escape("; ".join(criterion_headline(c, vc) for c in REGISTRY)) + ".",
+                  "conclusion"))
+    out.append(Spacer(1, 4))
+    out += _regions(vc, width)
+    out += _bodymap_and_scores(vc, width)
+    out += _criteria(vc)
+    out += _examination(vc, cat, width)
+    out += _emg(vc, width)
+    out += _reflexes_and_signs(visit, cat, width)
+    out += _alsfrs(visit, vc, width)
+    if visit.notes:
+        out.append(p("Notes", "h2"))
+        out += [p(line, "body") for line in visit.notes.splitlines() if line.strip()]
+    out += _signature(meta, width)
+    return out
+
+
+def _header(case: Case, visit: Visit, *, meta: ReportMeta, clinic: str | None, width: float) -> list:
+    pt = case.patient
+    age = age_at(pt.birth_date, visit.date)
+    born = fmt_date(pt.birth_date) + (f" (age {age} at the visit)" if age is not None else "")
+    onset = fmt_date(pt.onset_date)
+    if pt.onset_region:
+        onset += f", {words(pt.onset_region)}" + (f" ({pt.onset_side})" if pt.onset_side else "")
+    rows = [
+        ["Patient", p(pt.display_name, "cellb"), "Visit date", p(visit.date.isoformat(), "cellb")],
+        ["Identifier", p(pt.id, "cell"), "Clinician", p(meta.clinician or "-", "cell")],
+        ["Born", p(born, "cell"), "Sex", p(pt.sex or "-", "cell")],
+        ["Onset", p(onset, "cell"), "Diagnosis", p(fmt_date(pt.diagnosis_date), "cell")],
+    ]
+    t = Table(rows, colWidths=[width * 0.12, width * 0.43, width * 0.13, width * 0.32], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), SANS_BOLD, 7.5),
+        ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#555555")),
+        ("TEXTCOLOR", (2, 0), (2, -1), colors.HexColor("#555555")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.8, ACCENT),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    out = []
+    if clinic:
+        out.append(p(clinic, "clinic"))
+    out += [p("Visit report", "title"), Spacer(1, 3), t, Spacer(1, 5)]
+    return out
+
+
+def _status(meta: ReportMeta) -> list:
+    if meta.status == "draft":
+        return [p("Status: unsigned draft. The findings may still change; this is not a signed record.",
+                  "note"), Spacer(1, 3)]
+    when = fmt_datetime(meta.signed_at) if meta.signed_at else "date not recorded"
+    who = meta.clinician or "clinician not recorded"
+    if meta.status == "amended":
+        text = (f"Amended record: this version was amended and signed by {who} on {when}, and "
+                f"replaces the version signed before. Reason for the amendment: "
+                f"{meta.amendment_reason or 'not given'}.")
+        return [p(text, "note"), Spacer(1, 3)]
+    return [p(f"Signed by {who} on {when}.", "note"), Spacer(1, 3)]
+
+
+def _regions(vc: VisitClassification, width: float) -> list:
+    crits = list(REGISTRY)
+    head = [p(h, "cellb") for h in ["Region", "Examined", "UMN", "LMN clinical"]
+            + [f"EMG LMN {REGISTRY[c].source}" for c in crits] + ["Involved"]]
+    rows = [head]
+    for r in REGIONS:
+        e = vc.evidence.regions[r]
+        if not e.examined:
+            rows.append([r.capitalize(), "not examined"] + [""] * (len(head) - 2))
+            continue
+        rows.append([r.capitalize(), "yes", _yes(any(e.umn.values())), _yes(e.lmn_clinical or e.lmn_clinical_gold_coast)]
+                    + [_yes(e.lmn_emg[c]) for c in crits]
+                    + [("new" if r in vc.new_regions else "yes") if r in vc.regions_involved else "-"])
+    n = len(head)
+    first = width * 0.16
+    rest = (width - first) / (n - 1)
+    extra = [("ALIGN", (1, 0), (-1, -1), "CENTER")]
+    for i, r in enumerate(REGIONS, start=1):
+        if not vc.evidence.regions[r].examined:
+            extra += [("SPAN", (1, i), (-1, i)), ("TEXTCOLOR", (1, i), (-1, i), colors.HexColor("#8A5A00"))]
+    return [p("Regions", "h2"), grid_table(rows, [first] + [rest] * (n - 1), extra=extra)]
+
+
+def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
+    bm_w = width * 0.46
+    drawing = body_map_drawing(marker_states(vc), width=bm_w, bodymap=load_bodymap())
+    right_w = width - bm_w - 10
+    right: list = [p("Stages and scores", "h3"), grid_table(_score_rows(vc), [right_w * 0.55, right_w * 0.45], header_rows=0)]
+    ph = vc.phenotype
+    text = words(ph.label).capitalize()
+    if ph.provisional:
+        text += " (provisional" + (f" until {ph.final_after.isoformat()}" if ph.final_after else "") + ")"
+    elif ph.final_after:
+        text += f" (final since {ph.final_after.isoformat()})"
+    right += [Spacer(1, 6), p("Phenotype", "h3"), p(text, "body")]
+    if ph.reason:
+        right.append(p(ph.reason, "small"))
+    right += [Spacer(1, 6), p("Progression", "h3"),
+              p("Confirmed." if vc.progression else "Not established.", "body")]
+    right += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in vc.progression_reasons]
+    if vc.new_regions:
+        right.append(p("Newly involved regions: " + ", ".join(vc.new_regions) + ".", "body"))
+    t = Table([[drawing, right]], colWidths=[bm_w + 10, right_w], hAlign="LEFT")
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (0, 0), 10)]))
+    return [CondPageBreak(drawing.height + 40), p("Body map, stages and phenotype", "h2"), t]
+
+
+def _score_rows(vc: VisitClassification) -> list[list[str]]:
+    rows = [["King's stage (clinical)", vc.kings_clinical]]
+    if vc.kings_regions:
+        rows.append(["King's regions", ", ".join(words(r) for r in vc.kings_regions)])
+    rows.append(["King's stage (ALSFRS-R)", vc.kings_alsfrs or "-"])
+    rows.append(["MiToS stage", "-" if vc.mitos is None else str(vc.mitos)])
+    rows.append(["ALSFRS-R total", f"{vc.alsfrs_r['total']}/48" if vc.alsfrs_r else "not recorded"])
+    rows.append(["DeltaFS", "-" if vc.delta_fs is None else f"{vc.delta_fs:.2f} points/month"])
+    rows.append(["Slope since previous", "-" if vc.alsfrs_r_slope is None else f"{vc.alsfrs_r_slope:.2f} points/month"])
+    rows.append(["MRC sum score", "-" if vc.mrc_sum is None else f"{vc.mrc_sum}/60"])
+    rows.append(["UMN score", "-" if vc.umn_score is None else f"{vc.umn_score}/16"])
+    return rows
+
+
+def _criteria(vc: VisitClassification) -> list:
+    out: list = [p("Diagnostic criteria", "h2")]
+    for cid in REGISTRY:
+        res = vc.criteria[cid]
+        block = [p(criterion_headline(cid, vc), "h3")]
+        block += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in res.reasons]
+        out.append(KeepTogether(block[:4]))
+        out += block[4:]
+    return out
+
+
+def _examination(vc: VisitClassification, cat, width: float) -> list:
+    bm = load_bodymap()
+    by_muscle: dict[str, dict[str, object]] = {}
+    for s in vc.evidence.muscles:
+        if s.examined or s.ignored:
+            by_muscle.setdefault(s.muscle.id, {})[s.finding.side] = s
+    if not by_muscle:
+        return [p("Examination", "h2"), p("No muscle examined at this visit.", "body")]
+    sides = ["left", "right"] + (["midline"] if any("midline" in d for d in by_muscle.values()) else [])
+    per_side = ["MRC", "Wasting", "Fasc.", "Finding"]
+    head1 = ["Muscle", "Region"] + sum([[SIDE_LABEL[sd], "", "", ""] for sd in sides], [])
+    head2 = ["", ""] + per_side * len(sides)
+    rows = [head1, head2]
+    extra = [("SPAN", (0, 0), (0, 1)), ("SPAN", (1, 0), (1, 1)), ("ALIGN", (2, 0), (-1, -1), "CENTER")]
+    for i, sd in enumerate(sides):
+        c0 = 2 + 4 * i
+        extra += [("SPAN", (c0, 0), (c0 + 3, 0)), ("LINEBEFORE", (c0, 0), (c0, -1), 1.0, colors.HexColor("#6B7C93"))]
+    for m in cat.muscles:
+        if m.id not in by_muscle:
+            continue
+        row = [p(m.name, "cell"), m.region]
+        for j, sd in enumerate(sides):
+            s = by_muscle[m.id].get(sd)
+            if s is None:
+                row += ["", "", "", ""]
+                continue
+            f = s.finding
+            state = muscle_state(s)
+            row += [f.mrc or "-", f.wasting or "-",
+                    "-" if f.fasciculations is None else ("yes" if f.fasciculations else "no"),
+                    bm.states[state].label]
+            tint = _tint(bm.states[state].fill)
+            if tint is not None:
+                c = 2 + 4 * j + 3
+                extra.append(("BACKGROUND", (c, len(rows)), (c, len(rows)), tint))
+        rows.append(row)
+    n_side_cols = 4 * len(sides)
+    name_w, region_w = width * 0.24, width * 0.11
+    sw = (width - name_w - region_w) / n_side_cols
+    widths = [name_w, region_w] + [sw * k for k in (0.8, 1.2, 0.8, 1.2)] * len(sides)
+    return [p("Examination", "h2"),
+            p("Examined muscles; MRC grade, wasting, clinical fasciculations and the per-muscle finding.", "muted"),
+            grid_table(rows, widths, header_rows=2, extra=extra)]
+
+
+def _emg(vc: VisitClassification, width: float) -> list:
+    crits = list(REGISTRY)
+    sampled = [s for s in vc.evidence.muscles if s.finding.emg is not None]
+    if not sampled:
+        return [p("EMG", "h2"), p("No needle EMG recorded at this visit.", "body")]
+    head = [p(h, "cellb") for h in ["Muscle", "Side", "Fibs", "PSW", "Fasc. potentials", "Large MUPs",
+                                     "Unstable MUPs", "Recruit­ment"] + [f"LMN {REGISTRY[c].source}" for c in crits]]
+    rows = [head]
+    fmt = lambda v: "-" if v is None else ("yes" if v is True else "no" if v is False else str(v))  # noqa: E731
+    for s in sampled:
+        e = s.finding.emg
+        rows.append([p(s.muscle.name, "cell"), SIDE_LABEL[s.finding.side].lower(), fmt(e.fibrillations),
+                     fmt(e.positive_sharp_waves), fmt(e.fasciculation_potentials), fmt(e.mup_large),
+                     fmt(e.mup_unstable), fmt(e.recruitment)] + [_yes(s.lmn_emg.get(c, False)) for c in crits])
+    fixed = [0.22, 0.07, 0.055, 0.055, 0.1, 0.08, 0.09, 0.11]
+    crit_w = (1 - sum(fixed)) / len(crits)
+    widths = [width * f for f in fixed] + [width * crit_w] * len(crits)
+    return [p("EMG", "h2"), grid_table(rows, widths,
+                                       extra=[("ALIGN", (1, 0), (-1, -1), "CENTER")])]
+
+
+def _reflexes_and_signs(visit: Visit, cat, width: float) -> list:
+    out: list = [p("Reflexes and signs", "h2")]
+    refl: dict[str, dict[str, str]] = {}
+    for f in visit.reflexes:
+        txt = str(f.grade) + (" with spread" if f.spread else "") + (" (brisk)" if f.brisk else "")
+        refl.setdefault(f.reflex, {})[f.side] = txt
+    half = (width - 8) / 2
+    left: list
+    if refl:
+        rows = [["Reflex (NINDS 0-4)", "Left", "Right", "Midline"]]
+        rows += [[cat.reflex[r.id].name, refl[r.id].get("left", ""), refl[r.id].get("right", ""),
+                  refl[r.id].get("midline", "")] for r in cat.reflexes if r.id in refl]
+        left = [grid_table(rows, [half * 0.34, half * 0.22, half * 0.22, half * 0.22])]
+    else:
+        left = [p("No reflexes recorded.", "body")]
+    sg: dict[str, dict[str, str]] = {}
+    for f in visit.signs:
+        sg.setdefault(f.sign, {})[f.side] = "present" if f.present else "absent"
+    if sg:
+        rows = [["Sign", "Left", "Right", "Midline"]]
+        rows += [[p(cat.sign[s.id].name, "cell"), sg[s.id].get("left", ""), sg[s.id].get("right", ""),
+                  sg[s.id].get("midline", "")] for s in cat.signs if s.id in sg]
+        right = [grid_table(rows, [half * 0.46, half * 0.18, half * 0.18, half * 0.18])]
+    else:
+        right = [p("No signs recorded.", "body")]
+    t = Table([[left, right]], colWidths=[half + 8, half], hAlign="LEFT")
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return out + [t]
+
+
+def _alsfrs(visit: Visit, vc: VisitClassification, width: float) -> list:
+    out: list = [p("ALSFRS-R", "h2")]
+    a = visit.alsfrs_r
+    if a is None:
+        out.append(p("ALSFRS-R not recorded at this visit.", "body"))
+    else:
+        rows = [["Domain", "Items", "", "", "Subscore"]]
+        for label, key, items in ALSFRS_DOMAINS:
+            cells = []
+            for it in items:
+                name = ALSFRS_LABELS[it]
+                if it == "cutting_food":
+                    name = "5b Cutting food (gastrostomy)" if a.gastrostomy else "5a Cutting food"
+                cells.append(f"{name}: {getattr(a, it)}")
+            rows.append([label] + cells + [f"{vc.alsfrs_r[key]}/12"])
+        rows.append(["Total", "", "", "", f"{vc.alsfrs_r['total']}/48"])
+        w = [width * 0.13, width * 0.24, width * 0.24, width * 0.27, width * 0.12]
+        out.append(grid_table(rows, w, extra=[("SPAN", (1, 0), (3, 0)), ("SPAN", (0, 5), (3, 5)),
+                                              ("FONT", (0, 5), (-1, 5), SANS_BOLD, 7.5),
+                                              ("ALIGN", (4, 0), (4, -1), "CENTER")]))
+    vitals = []
+    vitals.append(f"FVC {visit.fvc_percent:g}% predicted" if visit.fvc_percent is not None else "FVC not recorded")
+    vitals.append(f"weight {visit.weight_kg:g} kg" if visit.weight_kg is not None else "weight not recorded")
+    out += [Spacer(1, 3), p("; ".join(vitals) + ".", "body")]
+    return out
+
+
+def _signature(meta: ReportMeta, width: float) -> list:
+    signed = meta.status in ("signed", "amended")
+    rows = [
+        ["Clinician", meta.clinician or "", "Signed", fmt_datetime(meta.signed_at) if signed and meta.signed_at else "not signed"],
+        ["Signature", "", "Date", ""],
+    ]
+    t = Table(rows, colWidths=[width * 0.13, width * 0.42, width * 0.1, width * 0.35], rowHeights=[16, 26],
+              hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), "DejaVuSans", 8),
+        ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#555555")),
+        ("TEXTCOLOR", (2, 0), (2, -1), colors.HexColor("#555555")),
+        ("LINEBELOW", (1, 1), (1, 1), 0.6, colors.black),
+        ("LINEBELOW", (3, 1), (3, 1), 0.6, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return [KeepTogether([Spacer(1, 10), p("Signature", "h2"), t])]
