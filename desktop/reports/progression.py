@@ -1,0 +1,319 @@
+"""The progression report: a patient's course across visits (issue 6, item 2).
+
+Plots of ALSFRS-R (total and the four subscores), MRC sum, UMN score, FVC and weight; the
+region-by-visit matrix (none / UMN / LMN / both, the onset region marked, the order of spread);
+and a table of criteria and stages per visit. Pure: everything is passed in, the PDF's bytes
+come out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from xml.sax.saxutils import escape
+
+from .common import (
+    MARGIN,
+    age_at,
+    fmt_date,
+    grid_table,
+    make_canvas,
+    p,
+    page_size,
+    px,
+    words,
+)
+from .fonts import SANS, SANS_BOLD
+
+from reportlab.graphics.charts.legends import LineLegend  # noqa: E402
+from reportlab.graphics.charts.lineplots import LinePlot  # noqa: E402
+from reportlab.graphics.shapes import Drawing, String  # noqa: E402
+from reportlab.graphics.widgets.markers import makeMarker  # noqa: E402
+from reportlab.lib import colors  # noqa: E402
+from reportlab.platypus import CondPageBreak, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
+
+from desktop.bodymap import load_bodymap  # noqa: E402
+from domain.case import Case  # noqa: E402
+from domain.catalogue import REGIONS  # noqa: E402
+from domain.classify import ONSET_REGIONS, CaseClassification, VisitClassification  # noqa: E402
+from domain.criteria import CATEGORY_LABELS, REGISTRY  # noqa: E402
+
+LINE_COLOURS = ("#1F3A5F", "#D55E00", "#0072B2", "#009E73", "#CC79A7")
+SUBSCORES = (("bulbar", "Bulbar"), ("fine_motor", "Fine motor"), ("gross_motor", "Gross motor"),
+             ("respiratory", "Respiratory"))
+SHORT_CATEGORY = {
+    "definite": "Definite", "probable": "Probable", "probable_lab_supported": "Probable lab-supp.",
+    "possible": "Possible", "not_met": "Not met",
+}
+
+
+def build_progression_report(
+    case: Case,
+    classification: CaseClassification,
+    *,
+    clinic: str | None = None,
+    page_size: str = "A4",
+    printed_at: dt.datetime,
+) -> bytes:
+    size = _size(page_size)
+    width = size[0] - 2 * MARGIN
+    story = _story(case, classification, clinic=clinic, width=width)
+    pt = case.patient
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=MARGIN + 2, title=f"Progression report: {pt.display_name}",
+        author=clinic or "Motorchart", subject="Motor neuron disease progression report",
+        creator="Motorchart", invariant=1,
+    )
+    footer = f"{pt.display_name} \u00b7 {pt.id} \u00b7 progression report"
+    doc.build(story, canvasmaker=make_canvas(footer_left=footer, printed_at=printed_at, draft=False))
+    return buf.getvalue()
+
+
+def _size(name: str):
+    return page_size(name)
+
+
+def _story(case: Case, cl: CaseClassification, *, clinic: str | None, width: float) -> list:
+    out: list = []
+    pt = case.patient
+    if clinic:
+        out.append(p(clinic, "clinic"))
+    out.append(p("Progression report", "title"))
+    out.append(Spacer(1, 3))
+    dates = [v.date for v in case.visits]
+    last = dates[-1] if dates else None
+    age = age_at(pt.birth_date, last) if last else None
+    onset = fmt_date(pt.onset_date)
+    if pt.onset_region:
+        onset += f", {words(pt.onset_region)}" + (f" ({pt.onset_side})" if pt.onset_side else "")
+    rows = [
+        ["Patient", p(pt.display_name, "cellb"), "Visits",
+         p(f"{len(dates)}" + (f", {dates[0].isoformat()} to {last.isoformat()}" if dates else ""), "cell")],
+        ["Identifier", p(pt.id, "cell"), "Sex", p(pt.sex or "-", "cell")],
+        ["Born", p(fmt_date(pt.birth_date) + (f" (age {age} at the last visit)" if age is not None else ""), "cell"),
+         "Diagnosis", p(fmt_date(pt.diagnosis_date), "cell")],
+        ["Onset", p(onset, "cell"), "Gastrostomy / NIV",
+         p(f"{fmt_date(pt.gastrostomy_date)} / {fmt_date(pt.niv_date)}", "cell")],
+    ]
+    t = Table(rows, colWidths=[width * 0.12, width * 0.43, width * 0.17, width * 0.28], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), SANS_BOLD, 7.5),
+        ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#555555")),
+        ("TEXTCOLOR", (2, 0), (2, -1), colors.HexColor("#555555")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.8, colors.HexColor("#1F3A5F")),
+        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    out += [t, Spacer(1, 5)]
+    if not cl.visits:
+        out.append(p("No visits recorded.", "body"))
+        return out
+    out += _highest(cl)
+    out += _plots(case, cl, width)
+    out += _matrix(case, cl, width)
+    out += _criteria_table(cl, width)
+    return out
+
+
+def _highest(cl: CaseClassification) -> list:
+    parts = []
+    for cid, (res, date) in cl.highest.items():
+        label = REGISTRY[cid].label
+        if res is None:
+            parts.append(f"{label}: not met")
+        elif res.category is not None:
+            parts.append(f"{label}: {CATEGORY_LABELS[res.category]} ({date.isoformat()})")
+        else:
+            parts.append(f"{label}: met ({date.isoformat()})")
+    out = [px("Highest reached: " + escape("; ".join(parts)) + ".", "conclusion")]
+    if cl.spread_order:
+        out.append(p("Order of spread: " + " \u2192 ".join(cl.spread_order) + ".", "body"))
+    return out + [Spacer(1, 4)]
+
+
+# ------------------------------------------------------------------------------------ plots
+
+def _series(case: Case, cl: CaseClassification):
+    out: dict[str, list[tuple[int, float]]] = {k: [] for k in
+                                              ("total", *dict(SUBSCORES), "mrc_sum", "umn_score", "fvc", "weight")}
+    for v, vc in zip(case.visits, cl.visits):
+        x = v.date.toordinal()
+        if vc.alsfrs_r:
+            for k in ("total", *dict(SUBSCORES)):
+                out[k].append((x, vc.alsfrs_r[k]))
+        if vc.mrc_sum is not None:
+            out["mrc_sum"].append((x, vc.mrc_sum))
+        if vc.umn_score is not None:
+            out["umn_score"].append((x, vc.umn_score))
+        if v.fvc_percent is not None:
+            out["fvc"].append((x, v.fvc_percent))
+        if v.weight_kg is not None:
+            out["weight"].append((x, v.weight_kg))
+    return out
+
+
+def _date_label(v: float) -> str:
+    return dt.date.fromordinal(int(round(v))).strftime("%Y-%m")
+
+
+def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmin: int, xmax: int,
+           ymin: float | None, ymax: float | None, width: float, height: float, unit: str = "") -> Drawing:
+    d = Drawing(width, height)
+    d.add(String(0, height - 10, title, fontName=SANS_BOLD, fontSize=8.5))
+    has_data = any(pts for _, pts in series)
+    legend_h = 12 if len(series) > 1 else 0
+    lp = LinePlot()
+    lp.x, lp.y = 30, 18 + legend_h
+    lp.width, lp.height = width - 40, height - 34 - legend_h
+    if not has_data:
+        d.add(String(width / 2, height / 2 - 4, "not recorded", fontName=SANS, fontSize=8, textAnchor="middle",
+                     fillColor=colors.HexColor("#777777")))
+        return d
+    lp.data = [pts if pts else [(xmin, ymin or 0)] for _, pts in series]
+    for i, (_, pts) in enumerate(series):
+        line = lp.lines[i]
+        line.strokeColor = colors.HexColor(LINE_COLOURS[i % len(LINE_COLOURS)])
+        line.strokeWidth = 1.2
+        line.symbol = makeMarker("FilledCircle", size=3.2 if len(pts) < 15 else 2.2)
+        line.symbol.fillColor = line.strokeColor
+        line.symbol.strokeColor = line.strokeColor
+        if not pts:
+            line.strokeWidth = 0
+            line.symbol = None
+    span = max(xmax - xmin, 1)
+    pad = max(span * 0.04, 10)
+    lp.xValueAxis.valueMin = xmin - pad
+    lp.xValueAxis.valueMax = xmax + pad
+    n_ticks = 5 if span > 120 else 2
+    lp.xValueAxis.valueSteps = ([xmin + span * i / (n_ticks - 1) for i in range(n_ticks)]
+                                if xmax > xmin else [xmin])
+    lp.xValueAxis.labelTextFormat = _date_label
+    lp.xValueAxis.labels.fontName = SANS
+    lp.xValueAxis.labels.fontSize = 6.5
+    lp.xValueAxis.labels.dy = -2
+    values = [y for _, pts in series for _, y in pts]
+    lo = ymin if ymin is not None else min(values)
+    hi = ymax if ymax is not None else max(values)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    if ymin is None or ymax is None:
+        margin = (hi - lo) * 0.1
+        lo, hi = (lo - margin if ymin is None else lo), (hi + margin if ymax is None else hi)
+    lp.yValueAxis.valueMin, lp.yValueAxis.valueMax = lo, hi
+    lp.yValueAxis.labels.fontName = SANS
+    lp.yValueAxis.labels.fontSize = 6.5
+    lp.yValueAxis.labelTextFormat = "%g"
+    lp.yValueAxis.visibleGrid = True
+    lp.yValueAxis.gridStrokeColor = colors.HexColor("#E2E2E2")
+    lp.yValueAxis.gridStrokeWidth = 0.4
+    lp.xValueAxis.strokeColor = lp.yValueAxis.strokeColor = colors.HexColor("#777777")
+    d.add(lp)
+    if unit:
+        d.add(String(width, height - 10, unit, fontName=SANS, fontSize=7, textAnchor="end",
+                     fillColor=colors.HexColor("#555555")))
+    if len(series) > 1:
+        lg = LineLegend()
+        lg.x, lg.y = 30, 6
+        lg.fontName, lg.fontSize = SANS, 6.5
+        lg.alignment = "right"
+        lg.columnMaximum = 1
+        lg.deltax = (width - 40) / len(series)
+        lg.dx, lg.dy = 8, 2
+        lg.subCols.rpad = 2
+        lg.colorNamePairs = [(colors.HexColor(LINE_COLOURS[i % len(LINE_COLOURS)]), name)
+                             for i, (name, _) in enumerate(series)]
+        d.add(lg)
+    return d
+
+
+def _plots(case: Case, cl: CaseClassification, width: float) -> list:
+    s = _series(case, cl)
+    xs = [v.date.toordinal() for v in case.visits]
+    xmin, xmax = min(xs), max(xs)
+    cw, ch = (width - 12) / 2, 150
+    kw = dict(xmin=xmin, xmax=xmax, width=cw, height=ch)
+    charts = [
+        _chart("ALSFRS-R total", [("Total", s["total"])], ymin=0, ymax=48, unit="points, 0-48", **kw),
+        _chart("ALSFRS-R subscores", [(label, s[k]) for k, label in SUBSCORES], ymin=0, ymax=12,
+               unit="points, 0-12", **kw),
+        _chart("MRC sum score", [("MRC sum", s["mrc_sum"])], ymin=0, ymax=60, unit="0-60", **kw),
+        _chart("UMN score", [("UMN score", s["umn_score"])], ymin=0, ymax=16, unit="0-16", **kw),
+        _chart("FVC", [("FVC", s["fvc"])], ymin=0, ymax=None, unit="% predicted", **kw),
+        _chart("Weight", [("Weight", s["weight"])], ymin=None, ymax=None, unit="kg", **kw),
+    ]
+    rows = [charts[i:i + 2] for i in range(0, len(charts), 2)]
+    t = Table(rows, colWidths=[cw + 12, cw], hAlign="LEFT")
+    t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                           ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                           ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [p("Scores over time", "h2"), t]
+
+
+# ----------------------------------------------------------------------------- tables
+
+def _region_cell(vc: VisitClassification, region: str) -> str:
+    e = vc.evidence.regions[region]
+    if not e.examined:
+        return "not examined"
+    u, lmn = e.umn.get("awaji", False), e.lmn("awaji")
+    return "both" if u and lmn else "UMN" if u else "LMN" if lmn else "none"
+
+
+def _matrix(case: Case, cl: CaseClassification, width: float) -> list:
+    onset = set(ONSET_REGIONS.get(case.patient.onset_region or "", ()))
+    states = load_bodymap().states
+    fills = {"UMN": states["umn"].fill, "LMN": states["lmn"].fill, "both": states["mixed"].fill}
+    head = [p("Visit", "cellb")] + [
+        p(r.capitalize() + (" (onset)" if r in onset else ""), "cellb") for r in REGIONS] + [p("New regions", "cellb")]
+    rows = [head]
+    extra = [("ALIGN", (1, 1), (-1, -1), "CENTER")]
+    for r in REGIONS:
+        if r in onset:
+            c = 1 + REGIONS.index(r)
+            extra.append(("BACKGROUND", (c, 0), (c, 0), colors.HexColor("#F6D8B8")))
+    for i, vc in enumerate(cl.visits, start=1):
+        cells = [_region_cell(vc, r) for r in REGIONS]
+        rows.append([vc.date.isoformat()] + cells + [", ".join(vc.new_regions) or "-"])
+        for j, c in enumerate(cells, start=1):
+            if c in fills:
+                col = colors.HexColor(fills[c])
+                tint = colors.Color(1 - 0.35 * (1 - col.red), 1 - 0.35 * (1 - col.green), 1 - 0.35 * (1 - col.blue))
+                extra.append(("BACKGROUND", (j, i), (j, i), tint))
+            elif c == "not examined":
+                extra.append(("TEXTCOLOR", (j, i), (j, i), colors.HexColor("#8A8A8A")))
+    dw = width * 0.14
+    rw = (width - dw - width * 0.22) / len(REGIONS)
+    order = ""
+    if cl.spread_order:
+        order = " Order of spread: " + " \u2192 ".join(cl.spread_order) + "."
+    return [CondPageBreak(120), p("Regions by visit", "h2"),
+            p("UMN and LMN evidence per region (Awaji-shima reading: clinical or EMG LMN). "
+              "The onset region is marked." + order, "muted"),
+            grid_table(rows, [dw] + [rw] * len(REGIONS) + [width * 0.22], zebra=False, extra=extra)]
+
+
+def _crit_text(res) -> str:
+    if res.category is not None:
+        return SHORT_CATEGORY.get(res.category, res.category) + (" (pending)" if res.pending else "")
+    return "met" if res.met else "not met"
+
+
+def _criteria_table(cl: CaseClassification, width: float) -> list:
+    crits = list(REGISTRY)
+    head = [p(h, "cellb") for h in ["Visit"] + [REGISTRY[c].label for c in crits]
+            + ["King's clinical", "King's ALSFRS-R", "MiToS", "ALSFRS-R", "Phenotype"]]
+    rows = [head]
+    for vc in cl.visits:
+        ph = words(vc.phenotype.label) + (" (prov.)" if vc.phenotype.provisional else "")
+        rows.append([vc.date.isoformat()] + [p(_crit_text(vc.criteria[c]), "cell") for c in crits]
+                    + [vc.kings_clinical, vc.kings_alsfrs or "-", "-" if vc.mitos is None else str(vc.mitos),
+                       f"{vc.alsfrs_r['total']}" if vc.alsfrs_r else "-", p(ph, "cell")])
+    fixed = [0.11] + [0.12] * len(crits) + [0.09, 0.1, 0.065, 0.08]
+    widths = [width * f for f in fixed]
+    widths.append(width - sum(widths))
+    return [CondPageBreak(80), p("Criteria and stages by visit", "h2"),
+            grid_table(rows, widths, extra=[("ALIGN", (len(crits) + 1, 1), (-2, -1), "CENTER")])]
+
