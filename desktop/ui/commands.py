@@ -1,0 +1,27 @@
+"""Undo commands: one QUndoCommand per user action, holding before/after snapshots.
+
+A snapshot is ``(Visit, frozenset of not-reviewed cell keys)``. ``redo``/``undo`` hand the
+snapshot to the session, which stores it through ``ChartStore`` at once; commands never
+touch widgets (the views refresh from the session's signals).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QUndoCommand
+
+
+class EditVisitCommand(QUndoCommand):
+    def __init__(self, session, before, after, text: str, parent=None):
+        super().__init__(text, parent)
+        self.session = session
+        self.before = before
+        self.after = after
+        self.ok = True
+
+    def redo(self) -> None:
+        self.ok = self.session.restore(*self.after)
+        if not self.ok:  # the store refused it: drop the command instead of keeping a lie
+            self.setObsolete(True)
+
+    def undo(self) -> None:
+        self.session.restore(*self.before)

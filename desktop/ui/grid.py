@@ -1,0 +1,405 @@
+"""The examination grid and the needle-EMG view: one QAbstractTableModel each over the Visit.
+
+Rows are catalogue muscles grouped by region (a header row per region); columns come from a
+declarative spec tuple, left side then right side. ``data()`` reads the in-memory Visit only;
+``setData()`` validates the entry and hands the new Visit to ``edit_requested`` (the session
+pushes an undo command) instead of persisting anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from domain.case import Visit
+from domain.catalogue import REGIONS, Catalogue, Muscle
+
+from . import entries as E
+
+RowRole = Qt.ItemDataRole.UserRole + 1
+ValueRole = Qt.ItemDataRole.UserRole + 2
+KeyRole = Qt.ItemDataRole.UserRole + 3
+SortRole = Qt.ItemDataRole.UserRole + 4
+
+GREY = QColor("#9a9a9a")
+HEADER_BG = QColor("#e4e8ee")
+MIXED_BG = QColor("#e9d5f5")
+HIGHLIGHT_BG = QColor("#fff07a")
+UNREVIEWED_BG = QColor("#fde7c8")
+ABNORMAL_FG = QColor("#b3261e")
+READONLY_BG = QColor("#f4f4f4")
+
+REGION_LABELS = {"bulbar": "Bulbar", "cervical": "Cervical", "thoracic": "Thoracic",
+                 "lumbosacral": "Lumbosacral"}
+MIDLINE_MUSCLES = frozenset({"tongue", "palate"})
+"""Examined as one midline structure: their single finding sits in the left-side columns."""
+
+
+@dataclass(frozen=True)
+class GridRow:
+    region: str
+    muscle: Muscle | None = None  # None = the region header row
+
+    @property
+    def is_header(self) -> bool:
+        return self.muscle is None
+
+    def side_for(self, side: str) -> str | None:
+        """The finding side a column's side maps to in this row (None = not applicable)."""
+        if self.muscle is not None and self.muscle.id in MIDLINE_MUSCLES:
+            return "midline" if side == "left" else None
+        return side
+
+
+@dataclass(frozen=True)
+class Column:
+    """One grid column: what it shows, how it parses typed text, where it writes."""
+
+    header: str
+    side: str | None  # None = the muscle name column
+    field: str  # muscle field, EMG field, or "reflex"
+    kind: str  # name | mrc | wasting | bool | reflex | grade | choice
+    parse: Callable[[str], Any] | None = None
+    width: int = 52
+
+    @property
+    def toggles(self) -> bool:
+        return self.kind == "bool"
+
+
+def _side_columns(side: str, spec: tuple[tuple[str, str, str, Callable | None], ...]) -> tuple[Column, ...]:
+    s = "L" if side == "left" else "R"
+    return tuple(Column(f"{s} {h}", side, field, kind, parse) for h, field, kind, parse in spec)
+
+
+_EXAM_SPEC = (
+    ("MRC", "mrc", "mrc", E.parse_mrc),
+    ("Wast", "wasting", "wasting", E.parse_wasting),
+    ("Fasc", "fasciculations", "bool", E.parse_bool),
+    ("Refl", "reflex", "reflex", E.parse_reflex),
+)
+_EMG_SPEC = (
+    ("Fib", "fibrillations", "grade", E.parse_grade04),
+    ("PSW", "positive_sharp_waves", "grade", E.parse_grade04),
+    ("FP", "fasciculation_potentials", "choice", E.parse_fasc_potentials),
+    ("Large", "mup_large", "bool", E.parse_bool),
+    ("Unst", "mup_unstable", "bool", E.parse_bool),
+    ("Recr", "recruitment", "choice", E.parse_recruitment),
+)
+NAME_COLUMN = Column("Muscle", None, "name", "name", None, 230)
+EXAM_COLUMNS: tuple[Column, ...] = (
+    NAME_COLUMN, *_side_columns("left", _EXAM_SPEC), *_side_columns("right", _EXAM_SPEC)
+)
+EMG_COLUMNS: tuple[Column, ...] = (
+    NAME_COLUMN, *_side_columns("left", _EMG_SPEC), *_side_columns("right", _EMG_SPEC)
+)
+
+_TIPS = {
+    "mrc": "MRC grade: 0 1 2- 2 2+ 3- 3 3+ 4- 4 4+ 5- 5",
+    "wasting": "Wasting: 0 none, 1 mild, 2 moderate, 3 severe",
+    "bool": "y / n, or Space to toggle",
+    "reflex": "Linked reflex, NINDS 0-4; add s for spread (3s)",
+    "grade": "0-4",
+    "choice": "type the number or the first letters",
+}
+
+
+def build_rows(catalogue: Catalogue, muscle_ids: set[str] | None, visit: Visit | None) -> list[GridRow]:
+    """Header + muscle rows for the protocol's muscles, plus any muscle recorded in the visit."""
+    recorded = {f.muscle for f in visit.muscles} if visit is not None else set()
+    rows: list[GridRow] = []
+    for region in REGIONS:
+        ms = [m for m in catalogue.muscles if m.region == region
+              and (muscle_ids is None or m.id in muscle_ids or m.id in recorded)]
+        if ms:
+            rows.append(GridRow(region))
+            rows.extend(GridRow(region, m) for m in ms)
+    return rows
+
+
+class FindingsTableModel(QAbstractTableModel):
+    """Base of the two muscle views; subclasses give the column spec."""
+
+    COLUMNS: tuple[Column, ...] = ()
+    edit_requested = Signal(object, object, str)  # new Visit, cell key, action text
+    entry_refused = Signal(str)  # the message saying what is allowed
+
+    def __init__(self, catalogue: Catalogue, parent=None):
+        super().__init__(parent)
+        self.catalogue = catalogue
+        self._rows: list[GridRow] = []
+        self._visit: Visit | None = None
+        self._ix = E.FindingIndex({}, {}, {})
+        self._readonly = True
+        self._mixed: set[tuple[str, str]] = set()
+        self._states: dict[tuple[str, str], Any] = {}
+        self._highlight: set[tuple[str, str, str]] = set()
+        self._unreviewed: set[tuple[str, str, str, str]] = set()
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    # -------------------------------------------------------------- loading
+    def set_rows(self, rows: list[GridRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def set_visit(self, visit: Visit | None, *, readonly: bool) -> None:
+        self._visit = visit
+        self._ix = E.FindingIndex.of(visit) if visit is not None else E.FindingIndex({}, {}, {})
+        self._readonly = readonly or visit is None
+        self._changed_all()
+
+    def set_marks(self, *, mixed=None, states=None, highlight=None, unreviewed=None) -> None:
+        if mixed is not None:
+            self._mixed = mixed
+        if states is not None:
+            self._states = states
+        if highlight is not None:
+            self._highlight = highlight
+        if unreviewed is not None:
+            self._unreviewed = unreviewed
+        self._changed_all()
+
+    def _changed_all(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.COLUMNS) - 1))
+
+    @property
+    def rows(self) -> list[GridRow]:
+        return self._rows
+
+    def row_of(self, muscle_id: str) -> int | None:
+        for i, r in enumerate(self._rows):
+            if r.muscle is not None and r.muscle.id == muscle_id:
+                return i
+        return None
+
+    def column_of(self, field: str, side: str) -> int:
+        for i, c in enumerate(self.COLUMNS):
+            if c.field == field and c.side == side:
+                return i
+        raise KeyError((field, side))
+
+    # -------------------------------------------------------------- shape
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
+            col = self.COLUMNS[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return col.header
+            if role == Qt.ItemDataRole.ToolTipRole and col.kind in _TIPS:
+                return _TIPS[col.kind]
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        row = self._rows[index.row()]
+        col = self.COLUMNS[index.column()]
+        if row.is_header:
+            return Qt.ItemFlag.NoItemFlags
+        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if col.side is not None and self._key(row, col) is None:
+            return Qt.ItemFlag.NoItemFlags
+        if col.side is not None and not self._readonly:
+            f |= Qt.ItemFlag.ItemIsEditable
+        return f
+
+    # -------------------------------------------------------------- cell keys and values
+    def _key(self, row: GridRow, col: Column) -> tuple[str, str, str, str] | None:
+        """(kind, id, side, field) of the finding a cell shows, None if not applicable."""
+        if row.muscle is None or col.side is None:
+            return None
+        side = row.side_for(col.side)
+        if side is None:
+            return None
+        if col.field == "reflex":
+            rid = row.muscle.linked_reflex
+            if rid is None:
+                return None
+            rsides = self.catalogue.reflex[rid].sides
+            if "midline" in rsides:
+                if col.side != "left":
+                    return None
+                side = "midline"
+            return ("reflex", rid, side, "grade")
+        return ("muscle", row.muscle.id, side, col.field)
+
+    def key(self, index: QModelIndex):
+        if not index.isValid():
+            return None
+        return self._key(self._rows[index.row()], self.COLUMNS[index.column()])
+
+    def value(self, index: QModelIndex) -> Any:
+        k = self.key(index)
+        if k is None:
+            return None
+        kind, id_, side, field = k
+        if kind == "reflex":
+            return E.reflex_value(self._ix, id_, side)
+        return E.muscle_value(self._ix, id_, side, field)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = self.COLUMNS[index.column()]
+        if role == RowRole:
+            return row
+        if row.is_header:
+            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
+                return REGION_LABELS[row.region]
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(HEADER_BG)
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold
+            return None
+        if col.side is None:
+            return self._name_data(row, role)
+        k = self._key(row, col)
+        if k is None:
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(READONLY_BG)
+            return None
+        if role == KeyRole:
+            return k
+        value = self.value(index)
+        if role == ValueRole:
+            return value
+        if role == Qt.ItemDataRole.DisplayRole:
+            return E.show(value, col.kind)
+        if role == Qt.ItemDataRole.EditRole:
+            return "" if value is None else E.show(value, col.kind).replace(" sp", "s")
+        if role == SortRole:
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if value is None:
+                return QBrush(GREY)
+            if _abnormal(col, value):
+                return QBrush(ABNORMAL_FG)
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if (k[0], k[1], k[2]) in self._highlight:
+                return QBrush(HIGHLIGHT_BG)
+            if k in self._unreviewed:
+                return QBrush(UNREVIEWED_BG)
+            if k[0] == "muscle" and (k[1], k[2]) in self._mixed:
+                return QBrush(MIXED_BG)
+            return None
+        if role == Qt.ItemDataRole.FontRole and k in self._unreviewed:
+            return self._italic
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = "not examined" if value is None else E.show(value, col.kind)
+            if k in self._unreviewed:
+                tip += " (carried forward, not reviewed: edit it or press Ctrl+Return to confirm)"
+            if k[0] == "muscle" and (k[1], k[2]) in self._mixed:
+                tip += " (UMN and LMN in this muscle)"
+            return f"{tip}\n{_TIPS.get(col.kind, '')}"
+        return None
+
+    def _name_data(self, row: GridRow, role):
+        m = row.muscle
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"   {m.name}" + (" (midline)" if m.id in MIDLINE_MUSCLES else "")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            st = [self._states.get((m.id, s)) for s in ("left", "right", "midline")]
+            labels = [s for s in st if s]
+            extra = ("\n" + "\n".join(labels)) if labels else ""
+            return f"{m.name}: {m.nerve.replace('_', ' ')}, {m.roots_text}{extra}"
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if any((m.id, s) in self._mixed for s in ("left", "right", "midline")):
+                return QBrush(MIXED_BG)
+        if role == SortRole:
+            return m.name
+        return None
+
+    # -------------------------------------------------------------- editing
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        k = self.key(index)
+        col = self.COLUMNS[index.column()]
+        if k is None or col.parse is None:
+            return False
+        if self._readonly or self._visit is None:
+            self.entry_refused.emit("This visit is signed and read-only: use Visit > Amend to change it.")
+            return False
+        try:
+            parsed = col.parse(value) if isinstance(value, str) else value
+        except E.EntryError as e:
+            self.entry_refused.emit(str(e))
+            return False
+        return self.write(index, parsed)
+
+    def write(self, index: QModelIndex, parsed: Any) -> bool:
+        """Ask for the visit with this cell set to an already-valid value."""
+        k = self.key(index)
+        if k is None or self._visit is None:
+            return False
+        if self._readonly:
+            self.entry_refused.emit("This visit is signed and read-only: use Visit > Amend to change it.")
+            return False
+        kind, id_, side, field = k
+        if kind == "reflex":
+            new = E.with_reflex_value(self._visit, id_, side, parsed)
+        else:
+            new = E.with_muscle_value(self._visit, id_, side, field, parsed)
+        row = self._rows[index.row()]
+        col = self.COLUMNS[index.column()]
+        label = f"{row.muscle.name} {col.header}: {E.show(parsed, col.kind)}"
+        self.edit_requested.emit(new, k, label)
+        return True
+
+    def toggle(self, index: QModelIndex) -> bool:
+        col = self.COLUMNS[index.column()] if index.isValid() else None
+        if col is None or not col.toggles or self.key(index) is None:
+            return False
+        v = self.value(index)
+        return self.write(index, not v if v is not None else True)
+
+    def clear(self, index: QModelIndex) -> bool:
+        if self.key(index) is None or self.value(index) is None:
+            return False
+        return self.write(index, None)
+
+
+def _abnormal(col: Column, value: Any) -> bool:
+    if col.kind == "mrc":
+        return value != "5"
+    if col.kind == "wasting":
+        return value != "none"
+    if col.kind == "bool":
+        return bool(value)
+    if col.kind == "reflex":
+        return value[0] == 4 or (value[0] == 3 and value[1])
+    if col.kind == "grade":
+        return value > 0
+    if col.kind == "choice":
+        return value not in ("absent", "normal")
+    return False
+
+
+class ExamTableModel(FindingsTableModel):
+    """Clinical examination: MRC, wasting, fasciculations, linked reflex, left then right."""
+
+    COLUMNS = EXAM_COLUMNS
+
+
+class EmgTableModel(FindingsTableModel):
+    """Needle EMG of the same rows: fibrillations ... recruitment, left then right."""
+
+    COLUMNS = EMG_COLUMNS
+

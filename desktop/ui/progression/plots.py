@@ -1,0 +1,270 @@
+"""Plots over time for the patient overview, drawn with pyqtgraph.
+
+Why pyqtgraph and not QtCharts:
+
+- QtCharts ships only in ``PySide6-Addons`` (+153 MiB installed, and the installer bundle grows
+  by as much), while Motorchart depends on ``PySide6-Essentials`` alone.
+- pyqtgraph is pure Python on top of Qt's ``QGraphicsScene`` (plus numpy), a few MiB, maintained
+  (regular releases, supports PySide6 6.x), and has a date axis (``DateAxisItem``) and legends.
+- It renders with no display: under ``QT_QPA_PLATFORM=offscreen`` ``widget.grab()`` produces the
+  plot, so the tests and ``motorchart screenshots`` need nothing more than the app itself.
+- Its items are ordinary objects whose data can be read back (``PlotDataItem.getData()``), so the
+  tests check what is plotted, not pixels.
+
+The numbers plotted all come from :class:`domain.classify.CaseClassification` (scores, stages)
+or from the case itself (FVC, weight): nothing here computes a clinical value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from domain.case import Case
+from domain.classify import CaseClassification
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
+
+KINGS_ORDER: tuple[str, ...] = ("1", "2A", "2B", "3", "4A", "4B", "4A+4B", "5")
+"""King's stages in the order they are drawn on the y axis (display order only)."""
+
+_PALETTE = {
+    "total": "#1f3b73",
+    "bulbar": "#c0392b",
+    "fine_motor": "#d68910",
+    "gross_motor": "#1e8449",
+    "respiratory": "#7d3c98",
+    "delta_fs": "#1f3b73",
+    "slope": "#c0392b",
+    "mrc_sum": "#1e8449",
+    "umn_score": "#7d3c98",
+    "fvc": "#117a8b",
+    "weight": "#6e4b2a",
+    "kings_clinical": "#1f3b73",
+    "kings_alsfrs": "#d68910",
+    "mitos": "#c0392b",
+}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One plotted line: its key, legend name, and the (date, value) points that have a value."""
+
+    key: str
+    name: str
+    points: tuple[tuple[dt.date, float], ...]
+    step: bool = False  # True: drawn as one horizontal segment per interval (a rate between visits)
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    key: str
+    title: str
+    y_label: str
+    y_range: tuple[float, float] | None
+    series: tuple[Series, ...]
+    y_ticks: tuple[tuple[float, str], ...] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not any(s.points for s in self.series)
+
+
+def _ts(d: dt.date) -> float:
+    return dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc).timestamp()
+
+
+def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
+    """What to plot, read from the classification and the case (no computation of scores)."""
+    vcs = result.visits
+    visits = case.visits
+
+    def pts(get) -> tuple[tuple[dt.date, float], ...]:
+        out = []
+        for vc, v in zip(vcs, visits):
+            val = get(vc, v)
+            if val is not None:
+                out.append((vc.date, float(val)))
+        return tuple(out)
+
+    def sub(name):
+        return lambda vc, v: vc.alsfrs_r[name] if vc.alsfrs_r else None
+
+    # The slope belongs to the interval ending at a visit: from the previous visit with ALSFRS-R.
+    slope_pts: list[tuple[dt.date, float]] = []
+    prev: dt.date | None = None
+    for vc in vcs:
+        if vc.alsfrs_r is None:
+            continue
+        if prev is not None and vc.alsfrs_r_slope is not None:
+            slope_pts += [(prev, vc.alsfrs_r_slope), (vc.date, vc.alsfrs_r_slope)]
+        prev = vc.date
+
+    kings_pos = {k: float(i) for i, k in enumerate(KINGS_ORDER)}
+    return (
+        PlotSpec("alsfrs_total", "ALSFRS-R total", "points", (0, 48),
+                 (Series("alsfrs_total", "Total (0-48)", pts(sub("total"))),)),
+        PlotSpec("alsfrs_subscores", "ALSFRS-R subscores", "points", (0, 12), (
+            Series("alsfrs_bulbar", "Bulbar", pts(sub("bulbar"))),
+            Series("alsfrs_fine_motor", "Fine motor", pts(sub("fine_motor"))),
+            Series("alsfrs_gross_motor", "Gross motor", pts(sub("gross_motor"))),
+            Series("alsfrs_respiratory", "Respiratory", pts(sub("respiratory"))),
+        )),
+        PlotSpec("decline", "ALSFRS-R rate of decline", "points/month", None, (
+            Series("delta_fs", "ΔFS: (48 − total) / months since onset",
+                   pts(lambda vc, v: vc.delta_fs)),
+            Series("slope", "Slope between visits: points lost / month",
+                   tuple(slope_pts), step=True),
+        )),
+        PlotSpec("mrc_sum", "MRC sum score", "0-60", (0, 60),
+                 (Series("mrc_sum", "MRC sum", pts(lambda vc, v: vc.mrc_sum)),)),
+        PlotSpec("umn_score", "UMN score", "0-16", (0, 16),
+                 (Series("umn_score", "UMN score", pts(lambda vc, v: vc.umn_score)),)),
+        PlotSpec("fvc", "FVC", "% predicted", None,
+                 (Series("fvc", "FVC % predicted", pts(lambda vc, v: v.fvc_percent)),)),
+        PlotSpec("weight", "Weight", "kg", None,
+                 (Series("weight", "Weight (kg)", pts(lambda vc, v: v.weight_kg)),)),
+        PlotSpec("kings", "King's stage", "stage", (-0.3, len(KINGS_ORDER) - 0.7), (
+            Series("kings_clinical", "King's (clinical)",
+                   pts(lambda vc, v: kings_pos.get(vc.kings_clinical))),
+            Series("kings_alsfrs", "King's (from ALSFRS-R)",
+                   pts(lambda vc, v: kings_pos.get(vc.kings_alsfrs) if vc.kings_alsfrs else None)),
+        ), y_ticks=tuple((float(i), k) for i, k in enumerate(KINGS_ORDER))),
+        PlotSpec("mitos", "MiToS stage", "stage", (-0.3, 5.3),
+                 (Series("mitos", "MiToS (0-5)", pts(lambda vc, v: vc.mitos)),),
+                 y_ticks=tuple((float(i), str(i)) for i in range(6))),
+    )
+
+
+class ProgressionPlots(QWidget):
+    """A grid of small plots sharing the visit dates on their x axes.
+
+    ``series[key]`` is the pyqtgraph item of each plotted line and ``no_data[plot_key]`` the text
+    shown in a plot with nothing to draw, so tests read back what is on screen."""
+
+    COLUMNS = 3
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._layout_widget = pg.GraphicsLayoutWidget()
+        self._layout_widget.ci.setSpacing(6)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self._layout_widget)
+        self.plot_items: dict[str, pg.PlotItem] = {}
+        self.series: dict[str, pg.PlotDataItem] = {}
+        self.no_data: dict[str, pg.TextItem] = {}
+        self.specs: dict[str, PlotSpec] = {}
+        self._built = False
+
+    def _build(self, specs: tuple[PlotSpec, ...]) -> None:
+        """Create the plot items once; later patients only replace their data."""
+        first: pg.PlotItem | None = None
+        for i, spec in enumerate(specs):
+            row, col = divmod(i, self.COLUMNS)
+            pi = self._layout_widget.addPlot(
+                row=row, col=col, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
+            )
+            pi.setTitle(f"<b>{spec.title}</b>", size="10pt")
+            pi.setLabel("left", spec.y_label)
+            pi.showGrid(x=True, y=True, alpha=0.25)
+            pi.setMenuEnabled(False)
+            pi.hideButtons()
+            pi.getViewBox().setMouseEnabled(x=True, y=False)
+            if first is None:
+                first = pi
+            else:
+                pi.setXLink(first)
+            if len(spec.series) > 1:
+                legend = pi.addLegend(offset=(4, 4), labelTextSize="8pt", verSpacing=-6)
+                legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+            for j, s in enumerate(spec.series):
+                colour = QColor(_PALETTE.get(s.key.removeprefix("alsfrs_"), "#333333"))
+                if s.step:
+                    item = pi.plot([], [], name=s.name, connect="pairs",
+                                   pen=pg.mkPen(colour, width=2.5, style=Qt.PenStyle.DashLine))
+                else:
+                    symbol = ("o", "s", "t", "d")[j % 4]
+                    item = pi.plot([], [], name=s.name, pen=pg.mkPen(colour, width=2),
+                                   symbol=symbol, symbolSize=6, symbolBrush=colour,
+                                   symbolPen=pg.mkPen(colour))
+                self.series[s.key] = item
+            if spec.y_ticks:
+                pi.getAxis("left").setTicks([list(spec.y_ticks)])
+            text = pg.TextItem("", color="#777777", anchor=(0.5, 0.5))
+            text.setFont(QFont("DejaVu Sans", 10))
+            pi.addItem(text, ignoreBounds=True)
+            self.no_data[spec.key] = text
+            self.plot_items[spec.key] = pi
+        self._built = True
+
+    def set_data(self, case: Case | None, result: CaseClassification | None) -> None:
+        specs = plot_specs(case, result) if case is not None and result is not None else None
+        if not self._built:
+            self._build(specs or plot_specs(_EMPTY_CASE, _EMPTY_RESULT))
+        if specs is None:
+            specs = plot_specs(_EMPTY_CASE, _EMPTY_RESULT)
+        self.specs = {s.key: s for s in specs}
+        dates = [vc.date for vc in result.visits] if result else []
+        if dates:
+            x0, x1 = _ts(dates[0]), _ts(dates[-1])
+            pad = max((x1 - x0) * 0.05, 20 * 86400)
+            x_range = (x0 - pad, x1 + pad)
+        else:
+            x_range = None
+        for spec in specs:
+            pi = self.plot_items[spec.key]
+            for s in spec.series:
+                xs = [_ts(d) for d, _ in s.points]
+                ys = [y for _, y in s.points]
+                self.series[s.key].setData(xs, ys)
+            text = self.no_data[spec.key]
+            if spec.empty:
+                why = "No visits recorded" if not dates else f"No {spec.title} recorded"
+                text.setText(why)
+            else:
+                text.setText("")
+            if x_range:
+                pi.setXRange(*x_range, padding=0)
+                mid = (x_range[0] + x_range[1]) / 2
+            else:
+                pi.setXRange(0, 1, padding=0)
+                mid = 0.5
+            lo, hi = self._y_range(spec)
+            pi.setYRange(lo, hi, padding=0.02)
+            text.setPos(mid, (lo + hi) / 2)
+
+    @staticmethod
+    def _y_range(spec: PlotSpec) -> tuple[float, float]:
+        if spec.y_range is not None:
+            return spec.y_range
+        ys = [y for s in spec.series for _, y in s.points]
+        if not ys:
+            return (0.0, 1.0)
+        lo, hi = min(ys), max(ys)
+        span = hi - lo
+        pad = span * 0.15 if span else max(abs(hi) * 0.1, 1.0)
+        lo = lo - pad
+        if min(ys) >= 0:
+            lo = max(lo, 0.0)
+        return (lo, hi + pad)
+
+    def grab_layout(self):
+        return self._layout_widget
+
+
+def _empty():
+    from domain.case import Patient
+    from domain.options import Options
+
+    case = Case(format="motorchart-case/1", patient=Patient(id="-"), visits=())
+    result = CaseClassification(visits=(), highest={}, timeline=(), spread_order=(), options=Options())
+    return case, result
+
+
+_EMPTY_CASE, _EMPTY_RESULT = _empty()

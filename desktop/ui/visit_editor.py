@@ -1,0 +1,332 @@
+"""The visit editor: examination grid, EMG view, signs, history flags, ALSFRS-R, FVC, weight,
+notes; every edit goes through the session as one undoable command."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from domain.case import ALSFRS_ITEMS, AlsfrsR
+
+from .grid import EmgTableModel, ExamTableModel, build_rows
+from .gridview import FindingsView
+from .protocols import protocol_muscles
+from .signs import SignsTableModel
+
+ALSFRS_LABELS = {
+    "speech": "1 Speech", "salivation": "2 Salivation", "swallowing": "3 Swallowing",
+    "handwriting": "4 Handwriting", "cutting_food": "5 Cutting food", "dressing_hygiene":
+    "6 Dressing and hygiene", "turning_in_bed": "7 Turning in bed", "walking": "8 Walking",
+    "climbing_stairs": "9 Climbing stairs", "dyspnea": "10 Dyspnoea", "orthopnea": "11 Orthopnoea",
+    "respiratory_insufficiency": "12 Respiratory insufficiency",
+}
+_FLAG_CHOICES = ("· not recorded", "yes", "no")
+
+
+class HistoryScoresView(QWidget):
+    """History flags, ALSFRS-R with live total and subscores, FVC, weight and notes."""
+
+    message = Signal(str)
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self._loading = False
+        outer = QHBoxLayout(self)
+        left = QVBoxLayout()
+        outer.addLayout(left, 1)
+
+        flags = QGroupBox("History")
+        fl = QFormLayout(flags)
+        self.progressive = QComboBox()
+        self.progressive.addItems(_FLAG_CHOICES)
+        self.alternatives = QComboBox()
+        self.alternatives.addItems(_FLAG_CHOICES)
+        fl.addRow("Progressive by history", self.progressive)
+        fl.addRow("Alternatives excluded", self.alternatives)
+        self.progressive.activated.connect(lambda _i: self._flag("progressive_by_history", self.progressive))
+        self.alternatives.activated.connect(lambda _i: self._flag("alternatives_excluded", self.alternatives))
+        left.addWidget(flags)
+
+        meas = QGroupBox("Measurements")
+        ml = QFormLayout(meas)
+        self.fvc = QLineEdit()
+        self.fvc.setPlaceholderText("· not measured (0-200)")
+        self.weight = QLineEdit()
+        self.weight.setPlaceholderText("· not measured (1-400)")
+        ml.addRow("FVC % predicted", self.fvc)
+        ml.addRow("Weight kg", self.weight)
+        self.fvc.editingFinished.connect(lambda: self._number("fvc_percent", self.fvc, 0, 200))
+        self.weight.editingFinished.connect(lambda: self._number("weight_kg", self.weight, 1, 400))
+        left.addWidget(meas)
+
+        notes = QGroupBox("Notes")
+        nl = QVBoxLayout(notes)
+        self.notes = QPlainTextEdit()
+        self.notes.setObjectName("notesEdit")
+        self.notes.setTabChangesFocus(True)
+        nl.addWidget(self.notes)
+        self._notes_timer = QTimer(self)
+        self._notes_timer.setSingleShot(True)
+        self._notes_timer.setInterval(1200)
+        self._notes_timer.timeout.connect(self.commit_notes)
+        self.notes.textChanged.connect(self._notes_typed)
+        left.addWidget(notes, 1)
+
+        frs = QGroupBox("ALSFRS-R")
+        gl = QGridLayout(frs)
+        self.items: dict[str, QComboBox] = {}
+        for i, key in enumerate(ALSFRS_ITEMS):
+            cb = QComboBox()
+            cb.addItems(["·", "0", "1", "2", "3", "4"])
+            cb.setObjectName(f"alsfrs_{key}")
+            cb.activated.connect(self._alsfrs_changed)
+            gl.addWidget(QLabel(ALSFRS_LABELS[key]), i, 0)
+            gl.addWidget(cb, i, 1)
+            self.items[key] = cb
+        self.gastrostomy = QCheckBox("Gastrostomy (item 5 is 5b)")
+        self.gastrostomy.toggled.connect(self._alsfrs_changed)
+        gl.addWidget(self.gastrostomy, len(ALSFRS_ITEMS), 0, 1, 2)
+        self.total = QLabel()
+        self.total.setObjectName("alsfrsTotal")
+        gl.addWidget(self.total, len(ALSFRS_ITEMS) + 1, 0, 1, 2)
+        outer.addWidget(frs, 1)
+        session.visit_changed.connect(self.load)
+        session.state_changed.connect(self._apply_readonly)
+        self.load()
+
+    # -------------------------------------------------------------- loading
+    def load(self) -> None:
+        v = self.session.visit
+        self._loading = True
+        try:
+            for name, cb in (("progressive_by_history", self.progressive),
+                             ("alternatives_excluded", self.alternatives)):
+                val = getattr(v, name) if v else None
+                cb.setCurrentIndex(0 if val is None else (1 if val else 2))
+            for name, le in (("fvc_percent", self.fvc), ("weight_kg", self.weight)):
+                val = getattr(v, name) if v else None
+                text = "" if val is None else f"{val:g}"
+                if le.text() != text and not le.hasFocus():
+                    le.setText(text)
+            notes = (v.notes if v else None) or ""
+            if self.notes.toPlainText() != notes and not self._notes_timer.isActive():
+                self.notes.setPlainText(notes)
+            a = v.alsfrs_r if v else None
+            if a is not None or not self._partial():
+                for key, cb in self.items.items():
+                    cb.setCurrentIndex(0 if a is None else getattr(a, key) + 1)
+                self.gastrostomy.setChecked(bool(a and a.gastrostomy))
+            self._show_total()
+        finally:
+            self._loading = False
+        self._apply_readonly()
+
+    def _apply_readonly(self) -> None:
+        ro = self.session.readonly
+        for w in (self.progressive, self.alternatives, self.fvc, self.weight, self.gastrostomy,
+                  *self.items.values()):
+            w.setEnabled(not ro)
+        self.notes.setReadOnly(ro)
+
+    def _partial(self) -> bool:
+        return any(cb.currentIndex() > 0 for cb in self.items.values())
+
+    def _values(self) -> dict[str, int | None]:
+        return {k: (cb.currentIndex() - 1 if cb.currentIndex() > 0 else None) for k, cb in self.items.items()}
+
+    def _show_total(self) -> None:
+        vals = self._values()
+        got = [v for v in vals.values() if v is not None]
+        if not got:
+            self.total.setText("<span style='color:#9a9a9a'>· not scored</span>")
+            return
+        sub = lambda keys: sum(vals[k] or 0 for k in keys)  # noqa: E731
+        text = (f"<b>Total {sum(got)}/48</b>: bulbar {sub(ALSFRS_ITEMS[0:3])}, fine motor "
+                f"{sub(ALSFRS_ITEMS[3:6])}, gross motor {sub(ALSFRS_ITEMS[6:9])}, respiratory "
+                f"{sub(ALSFRS_ITEMS[9:12])}")
+        missing = len(vals) - len(got)
+        if missing:
+            text += f"<br><span style='color:#8a5a00'>{missing} item(s) not scored: saved when all 12 are</span>"
+        self.total.setText(text)
+
+    # -------------------------------------------------------------- edits
+    def _edit(self, update: dict, text: str) -> None:
+        v = self.session.visit
+        if v is None or self._loading:
+            return
+        self.session.request_edit(v.model_copy(update=update), None, text)
+
+    def _flag(self, name: str, cb: QComboBox) -> None:
+        val = (None, True, False)[cb.currentIndex()]
+        self._edit({name: val}, f"{name.replace('_', ' ')}: {cb.currentText()}")
+
+    def _number(self, name: str, le: QLineEdit, lo: float, hi: float) -> None:
+        if self._loading or self.session.visit is None:
+            return
+        t = le.text().strip().replace(",", ".")
+        current = getattr(self.session.visit, name)
+        if not t:
+            val = None
+        else:
+            try:
+                val = float(t)
+            except ValueError:
+                val = None
+                self.message.emit(f'"{le.text()}" is not a number: type a number {lo:g}-{hi:g}, or leave it empty')
+                le.setText("" if current is None else f"{current:g}")
+                return
+            if not lo <= val <= hi:
+                self.message.emit(f"{val:g} is out of range: type a number {lo:g}-{hi:g}, or leave it empty")
+                le.setText("" if current is None else f"{current:g}")
+                return
+        if val != current:
+            self._edit({name: val}, f"{name.replace('_', ' ')}: {t or '·'}")
+
+    def _alsfrs_changed(self, *_a) -> None:
+        if self._loading:
+            return
+        self._show_total()
+        vals = self._values()
+        v = self.session.visit
+        if v is None:
+            return
+        if all(x is not None for x in vals.values()):
+            new = AlsfrsR(**vals, gastrostomy=self.gastrostomy.isChecked())
+            if new != v.alsfrs_r:
+                self._edit({"alsfrs_r": new}, f"ALSFRS-R total {new.total}")
+        elif v.alsfrs_r is not None:
+            self._edit({"alsfrs_r": None}, "ALSFRS-R incomplete")
+
+    def _notes_typed(self) -> None:
+        if not self._loading:
+            self._notes_timer.start()
+
+    def commit_notes(self) -> None:
+        self._notes_timer.stop()
+        v = self.session.visit
+        if v is None or self.session.readonly:
+            return
+        text = self.notes.toPlainText()
+        new = text if text.strip() else None
+        if new != v.notes:
+            self._edit({"notes": new}, "Notes")
+
+
+class VisitEditorView(QWidget):
+    """Tabs: examination grid, needle EMG, signs, history and scores."""
+
+    message = Signal(str)
+
+    def __init__(self, session, catalogue, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.catalogue = catalogue
+        self.protocol: set[str] | None = protocol_muscles("MND screening", catalogue, {})
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("visitTabs")
+        lay.addWidget(self.tabs)
+
+        self.exam_model = ExamTableModel(catalogue, self)
+        self.emg_model = EmgTableModel(catalogue, self)
+        self.signs_model = SignsTableModel(catalogue, self)
+        self.exam_view = FindingsView(self.exam_model)
+        self.exam_view.setObjectName("examGrid")
+        self.emg_view = FindingsView(self.emg_model)
+        self.emg_view.setObjectName("emgGrid")
+        self.signs_view = FindingsView(self.signs_model)
+        self.signs_view.setObjectName("signsGrid")
+        self.signs_view.setColumnWidth(0, 320)
+        for c in (1, 2, 3):
+            self.signs_view.setColumnWidth(c, 80)
+        self.history_view = HistoryScoresView(session)
+        self.tabs.addTab(self.exam_view, "Examination (Ctrl+E)")
+        self.tabs.addTab(self.emg_view, "Needle EMG (Ctrl+M)")
+        self.tabs.addTab(self.signs_view, "Signs (Ctrl+G)")
+        self.tabs.addTab(self.history_view, "History and scores (Ctrl+H)")
+
+        for m in (self.exam_model, self.emg_model, self.signs_model):
+            m.edit_requested.connect(self._on_edit)
+            m.entry_refused.connect(self.message)
+        for v in (self.exam_view, self.emg_view, self.signs_view):
+            v.message.connect(self.message)
+            v.confirm_requested.connect(session.confirm_reviewed)
+        self.history_view.message.connect(self.message)
+        session.visit_changed.connect(self.load)
+        session.state_changed.connect(self.load)
+        session.classified.connect(self._marks)
+        self._highlight: set = set()
+        self._rows_for = None
+        self.load()
+
+    @property
+    def models(self):
+        return (self.exam_model, self.emg_model, self.signs_model)
+
+    def set_protocol(self, muscles: set[str] | None) -> None:
+        self.protocol = muscles
+        self._rows_for = None
+        self.load()
+
+    def _on_edit(self, new_visit, key, text) -> None:
+        self.session.request_edit(new_visit, key, text)
+
+    def load(self) -> None:
+        s = self.session
+        v = s.visit
+        rows_key = (id(self.protocol), frozenset(f.muscle for f in v.muscles) if v else frozenset())
+        if rows_key != self._rows_for:
+            rows = build_rows(self.catalogue, self.protocol, v)
+            cur = [view.currentIndex() for view in (self.exam_view, self.emg_view)]
+            if [r.muscle for r in rows] != [r.muscle for r in self.exam_model.rows]:
+                self.exam_model.set_rows(rows)
+                self.emg_model.set_rows(rows)
+                for view, idx in zip((self.exam_view, self.emg_view), cur):
+                    if idx.isValid() and idx.row() < len(rows):
+                        view.setCurrentIndex(view.model().index(idx.row(), idx.column()))
+            self._rows_for = rows_key
+        for m in self.models:
+            m.set_visit(v, readonly=s.readonly)
+            m.set_marks(unreviewed=s.unreviewed)
+
+    def _marks(self) -> None:
+        vc = self.session.classification
+        mixed = set()
+        states = {}
+        if vc is not None:
+            for st in vc.evidence.muscles:
+                if st.mixed and not st.ignored:
+                    mixed.add(st.key)
+                parts = [p for p, on in (("UMN", st.umn), ("LMN", st.lmn_any)) if on]
+                if st.ignored:
+                    parts = ["ignored (other cause)"]
+                if parts:
+                    states[st.key] = f"{st.label}: {' + '.join(parts)}"
+        self.exam_model.set_marks(mixed=mixed, states=states)
+        self.emg_model.set_marks(mixed=mixed, states=states)
+
+    def highlight(self, refs: set) -> None:
+        self._highlight = set(refs)
+        for m in self.models:
+            m.set_marks(highlight=self._highlight)
+        muscles = [r for r in refs if r[0] == "muscle"]
+        if muscles:
+            row = self.exam_model.row_of(muscles[0][1])
+            view = self.tabs.currentWidget()
+            if row is not None and view in (self.exam_view, self.emg_view):
+                view.scrollTo(view.model().index(row, 0))
