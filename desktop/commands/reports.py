@@ -1,0 +1,87 @@
+"""`motorchart report`: a patient's visit report or progression report as a PDF, from the chart."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from pathlib import Path
+
+from desktop.cli import UserError, arguments, command
+
+
+def _args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--patient", required=True, metavar="ID", help="the patient's identifier (MRN)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--visit", metavar="DATE", help="the visit (YYYY-MM-DD; default: the latest)")
+    what.add_argument("--progression", action="store_true", help="the progression report across all visits")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="where to write the PDF")
+    p.add_argument("--page-size", choices=("a4", "letter"), default="a4", type=str.lower,
+                   help="paper size (default: a4)")
+
+
+@command("report", "write a patient's visit report or progression report as a PDF")
+@arguments(_args)
+def cmd_report(args) -> int:
+    from desktop.store import ChartStore, StoreError
+    from desktop.store.paths import chart_path
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; give the PDF's file name")
+    if not out.parent.exists():
+        raise UserError(f"{out.parent}: no such folder")
+    visit_date = None
+    if args.visit:
+        try:
+            visit_date = dt.date.fromisoformat(args.visit)
+        except ValueError:
+            raise UserError(f"--visit {args.visit}: not a date (YYYY-MM-DD)") from None
+    path = chart_path(getattr(args, "db", None))
+    if not path.exists():
+        raise UserError(f"{path}: no chart file there")
+    try:
+        store = ChartStore.open(path, readonly=True)
+    except StoreError as e:
+        raise UserError(str(e)) from None
+    try:
+        try:
+            case = store.get_case(args.patient)
+        except StoreError as e:
+            raise UserError(str(e)) from None
+        if not case.visits:
+            raise UserError(f"patient {args.patient} has no visits")
+        classification = store.classify(args.patient)
+        clinic = store.settings().get("clinic") or None
+        dates = [v.date for v in case.visits]
+        if not args.progression:
+            if visit_date is None:
+                visit_date = dates[-1]
+            elif visit_date not in dates:
+                raise UserError(f"patient {args.patient} has no visit on {visit_date.isoformat()} "
+                                f"(visits: {', '.join(d.isoformat() for d in dates)})")
+            meta = store.visit_meta(args.patient, visit_date)
+    finally:
+        store.close(backup=False)
+
+    printed_at = dt.datetime.now().astimezone().replace(microsecond=0)
+    if args.progression:
+        from desktop.reports.progression import build_progression_report
+
+        pdf = build_progression_report(case, classification, clinic=clinic, page_size=args.page_size,
+                                       printed_at=printed_at)
+    else:
+        from desktop.reports.common import ReportMeta
+        from desktop.reports.visit import build_visit_report
+
+        pdf = build_visit_report(case, classification, visit_date, meta=ReportMeta.from_visit_meta(meta),
+                                 clinic=clinic, page_size=args.page_size, printed_at=printed_at)
+    tmp = out.with_name(out.name + ".part")
+    try:
+        tmp.write_bytes(pdf)
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"{out}: cannot write ({e.strerror})") from None
+    print(f"wrote {out}")
+    return 0
