@@ -1,0 +1,333 @@
+"""A deterministic synthetic clinic: plainly fictional patients with plausible courses.
+
+Everything comes from ``random.Random(seed)`` and the fixed reference date
+:data:`REFERENCE_DATE` (no clock), so the same seed always gives the same chart.
+
+Courses (:data:`KINDS`): classic limb onset, bulbar onset, PLS, PMA, flail arm, fast and slow
+progressors. Each patient has 1 to 12 visits with clinical and EMG findings, and an ALSFRS-R
+that declines at the course's rate. Visits before the last few months are signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from domain.case import (
+    ALSFRS_ITEMS,
+    FORMAT,
+    MRC_GRADES,
+    AlsfrsR,
+    Case,
+    Emg,
+    MuscleFinding,
+    Patient,
+    ReflexFinding,
+    SignFinding,
+    Visit,
+)
+
+REFERENCE_DATE = dt.date(2026, 6, 30)
+KINDS = ("limb", "bulbar", "pls", "pma", "flail_arm", "fast", "slow")
+CLINICIANS = ("Dr Amara Okonkwo-Bell", "Dr Renée Côté", "Dr Tomasz Wiśniewski-Lark", "Dr 山田 花子")
+
+GIVEN = (
+    "Zofia", "Renée", "Søren", "Dmitri", "Aiko", "Mateus", "Ngozi", "Ólafur", "Chiara", "Jürgen",
+    "Léa", "Björn", "Małgorzata", "Şebnem", "Tadeusz", "Ingrid", "Kwame", "Anaïs", "Yusuf", "Hana",
+    "Дмитрий", "Анна", "Ελένη", "Γιώργος", "美咲", "翔太", "Priya", "Rafael", "Noémie", "Eero",
+)
+FAMILY = (
+    "Łukasiewicz-Nowak", "Côté", "Kierkegård-Ølund", "Fictionova", "Testerberg", "Brightwater",
+    "Ó Dúnlaing", "Müller-Imaginär", "Ferreira-Demo", "Adebayo-Sample", "Yılmaz-Örnek", "Lindqvist",
+    "Kowalczyk", "Nakamura-Kaso", "Ivanović-Primer", "Иванов", "Смирнова", "Παπαδοπούλου",
+    "山田", "佐藤", "Dubois-Fictif", "Janssen-Proef", "Håkonsen", "Esposito-Finto", "Novák",
+    "García-Ejemplo", "O'Placeholder", "Varga-Minta", "Mäkinen-Esimerkki", "Duarte",
+)
+NOTES = (
+    "Riluzole started.", "Referred to speech and language therapy.", "Discussed gastrostomy.",
+    "Cramps better on mexiletine.", "Physiotherapy review booked.", "Wheelchair assessment requested.",
+    "Family present; questions answered.", "Sialorrhoea: glycopyrronium started.",
+    "Respiratory review: consider NIV.", "Genetic counselling offered.", "Stable since last visit.",
+)
+
+# Muscles examined clinically at every visit, by region; EMG is sampled from these.
+EXAM = {
+    "bulbar": (("tongue", ("midline",)),),
+    "cervical": (
+        ("deltoid", ("left", "right")), ("biceps", ("left", "right")), ("triceps", ("left", "right")),
+        ("extensor_digitorum", ("left", "right")), ("first_dorsal_interosseous", ("left", "right")),
+        ("abductor_pollicis_brevis", ("left", "right")),
+    ),
+    "thoracic": (("thoracic_paraspinals_lower", ("midline",)),),
+    "lumbosacral": (
+        ("iliopsoas", ("left", "right")), ("quadriceps", ("left", "right")),
+        ("tibialis_anterior", ("left", "right")), ("gastrocnemius", ("left", "right")),
+    ),
+}
+REFLEXES = {
+    "bulbar": (("jaw", ("midline",)),),
+    "cervical": (("biceps", ("left", "right")), ("triceps", ("left", "right"))),
+    "lumbosacral": (("knee", ("left", "right")), ("ankle", ("left", "right"))),
+}
+SIGNS = {
+    "bulbar": (("pseudobulbar_affect", ("midline",)),),
+    "cervical": (("hoffmann", ("left", "right")),),
+    "lumbosacral": (("babinski", ("left", "right")),),
+}
+ONSET_REGION = {"upper_limb": "cervical", "lower_limb": "lumbosacral", "bulbar": "bulbar"}
+SPREAD = {
+    "cervical": ("cervical", "lumbosacral", "bulbar", "thoracic"),
+    "lumbosacral": ("lumbosacral", "cervical", "thoracic", "bulbar"),
+    "bulbar": ("bulbar", "cervical", "lumbosacral", "thoracic"),
+}
+ALSFRS_DOMAIN = {  # item -> region whose involvement lowers it
+    "speech": "bulbar", "salivation": "bulbar", "swallowing": "bulbar",
+    "handwriting": "cervical", "cutting_food": "cervical", "dressing_hygiene": "cervical",
+    "turning_in_bed": "lumbosacral", "walking": "lumbosacral", "climbing_stairs": "lumbosacral",
+    "dyspnea": "thoracic", "orthopnea": "thoracic", "respiratory_insufficiency": "thoracic",
+}
+
+
+@dataclass(frozen=True)
+class Course:
+    """How a course kind behaves: LMN and UMN involvement, pace (months per region, and how
+    many ALSFRS-R points a region loses per month once involved)."""
+
+    onset: tuple[str, ...]
+    lmn: float
+    umn: float
+    months_per_region: tuple[float, float]
+    points_per_month: tuple[float, float]
+    regions_max: int = 4
+    arms_only: bool = False
+
+
+COURSES = {
+    "limb": Course(("upper_limb", "lower_limb"), 1.0, 1.0, (5, 10), (0.25, 0.4)),
+    "bulbar": Course(("bulbar",), 1.0, 1.0, (4, 8), (0.3, 0.45)),
+    "pls": Course(("lower_limb", "bulbar"), 0.0, 1.0, (12, 24), (0.05, 0.1)),
+    "pma": Course(("upper_limb", "lower_limb"), 1.0, 0.0, (6, 12), (0.2, 0.35)),
+    "flail_arm": Course(("upper_limb",), 1.0, 0.3, (18, 30), (0.1, 0.2), regions_max=2, arms_only=True),
+    "fast": Course(("upper_limb", "bulbar", "lower_limb"), 1.0, 1.0, (2, 4), (0.6, 0.9)),
+    "slow": Course(("upper_limb", "lower_limb"), 1.0, 0.8, (14, 26), (0.06, 0.12)),
+}
+
+
+def _months(a: dt.date, b: dt.date) -> float:
+    return (b - a).days / 30.44
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+def make_case(rng: random.Random, kind: str, mrn: str) -> Case:
+    """One fictional patient of the given course kind."""
+    course = COURSES[kind]
+    onset_region = rng.choice(course.onset)
+    first = ONSET_REGION[onset_region]
+    order = SPREAD[first]
+    if course.arms_only:
+        order = ("cervical", "thoracic")
+    order = order[: course.regions_max]
+    side = rng.choice(("left", "right"))
+    birth = dt.date(rng.randint(1938, 1985), rng.randint(1, 12), rng.randint(1, 28))
+    onset = REFERENCE_DATE - dt.timedelta(days=rng.randint(120, 365 * 6))
+    if onset < birth + dt.timedelta(days=365 * 25):
+        onset = birth + dt.timedelta(days=365 * 25 + rng.randint(0, 3000))
+        onset = min(onset, REFERENCE_DATE - dt.timedelta(days=120))
+    step = rng.uniform(*course.months_per_region)
+    ppm = rng.uniform(*course.points_per_month)
+    involved_at = {r: i * step * rng.uniform(0.8, 1.2) for i, r in enumerate(order)}
+
+    n = rng.randint(1, 12)
+    first_visit = onset + dt.timedelta(days=rng.randint(60, 400))
+    dates: list[dt.date] = []
+    d = first_visit
+    while len(dates) < n and d <= REFERENCE_DATE:
+        dates.append(d)
+        d += dt.timedelta(days=rng.randint(60, 150))
+    if not dates:
+        dates = [min(first_visit, REFERENCE_DATE)]
+
+    emg_visits = {0} | ({rng.randrange(len(dates))} if len(dates) > 3 else set())
+    visits = []
+    gastrostomy = None
+    niv = None
+    for i, vd in enumerate(dates):
+        t = _months(onset, vd)
+        sev = {r: _clamp((t - at) * ppm / 12, 0, 1) if t >= at else 0.0
+               for r, at in involved_at.items()}
+        loss = {r: (t - at) * ppm for r, at in involved_at.items() if t >= at}
+        visits.append(_visit(rng, course, vd, i, sev, loss, side, first, i in emg_visits, kind))
+        frs = visits[-1].alsfrs_r
+        if frs and frs.swallowing <= 2 and gastrostomy is None:
+            gastrostomy = vd
+        if frs and frs.orthopnea <= 2 and niv is None:
+            niv = vd
+    given = rng.choice(GIVEN)
+    family = rng.choice(FAMILY)
+    patient = Patient(
+        id=mrn, family_name=family, given_names=given, birth_date=birth,
+        sex=rng.choice(("female", "male")), onset_date=onset, onset_region=onset_region,
+        onset_side=None if onset_region == "bulbar" else side,
+        diagnosis_date=dates[0] if course.lmn and course.umn else None,
+        gastrostomy_date=gastrostomy, niv_date=niv,
+    )
+    return Case(format=FORMAT, patient=patient, visits=tuple(visits))
+
+
+# Findings are built with ``model_construct`` (the generator only produces valid values, and
+# tests validate demo cases against the catalogue): it makes a 20,000-patient clinic 40% faster.
+def _visit(rng, course: Course, date, index, sev, loss, onset_side, first, emg, kind) -> Visit:
+    muscles = []
+    for region, items in EXAM.items():
+        s = sev.get(region, 0.0)
+        for muscle, sides in items:
+            for side in sides:
+                ss = s * (1.0 if side in (onset_side, "midline") or region != first else 0.7)
+                ss = _clamp(ss * rng.uniform(0.8, 1.2), 0, 1)
+                lmn = ss * course.lmn
+                weak = lmn if course.lmn else ss * 0.25
+                rank = len(MRC_GRADES) - 1 - round(weak * 9)
+                wasting = ("none", "mild", "moderate", "severe")[min(3, int(lmn * 4 + 0.3))] if lmn else "none"
+                e = None
+                if emg and (region == first or rng.random() < 0.4) and side != "midline":
+                    e = _emg(rng, lmn)
+                muscles.append(MuscleFinding.model_construct(
+                    muscle=muscle, side=side, mrc=MRC_GRADES[max(0, rank)], wasting=wasting,
+                    fasciculations=bool(lmn > 0.1 and rng.random() < 0.7), other_cause=False, emg=e,
+                ))
+    reflexes = []
+    for region, items in REFLEXES.items():
+        s = sev.get(region, 0.0)
+        for reflex, sides in items:
+            for side in sides:
+                if course.umn and s > 0:
+                    grade = 4 if s * course.umn > 0.45 else 3
+                    spread = grade == 3 and rng.random() < 0.5
+                elif course.lmn and s > 0.5:
+                    grade, spread = 1, False
+                else:
+                    grade, spread = 2, False
+                reflexes.append(ReflexFinding.model_construct(reflex=reflex, side=side, grade=grade, spread=spread))
+    signs = []
+    for region, items in SIGNS.items():
+        s = sev.get(region, 0.0)
+        for sign, sides in items:
+            for side in sides:
+                signs.append(SignFinding.model_construct(sign=sign, side=side,
+                                         present=bool(course.umn >= 0.8 and s > 0.2 and rng.random() < 0.8)))
+    items = {}
+    for item in ALSFRS_ITEMS:
+        region = ALSFRS_DOMAIN[item]
+        lost = loss.get(region, 0.0) / 3 * rng.uniform(0.7, 1.3)
+        if region == "thoracic":
+            lost = max(lost, (sum(loss.values()) / 12) - 1)
+        items[item] = int(_clamp(round(4 - lost), 0, 4))
+    frs = AlsfrsR(**items, gastrostomy=items["swallowing"] <= 1)
+    fvc = round(_clamp(105 - (12 - frs.respiratory) * 7 - rng.uniform(0, 8), 20, 130), 1)
+    weight = round(rng.uniform(52, 95) - sum(loss.values()) * 0.1, 1)
+    notes = rng.choice(NOTES) if rng.random() < 0.35 else None
+    return Visit(
+        date=date, progressive_by_history=True if index else None,
+        alternatives_excluded=True if index or kind == "fast" else None,
+        muscles=tuple(muscles), reflexes=tuple(reflexes), signs=tuple(signs), alsfrs_r=frs,
+        fvc_percent=fvc, weight_kg=_clamp(weight, 35, 140), notes=notes,
+    )
+
+
+def _emg(rng, lmn: float) -> Emg:
+    if lmn <= 0.05:
+        return Emg.model_construct(fibrillations=0, positive_sharp_waves=0, fasciculation_potentials="absent",
+                   mup_large=False, mup_unstable=False, recruitment="normal")
+    active = rng.random() < 0.85
+    return Emg.model_construct(
+        fibrillations=min(4, round(lmn * 4 * rng.uniform(0.6, 1.1))) if active else 0,
+        positive_sharp_waves=min(4, round(lmn * 3 * rng.uniform(0.5, 1.1))) if active else 0,
+        fasciculation_potentials=rng.choice(("present", "present", "complex", "absent")),
+        mup_large=lmn > 0.15, mup_unstable=rng.random() < 0.5 * lmn + 0.1,
+        recruitment="reduced" if lmn < 0.85 else "absent",
+    )
+
+
+def demo_case(kind: str = "limb", seed: int = 1) -> Case:
+    """One demo patient of a course kind (``KINDS``), with at least 3 visits."""
+    if kind not in COURSES:
+        raise ValueError(f"{kind!r} is not a demo course (one of {', '.join(KINDS)})")
+    rng = random.Random(f"{kind}-{seed}")
+    for _ in range(50):
+        case = make_case(rng, kind, f"DEMO-{kind.upper()}")
+        if len(case.visits) >= 3:
+            return case
+    return case
+
+
+def demo_cases(n_patients: int, seed: int = 2026):
+    """The clinic's cases, in MRN order, with the clinician who signed each signed visit."""
+    rng = random.Random(seed)
+    for i in range(n_patients):
+        kind = KINDS[rng.randrange(len(KINDS))] if i >= len(KINDS) else KINDS[i]
+        case = make_case(rng, kind, f"DEMO-{i + 1:06d}")
+        cutoff = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 120))
+        signed = {v.date: rng.choice(CLINICIANS) for v in case.visits if v.date < cutoff}
+        yield case, signed
+
+
+def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None) -> int:
+    """Add a demo clinic to an open writable store in one transaction; returns the patient count.
+
+    Rows go in with bulk inserts (the audit and search triggers still record every row)."""
+    from .chart import FINDINGS, VISIT_VALUE_COLUMNS, StoreError, finding_rows, patient_row, visit_values
+
+    db = store.db
+    conn = db.conn
+    cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
+    visit_sql = f"INSERT INTO visits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    finding_sql = {
+        table: f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(c)}) VALUES ({', '.join('?' * (len(c) + 3))})"
+        for table, key, c in FINDINGS
+    }
+    with store._write():
+        existing = {r[0] for r in conn.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}
+        next_id = (conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
+        batch = 500
+        patients, visits, signs_up = [], [], []
+        findings = {t: [] for t, _, _ in FINDINGS}
+
+        def flush():
+            conn.executemany(
+                "INSERT INTO patients VALUES (" + ", ".join("?" * 12) + ")", patients)
+            conn.executemany(visit_sql, visits)
+            for t, rows in findings.items():
+                conn.executemany(finding_sql[t], rows)
+                rows.clear()
+            conn.executemany(
+                "UPDATE visits SET status = 'signed', clinician = ?, signed_at_utc = ? WHERE id = ?",
+                signs_up)
+            patients.clear()
+            visits.clear()
+            signs_up.clear()
+
+        count = 0
+        for i, (case, signed) in enumerate(demo_cases(n_patients, seed)):
+            if case.patient.id in existing:
+                raise StoreError(f"the chart already holds demo patient {case.patient.id}")
+            patients.append(tuple(patient_row(case.patient).values()))
+            for v in case.visits:
+                vid = next_id
+                next_id += 1
+                vals = visit_values(v)
+                visits.append((vid, case.patient.id, v.date.isoformat(), *(vals[c] for c in VISIT_VALUE_COLUMNS)))
+                for (t, _, _), rows in zip(FINDINGS, finding_rows(v)):
+                    findings[t].extend((vid, k[0], k[1], *val) for k, val in rows.items())
+                if v.date in signed:
+                    signs_up.append((signed[v.date], f"{v.date.isoformat()}T17:30:00.000000Z", vid))
+            count += 1
+            if len(patients) >= batch:
+                flush()
+                if progress:
+                    progress(i + 1, n_patients)
+        flush()
+    return count
