@@ -252,7 +252,7 @@ class ChartStore:
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, user: str | None = None,
              check: bool = True, daily_backup: bool = True) -> ChartStore:
         path = Path(path)
-        user = (user or os.environ.get("USER") or "unknown").strip() or "unknown"
+        user = (user or _login_name()).strip() or "unknown"
         exists = path.exists()
         if path.is_dir():
             raise StoreError(f"{path}: is a folder, not a chart file")
@@ -834,6 +834,15 @@ class ChartStore:
 
 
 # ------------------------------------------------------------------------------ file-level
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
 
 def _is_read_only(path: Path) -> bool:
     try:
