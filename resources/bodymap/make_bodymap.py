@@ -9,6 +9,7 @@ Run: ``python resources/bodymap/make_bodymap.py``.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -35,27 +36,27 @@ HEAD = (MID, 30, 17, 23)  # centre x, centre y, radius x, radius y
 # midline.
 MARKERS = {
     # bulbar (head)
-    "frontalis": ("front", 8, 15), "temporalis": ("front", 15, 23),
-    "orbicularis_oculi": ("front", 8, 25), "palate": ("front", 3, 31),
-    "tongue": ("front", 4, 38), "masseter": ("front", 13, 39),
-    "orbicularis_oris": ("front", 8, 45), "mentalis": ("front", 4, 50),
+    "frontalis": ("front", 8, 15), "temporalis": ("front", 12, 22),
+    "orbicularis_oculi": ("front", 7, 27), "palate": ("front", 3, 31),
+    "tongue": ("front", 4, 38), "masseter": ("front", 12, 40),
+    "orbicularis_oris": ("front", 7.5, 44.5), "mentalis": ("front", 3, 49),
     # cervical: neck, shoulder girdle, arm, hand
-    "sternocleidomastoid": ("front", 6, 60), "trapezius": ("back", 17, 69),
+    "sternocleidomastoid": ("front", 4, 60), "trapezius": ("back", 17, 75),
     "cervical_paraspinals": ("back", 4, 58), "diaphragm": ("front", 19, 148),
     "rhomboids": ("back", 12, 90), "serratus_anterior": ("front", 26, 118),
     "supraspinatus": ("back", 26, 79), "infraspinatus": ("back", 23, 100),
     "deltoid": ("front", 45, 87), "pectoralis_major": ("front", 18, 92),
-    "biceps": ("front", 50, 112), "brachialis": ("front", 53, 130),
+    "biceps": ("front", 50, 112), "brachialis": ("front", 47, 130),
     "triceps": ("back", 50, 118), "latissimus_dorsi": ("back", 22, 128),
-    "pronator_teres": ("front", 49, 149), "brachioradialis": ("front", 58, 148),
-    "flexor_carpi_ulnaris": ("front", 49, 163), "flexor_carpi_radialis": ("front", 57, 163),
-    "flexor_digitorum_profundus_4": ("front", 50, 177),
-    "flexor_digitorum_superficialis": ("front", 58, 177),
-    "flexor_digitorum_profundus_2": ("front", 52, 191), "flexor_pollicis_longus": ("front", 60, 191),
+    "pronator_teres": ("front", 46, 150), "brachioradialis": ("front", 54, 147),
+    "flexor_carpi_ulnaris": ("front", 47, 164), "flexor_carpi_radialis": ("front", 55, 163),
+    "flexor_digitorum_profundus_4": ("front", 48.5, 178),
+    "flexor_digitorum_superficialis": ("front", 56, 177),
+    "flexor_digitorum_profundus_2": ("front", 52, 191), "flexor_pollicis_longus": ("front", 58.5, 191),
     "pronator_quadratus": ("front", 56, 203),
     "abductor_pollicis_brevis": ("front", 67, 222), "opponens_pollicis": ("front", 65, 231),
-    "adductor_pollicis": ("front", 60, 238), "abductor_digiti_minimi": ("front", 55, 229),
-    "extensor_carpi_radialis": ("back", 57, 150), "extensor_digitorum": ("back", 53, 168),
+    "adductor_pollicis": ("front", 60, 238), "abductor_digiti_minimi": ("front", 57, 229),
+    "extensor_carpi_radialis": ("back", 54, 150), "extensor_digitorum": ("back", 53, 168),
     "extensor_indicis": ("back", 57, 188), "first_dorsal_interosseous": ("back", 63, 228),
     # thoracic
     "thoracic_paraspinals_upper": ("back", 5, 112), "thoracic_paraspinals_lower": ("back", 5, 150),
@@ -68,10 +69,10 @@ MARKERS = {
     "rectus_femoris": ("front", 22, 248), "quadriceps": ("front", 26, 272),
     "semitendinosus": ("back", 12, 262), "biceps_femoris_long": ("back", 25, 258),
     "biceps_femoris_short": ("back", 26, 281),
-    "tibialis_anterior": ("front", 23, 320), "peroneus_longus": ("front", 28, 340),
+    "tibialis_anterior": ("front", 23, 320), "peroneus_longus": ("front", 23, 338),
     "extensor_hallucis_longus": ("front", 17, 356), "extensor_digitorum_brevis": ("front", 22, 390),
     "gastrocnemius": ("back", 16, 314), "soleus": ("back", 18, 342),
-    "tibialis_posterior": ("back", 11, 360), "flexor_digitorum_longus": ("back", 21, 364),
+    "tibialis_posterior": ("back", 10, 358), "flexor_digitorum_longus": ("back", 17, 366),
     "abductor_hallucis": ("back", 10, 392),
 }
 
@@ -145,12 +146,16 @@ def build():
     for vid, label in (("front", "Front"), ("back", "Back")):
         views.append({"id": vid, "label": label, "outline": [head, body], "lines": details[vid]})
 
+    catalogue = Path(__file__).resolve().parent.parent / "catalogue" / "muscles.csv"
+    with catalogue.open(encoding="utf-8") as f:
+        region = {row["id"]: row["region"] for row in csv.DictReader(f)}
     markers = []
     for muscle, (view, dx, y) in MARKERS.items():
         # Front view: the patient's left is on the viewer's right; back view: on the viewer's left.
         left_x = MID + dx if view == "front" else MID - dx
-        pos = {"left": [float(left_x), float(y)], "right": [list(mirror((left_x, y)))[0], float(y)],
-               "midline": [float(MID), float(y)]}
+        pos = {"left": [float(left_x), float(y)], "right": [list(mirror((left_x, y)))[0], float(y)]}
+        if region[muscle] in ("bulbar", "thoracic"):  # the only muscles that may be recorded midline
+            pos["midline"] = [float(MID), float(y)]
         markers.append({"muscle": muscle, "view": view, "positions": pos})
     return {
         "format": "motorchart-bodymap/1",
