@@ -51,9 +51,12 @@ def effective_region(m: Muscle, options: Options) -> str:
     return m.region
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class MuscleState:
-    """One recorded muscle/side at one visit, with every per-muscle conclusion."""
+    """One recorded muscle/side at one visit, with every per-muscle conclusion.
+
+    A read-only snapshot by convention (not ``frozen``: frozen dataclasses set each field
+    through ``object.__setattr__``, which doubled the cost of classifying a full visit)."""
 
     finding: MuscleFinding
     muscle: Muscle
@@ -281,6 +284,10 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
     reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
     min_grade = options.preserved_reflex_min_grade
     no_emg = {c: False for c in crit_ids}
+    emg_fns = tuple((c, REGISTRY[c].emg_lmn) for c in crit_ids)
+    lmn_rule = options.clinical_lmn_rule
+    scm_region = options.scm_region
+    muscle_of = catalogue.muscle
 
     states: list[MuscleState] = []
     ignored: list[Reason] = []
@@ -293,18 +300,22 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
     fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
 
     for f in visit.muscles:
-        m = catalogue.muscle[f.muscle]
-        region = effective_region(m, options)
-        ex = f.examined
+        m = muscle_of[f.muscle]
+        region = scm_region if m.nerve == "spinal_accessory" else m.region  # effective_region
+        side = f.side
+        label = m.name + (" L" if side == "left" else " R" if side == "right" else "")
+        ex = f.mrc is not None or f.wasting is not None or f.fasciculations is not None or f.emg is not None
         if ex:
             examined[region] = True
-        weak, wasted = is_weak(f.mrc), is_wasted(f.wasting)
+        mrc, wasting = f.mrc, f.wasting
+        weak = mrc is not None and mrc != "5"  # is_weak()
+        wasted = wasting is not None and wasting != "none"  # is_wasted()
         if f.other_cause:
             st = MuscleState(
                 finding=f, muscle=m, region=region, examined=ex, ignored=True, weak=weak,
                 wasted=wasted, lmn_clinical=False, lmn_clinical_gold_coast=False,
                 lmn_emg={c: False for c in crit_ids}, umn=False, umn_reason=None,
-                key=(m.id, f.side), ref=Ref("muscle", m.id, f.side), label=m.name + _side(f.side),
+                key=(m.id, side), ref=Ref("muscle", m.id, side), label=label,
             )
             states.append(st)
             ignored.append(
@@ -332,16 +343,18 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             ignored=False,
             weak=weak,
             wasted=wasted,
-            lmn_clinical=clinical_lmn(f, options.clinical_lmn_rule),
+            lmn_clinical=(
+                wasted if lmn_rule == "wasting_required"
+                else (weak or wasted) if lmn_rule == "weakness_or_wasting"
+                else (weak and wasted)
+            ),  # clinical_lmn(), inlined: this loop runs for every muscle on every keystroke
             lmn_clinical_gold_coast=weak and wasted,
-            lmn_emg=(
-                {c: REGISTRY[c].emg_lmn(emg) for c in crit_ids} if emg is not None else no_emg
-            ),
+            lmn_emg={c: fn(emg) for c, fn in emg_fns} if emg is not None else no_emg,
             umn=umn_reason is not None,
             umn_reason=umn_reason,
-            key=(m.id, f.side),
-            ref=Ref("muscle", m.id, f.side),
-            label=m.name + _side(f.side),
+            key=(m.id, side),
+            ref=Ref("muscle", m.id, side),
+            label=label,
         )
         states.append(st)
         by_region[region].append(st)
@@ -393,12 +406,16 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
         sts = by_region[region]
         clin = [s for s in sts if s.lmn_clinical]
         clin_g = [s for s in sts if s.lmn_clinical_gold_coast]
+        labels = {id(s): _clin_label(s) for s in (clin if len(clin) >= len(clin_g) else clin_g)}
+        for s in clin_g:
+            if id(s) not in labels:
+                labels[id(s)] = _clin_label(s)
         rule = options.clinical_lmn_rule.replace("_", " ")
         clin_r = (
             (
                 Reason(
                     f"{region.capitalize()} LMN (clinical, {rule}): "
-                    + ", ".join(_clin_label(s) for s in clin)
+                    + ", ".join(labels[id(s)] for s in clin)
                     + ".",
                     tuple(s.ref for s in clin),
                 ),
@@ -410,7 +427,7 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             (
                 Reason(
                     f"{region.capitalize()} LMN (clinical, weak and wasted): "
-                    + ", ".join(_clin_label(s) for s in clin_g)
+                    + ", ".join(labels[id(s)] for s in clin_g)
                     + ".",
                     tuple(s.ref for s in clin_g),
                 ),
