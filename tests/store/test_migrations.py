@@ -1,0 +1,78 @@
+"""The schema: built by numbered migrations, STRICT, with triggers and full-text search."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+
+from desktop.store import ChartStore
+from desktop.store.migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, migrate, migrations
+
+EXPECTED_VISIT_COLUMNS = {
+    "id": int, "patient_id": str, "date": str, "version": int, "status": str, "clinician": str,
+    "signed_at_utc": str, "amended_from": int, "amendment_reason": str,
+    "progressive_by_history": int, "alternatives_excluded": int, "alsfrs_r_json": str,
+    "fvc_percent": float, "weight_kg": float, "notes": str,
+}
+
+
+def test_migrating_a_blank_chart_creates_the_tables_columns_triggers_and_search(tmp_path):
+    db = Database(tmp_path / "blank.sqlite")
+    migrate(db)
+    assert db["visits"].columns_dict == EXPECTED_VISIT_COLUMNS
+    assert db["muscle_findings"].columns_dict == {
+        "visit_id": int, "muscle": str, "side": str, "pos": int, "mrc": str, "wasting": str,
+        "fasciculations": int, "other_cause": int, "emg_json": str,
+    }
+    assert set(db["patients"].columns_dict) >= {"id", "family_name", "given_names", "onset_date",
+                                                "gastrostomy_date", "niv_date", "death_date"}
+    assert db["audit"].columns_dict == {
+        "id": int, "time_utc": str, "user": str, "table_name": str, "action": str,
+        "patient_id": str, "row_key": str, "old_json": str, "new_json": str,
+    }
+    for table in ("patients", "visits", "muscle_findings", "reflex_findings", "sign_findings",
+                  "settings", "audit", "session"):
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+        assert sql.rstrip().endswith(("STRICT", "WITHOUT ROWID")), table
+    assert [fk.other_table for fk in db["muscle_findings"].foreign_keys] == ["visits"]
+    assert {fk.other_table for fk in db["visits"].foreign_keys} == {"patients", "visits"}
+    triggers = {t.name for t in db.triggers}
+    assert {"visits_signed_no_update", "visits_signed_no_delete", "muscle_findings_signed_no_insert",
+            "audit_no_update", "audit_no_delete", "visits_audit_update", "sign_findings_audit_delete",
+            "patients_ai", "patients_ad", "patients_au", "visits_ai"} <= triggers
+    assert db["patients"].detect_fts() == "patients_fts"
+    assert db["visits"].detect_fts() == "visits_fts"
+    assert db.journal_mode == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(KNOWN_MIGRATIONS)
+    assert migrations.pending(db) == []
+
+
+def test_migrating_again_changes_nothing(tmp_path):
+    db = Database(tmp_path / "blank.sqlite")
+    migrate(db)
+    before = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    migrate(db)
+    assert db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == before
+
+
+def test_an_older_chart_is_backed_up_then_upgraded(tmp_path, patient_factory):
+    path = tmp_path / "old.sqlite"
+    db = Database(path)
+    migrations.apply(db, stop_before="m004_full_text_search")
+    db.execute("PRAGMA foreign_keys = ON")
+    db["patients"].insert({"id": "MRN-1", "family_name": "Côté", "given_names": "Renée"})
+    db.conn.close()
+
+    store = ChartStore.open(path, user="dr.test")
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [r.id for r in store.search_patients("cote")] == ["MRN-1"]
+    finally:
+        store.close(backup=False)
+    backups = list((tmp_path / "old-backups").glob("*-before-upgrade.sqlite"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("SELECT family_name FROM patients").fetchall() == [("Côté",)]
+    assert not old.execute("SELECT 1 FROM sqlite_master WHERE name = 'patients_fts'").fetchall()
+    old.close()
