@@ -116,6 +116,11 @@ class FindingsView(QTableView):
                     return
                 self._move(QAbstractItemView.CursorAction.MoveDown)
                 return
+            editable = bool(idx.flags() & Qt.ItemFlag.ItemIsEditable)
+            if key in (Qt.Key.Key_Space, Qt.Key.Key_Delete, Qt.Key.Key_Backspace) \
+                    and m.key(idx) is not None and not editable:
+                self.message.emit("This visit is signed and read-only: use Visit > Amend to change it.")
+                return
             if key == Qt.Key.Key_Space and not mods:
                 if hasattr(m, "toggle") and m.toggle(idx):
                     return

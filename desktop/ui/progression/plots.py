@@ -116,9 +116,9 @@ def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
             Series("alsfrs_respiratory", "Respiratory", pts(sub("respiratory"))),
         )),
         PlotSpec("decline", "ALSFRS-R rate of decline", "points/month", None, (
-            Series("delta_fs", "ΔFS: (48 − total) / months since onset",
+            Series("delta_fs", "ΔFS = (48 − total) / months since onset",
                    pts(lambda vc, v: vc.delta_fs)),
-            Series("slope", "Slope between visits: points lost / month",
+            Series("slope", "slope between visits = points lost / months between them",
                    tuple(slope_pts), step=True),
         )),
         PlotSpec("mrc_sum", "MRC sum score", "0-60", (0, 60),
@@ -139,6 +139,29 @@ def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
                  (Series("mitos", "MiToS (0-5)", pts(lambda vc, v: vc.mitos)),),
                  y_ticks=tuple((float(i), str(i)) for i in range(6))),
     )
+
+
+_SYMBOLS = (("o", "●"), ("s", "■"), ("t", "▼"), ("d", "◆"))
+
+
+def _colour(s: Series) -> str:
+    return _PALETTE.get(s.key.removeprefix("alsfrs_"), "#333333")
+
+
+def _title_html(spec: PlotSpec) -> str:
+    """The title, and for several series a legend under it (a legend inside the plot would hide
+    the lines it explains)."""
+    html = f"<b>{spec.title}</b>"
+    if len(spec.series) > 1:
+        keys = []
+        j = 0
+        for s in spec.series:
+            mark = "▬" if s.step else _SYMBOLS[j % 4][1]
+            j += 0 if s.step else 1
+            keys.append(f"<span style='color:{_colour(s)}'>{mark}&nbsp;{s.name}</span>")
+        sep = "<br>" if sum(len(s.name) for s in spec.series) > 48 else "&nbsp;&nbsp;&nbsp;"
+        html += "<br><span style='font-size:8pt; font-weight:normal'>" + sep.join(keys) + "</span>"
+    return html
 
 
 class ProgressionPlots(QWidget):
@@ -170,7 +193,7 @@ class ProgressionPlots(QWidget):
             pi = self._layout_widget.addPlot(
                 row=row, col=col, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
             )
-            pi.setTitle(f"<b>{spec.title}</b>", size="10pt")
+            pi.setTitle(_title_html(spec), size="10pt")
             pi.setLabel("left", spec.y_label)
             pi.showGrid(x=True, y=True, alpha=0.25)
             pi.setMenuEnabled(False)
@@ -180,16 +203,13 @@ class ProgressionPlots(QWidget):
                 first = pi
             else:
                 pi.setXLink(first)
-            if len(spec.series) > 1:
-                legend = pi.addLegend(offset=(4, 4), labelTextSize="8pt", verSpacing=-6)
-                legend.setBrush(pg.mkBrush(255, 255, 255, 200))
             for j, s in enumerate(spec.series):
-                colour = QColor(_PALETTE.get(s.key.removeprefix("alsfrs_"), "#333333"))
+                colour = QColor(_colour(s))
                 if s.step:
                     item = pi.plot([], [], name=s.name, connect="pairs",
-                                   pen=pg.mkPen(colour, width=2.5, style=Qt.PenStyle.DashLine))
+                                   pen=pg.mkPen(colour, width=3, cap=Qt.PenCapStyle.FlatCap))
                 else:
-                    symbol = ("o", "s", "t", "d")[j % 4]
+                    symbol = _SYMBOLS[j % 4][0]
                     item = pi.plot([], [], name=s.name, pen=pg.mkPen(colour, width=2),
                                    symbol=symbol, symbolSize=6, symbolBrush=colour,
                                    symbolPen=pg.mkPen(colour))

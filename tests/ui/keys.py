@@ -1,0 +1,32 @@
+"""Keyboard helpers: keys go to the widget that has focus, as a user's would."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+
+def focus(fallback):
+    """The widget with keyboard focus in ``fallback``'s window (offscreen windows may not be
+    active, so QApplication.focusWidget() can be None)."""
+    return QApplication.focusWidget() or fallback.window().focusWidget() or fallback
+
+
+def type_text(fallback, text: str) -> None:
+    """Type text (any script) into whatever has focus, one character at a time."""
+    for ch in text:
+        QTest.sendKeyEvent(QTest.KeyAction.Click, focus(fallback), Qt.Key.Key_unknown, ch,
+                           Qt.KeyboardModifier.NoModifier)
+
+
+def press(fallback, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.keyClick(focus(fallback), key, modifiers)
+    QApplication.processEvents()  # the delegate commits Enter/Tab through a queued call
+
+
+def enter_cell(view, text: str, then=Qt.Key.Key_Return) -> None:
+    """Type an entry into the current cell and finish it with Enter (or Tab)."""
+    view.setFocus()
+    type_text(view, text)
+    press(view, then)
