@@ -284,8 +284,39 @@ def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue, op
     return out
 
 
-def classify_case(case: Case, catalogue: Catalogue, options: Options | None = None) -> CaseClassification:
-    """Classify every visit of a case in date order (clinical-rules sections 1-10)."""
+class EvidenceCache:
+    """Per-visit evidence kept between calls by a caller that classifies on every keystroke.
+
+    Keyed by the visit object itself (frozen models: an edited visit is a new object) together
+    with the catalogue and options; the cache holds the visit, so its identity cannot be reused.
+    Owned and passed in by the caller: the domain keeps no module state."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: dict[tuple[int, int, Options], tuple[Visit, VisitEvidence]] = {}
+
+    def evidence(self, visit: Visit, catalogue: Catalogue, options: Options) -> VisitEvidence:
+        key = (id(visit), id(catalogue), options)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] is visit:
+            return hit[1]
+        ev = visit_evidence(visit, catalogue, options)
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = (visit, ev)
+        return ev
+
+
+def classify_case(
+    case: Case,
+    catalogue: Catalogue,
+    options: Options | None = None,
+    *,
+    cache: EvidenceCache | None = None,
+) -> CaseClassification:
+    """Classify every visit of a case in date order (clinical-rules sections 1-10).
+
+    ``cache`` (optional) reuses the evidence of visits unchanged since the last call."""
     options = options or Options()
     patient = case.patient
     visits = list(case.visits)
@@ -293,7 +324,10 @@ def classify_case(case: Case, catalogue: Catalogue, options: Options | None = No
     onset = patient.onset_date
     onset_regions = set(ONSET_REGIONS.get(patient.onset_region or "", ()))
 
-    evs = [visit_evidence(v, catalogue, options) for v in visits]
+    if cache is not None:
+        evs = [cache.evidence(v, catalogue, options) for v in visits]
+    else:
+        evs = [visit_evidence(v, catalogue, options) for v in visits]
     involved = [ev.involved() for ev in evs]
     hist_flags = _carried(visits, "progressive_by_history")
     alt_flags = _carried(visits, "alternatives_excluded")
@@ -482,4 +516,4 @@ def _timeline(visits: list[VisitClassification], onset_regions: set[str]):
     return timeline, tuple(order)
 
 
-__all__ = ["classify_case", "CaseClassification", "VisitClassification", "Ref"]
+__all__ = ["classify_case", "CaseClassification", "EvidenceCache", "VisitClassification", "Ref"]

@@ -141,3 +141,17 @@ def test_the_summary_date_is_null_when_nothing_was_reached():
 def test_a_case_with_no_visits_classifies_to_an_empty_history():
     res = classify(case())
     assert res.visits == () and res.as_json()["summary"]["highest"]["awaji"]["date"] is None
+
+
+def test_an_evidence_cache_gives_the_same_result_and_recomputes_only_edited_visits():
+    from domain.classify import EvidenceCache, classify_case
+    from tests.builders import catalogue
+    v1 = visit("2025-01-01", wasted("first_dorsal_interosseous", mrc="4"))
+    v2 = visit("2025-04-01", wasted("first_dorsal_interosseous", mrc="4"), r("biceps"))
+    cache = EvidenceCache()
+    first = classify_case(case(v1, v2), catalogue(), cache=cache)
+    edited = v2.model_copy(update={"muscles": (wasted("first_dorsal_interosseous", mrc="3"),)})
+    second = classify_case(case(v1, edited), catalogue(), cache=cache)
+    assert second.visits[0].evidence is first.visits[0].evidence  # reused
+    assert second.as_json() == classify(case(v1, edited)).as_json()  # same answers as uncached
+    assert second.visits[1].criteria["el_escorial"].category == "possible"
