@@ -1,0 +1,122 @@
+"""Import (each file all or nothing, merged by date) and lossless export, through the store and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from desktop.cli import main
+from desktop.store import ChartStore, StoreError
+from desktop.store.demo import demo_case
+from domain.case import case_to_data
+
+
+def test_export_then_import_into_another_chart_is_lossless(store, tmp_path):
+    case = demo_case("bulbar")
+    store.import_case(case)
+    exported = store.export_case(case.patient.id)
+    other = ChartStore.open(tmp_path / "other.sqlite", user="dr.other")
+    try:
+        report = other.import_case(exported)
+        assert report.created and len(report.added) == len(case.visits)
+        assert case_to_data(other.export_case(case.patient.id)) == case_to_data(case)
+    finally:
+        other.close(backup=False)
+
+
+def test_importing_into_a_known_patient_merges_visits_by_date_and_reports_conflicts(store, case_factory, visit_factory):
+    store.import_case(case_factory(dates=("2025-03-01", "2025-07-10")))
+    incoming = case_factory(dates=("2025-03-01", "2025-07-10", "2025-11-20"))
+    changed = incoming.visits[1].model_copy(update={"notes": "another reading"})
+    incoming = incoming.model_copy(update={"visits": (incoming.visits[0], changed, incoming.visits[2])})
+    report = store.import_case(incoming)
+    assert not report.created
+    assert report.added == (dt.date(2025, 11, 20),)
+    assert report.unchanged == (dt.date(2025, 3, 1),)
+    assert report.conflicts == (dt.date(2025, 7, 10),)
+    assert store.get_visit("MRN-0042", dt.date(2025, 7, 10)) == visit_factory("2025-07-10")
+
+
+def test_an_import_that_fails_half_way_writes_nothing(store, case_factory, patient_factory):
+    store.import_case(case_factory(dates=("2025-03-01",)))
+    store.update_patient(patient_factory(death_date=dt.date(2025, 6, 1)))
+    before = store.counts()
+    # The first new visit is fine, the second falls after death: the whole file is rolled back.
+    with pytest.raises(StoreError, match="after death_date"):
+        store.import_case(case_factory(dates=("2025-04-01", "2025-09-01")))
+    assert store.counts() == before
+    assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1)]
+
+
+def write_case(path, case):
+    path.write_text(json.dumps(case_to_data(case), ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_the_import_command_refuses_every_file_when_one_is_bad(tmp_path, capsys):
+    good = write_case(tmp_path / "good.json", demo_case("pls"))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "motorchart-case/1", "patient": {"id": "P1"}, "visits": [{"date": "2025-02-30"}]}')
+    db = str(tmp_path / "chart.sqlite")
+    assert main(["import", good, str(bad), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json: visits[0].date" in err and "nothing was imported" in err
+    assert not (tmp_path / "chart.sqlite").exists()
+
+
+def test_the_import_and_export_commands_round_trip_a_case_file(tmp_path, capsys):
+    case = demo_case("flail_arm")
+    src = write_case(tmp_path / "in.json", case)
+    db = str(tmp_path / "chart.sqlite")
+    assert main(["import", src, "--db", db]) == 0
+    assert main(["import", src, "--db", db]) == 0  # again: every visit already there
+    assert "already there" in capsys.readouterr().out
+    out = tmp_path / "out.json"
+    assert main(["export", "--patient", case.patient.id, "--format", "json", "-o", str(out), "--db", db]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == case_to_data(case)
+
+
+def test_store_commands_give_one_line_for_bad_input(tmp_path, capsys):
+    db = str(tmp_path / "chart.sqlite")
+    assert main(["demo", "--patients", "3", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["export", "--patient", "NOBODY", "--db", db]) == 2
+    assert capsys.readouterr().err.strip() == "no patient NOBODY in this chart"
+    assert main(["audit", "--patient", "NOBODY", "--db", db]) == 2
+    assert main(["export", "--patient", "X", "--db", str(tmp_path / "missing.sqlite")]) == 2
+    assert "no chart file" in capsys.readouterr().err
+    assert not (tmp_path / "missing.sqlite").exists()
+    assert main(["restore", str(tmp_path / "nope.sqlite"), "--db", db]) == 2
+
+
+def test_check_audit_backup_and_restore_commands(tmp_path, capsys):
+    db = str(tmp_path / "chart.sqlite")
+    assert main(["demo", "--patients", "4", "--seed", "7", "--db", db]) == 0
+    assert main(["check", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "integrity: ok" in out and "patients: 4" in out and "schema version: 5" in out
+    assert main(["audit", "--patient", "DEMO-000001", "--db", db]) == 0
+    assert "insert patients" in " ".join(capsys.readouterr().out.split())
+    assert main(["backup", "--db", db]) == 0
+    backup = capsys.readouterr().out.strip()
+    assert main(["import", write_case(tmp_path / "x.json", demo_case("fast")), "--db", db]) == 0
+    assert main(["restore", backup, "--db", db]) == 2  # no --yes: nothing replaced
+    with ChartStore.open(db, readonly=True) as s:
+        assert s.count_patients() == 5
+    assert main(["restore", backup, "--yes", "--db", db]) == 0
+    with ChartStore.open(db, readonly=True) as s:
+        assert s.count_patients() == 4
+
+
+def test_the_demo_clinic_is_the_same_for_the_same_seed(tmp_path):
+    charts = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.sqlite"
+        assert main(["demo", "--patients", "12", "--seed", "5", "--db", str(path)]) == 0
+        with ChartStore.open(path, readonly=True) as s:
+            charts.append([case_to_data(s.get_case(r.id)) for r in s.search_patients("", limit=100)])
+    assert charts[0] == charts[1]
+    assert len(charts[0]) == 12
+    assert all(1 <= len(c["visits"]) <= 12 for c in charts[0])
