@@ -21,24 +21,30 @@ from domain.classify import CaseClassification
 StateRole = Qt.ItemDataRole.UserRole + 1
 """The raw value behind a cell: a region state, or an MRC grade / None (not examined)."""
 
-REGION_COLOURS = {
-    "not_examined": QColor("#eeeeee"),
-    "none": QColor("#ffffff"),
-    "umn": QColor("#5b8def"),
-    "lmn": QColor("#f0a030"),
-    "both": QColor("#c0392b"),
-}
+def _region_colours() -> dict[str, str]:
+    """UMN / LMN / both in the body map's colours (``resources/bodymap``), so the matrix, the
+    body map and the reports speak one colour language."""
+    from desktop.bodymap import load_bodymap
+
+    st = load_bodymap().states
+    return {"not_examined": "#eeeeee", "none": "#ffffff", "umn": st["umn"].fill,
+            "lmn": st["lmn"].fill, "both": st["mixed"].fill}
+
+
+REGION_HEX = _region_colours()
+REGION_COLOURS = {k: QColor(v) for k, v in REGION_HEX.items()}
 REGION_TEXT_COLOURS = {
     "not_examined": QColor("#888888"),
     "none": QColor("#555555"),
     "umn": QColor("#ffffff"),
-    "lmn": QColor("#222222"),
+    "lmn": QColor("#ffffff"),
     "both": QColor("#ffffff"),
 }
 NOT_EXAMINED_BRUSH = QBrush(QColor("#b0b0b0"), Qt.BrushStyle.BDiagPattern)
 NOT_EXAMINED_TEXT = "·"
 
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+_CELL_TEXT = {"not_examined": "not examined", "none": "none", "umn": "UMN", "lmn": "LMN", "both": "UMN+LMN"}
 
 
 def _ordinal(n: int) -> str:
@@ -133,7 +139,7 @@ class RegionMatrixTableModel(QAbstractTableModel):
         state = row.states[index.column()]
         new = row.new_at[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            text = REGION_STATE_LABELS[state] if state != "none" else "–"
+            text = _CELL_TEXT[state]
             return f"{text} ★" if new else text
         if role == StateRole:
             return state

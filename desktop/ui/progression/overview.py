@@ -26,7 +26,7 @@ from domain.catalogue import Catalogue
 from domain.classify import CaseClassification
 from domain.criteria import REGISTRY
 
-from .models import MrcHeatmapTableModel, RegionMatrixTableModel
+from .models import REGION_HEX, MrcHeatmapTableModel, RegionMatrixTableModel
 from .plots import ProgressionPlots
 
 NO_VISITS = "No visits recorded"
@@ -160,21 +160,22 @@ class ProgressionView(QWidget):
         self.region_model = RegionMatrixTableModel(self)
         self.region_table = _table()
         self.region_table.setModel(self.region_model)
-        self.region_table.horizontalHeader().setDefaultSectionSize(84)
+        self.region_table.horizontalHeader().setDefaultSectionSize(100)
         self.region_table.verticalHeader().setDefaultSectionSize(24)
+        self.region_table.horizontalHeader().setFixedHeight(24)
         self.region_table.setFixedHeight(
-            self.region_table.horizontalHeader().sizeHint().height() + 4 * 24 + 6
-            + self.region_table.horizontalScrollBar().sizeHint().height()
+            24 + 4 * 24 + 4 + self.region_table.horizontalScrollBar().sizeHint().height()
         )
         self.region_stack = _Stack(self.region_table)
+        self.region_stack.setFixedHeight(self.region_table.height())
         self.spread_label = QLabel("")
         self.spread_label.setWordWrap(True)
         legend = QLabel(
-            "<span style='background:#5b8def;color:white'>&nbsp;UMN&nbsp;</span> "
-            "<span style='background:#f0a030'>&nbsp;LMN&nbsp;</span> "
-            "<span style='background:#c0392b;color:white'>&nbsp;UMN + LMN&nbsp;</span> "
+            f"<span style='background:{REGION_HEX['umn']};color:white'>&nbsp;UMN&nbsp;</span> "
+            f"<span style='background:{REGION_HEX['lmn']};color:white'>&nbsp;LMN&nbsp;</span> "
+            f"<span style='background:{REGION_HEX['both']};color:white'>&nbsp;UMN+LMN&nbsp;</span> "
             "<span style='background:#eeeeee;color:#888888'>&nbsp;not examined&nbsp;</span> "
-            "&nbsp;★ first involved (Awaji-shima U and L)"
+            "&nbsp;★ first involved (UMN and LMN as Awaji-shima counts them)"
         )
         legend.setStyleSheet("font-size: 9pt;")
 

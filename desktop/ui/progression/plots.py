@@ -116,9 +116,9 @@ def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
             Series("alsfrs_respiratory", "Respiratory", pts(sub("respiratory"))),
         )),
         PlotSpec("decline", "ALSFRS-R rate of decline", "points/month", None, (
-            Series("delta_fs", "ΔFS = (48 − total) / months since onset",
+            Series("delta_fs", "ΔFS: (48 − total) / months since onset",
                    pts(lambda vc, v: vc.delta_fs)),
-            Series("slope", "slope between visits = points lost / months between them",
+            Series("slope", "slope between visits: points lost / month",
                    tuple(slope_pts), step=True),
         )),
         PlotSpec("mrc_sum", "MRC sum score", "0-60", (0, 60),
@@ -130,9 +130,9 @@ def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
         PlotSpec("weight", "Weight", "kg", None,
                  (Series("weight", "Weight (kg)", pts(lambda vc, v: v.weight_kg)),)),
         PlotSpec("kings", "King's stage", "stage", (-0.3, len(KINGS_ORDER) - 0.7), (
-            Series("kings_clinical", "King's (clinical)",
+            Series("kings_clinical", "clinical",
                    pts(lambda vc, v: kings_pos.get(vc.kings_clinical))),
-            Series("kings_alsfrs", "King's (from ALSFRS-R)",
+            Series("kings_alsfrs", "from ALSFRS-R",
                    pts(lambda vc, v: kings_pos.get(vc.kings_alsfrs) if vc.kings_alsfrs else None)),
         ), y_ticks=tuple((float(i), k) for i, k in enumerate(KINGS_ORDER))),
         PlotSpec("mitos", "MiToS stage", "stage", (-0.3, 5.3),
@@ -159,8 +159,16 @@ def _title_html(spec: PlotSpec) -> str:
             mark = "▬" if s.step else _SYMBOLS[j % 4][1]
             j += 0 if s.step else 1
             keys.append(f"<span style='color:{_colour(s)}'>{mark}&nbsp;{s.name}</span>")
-        sep = "<br>" if sum(len(s.name) for s in spec.series) > 48 else "&nbsp;&nbsp;&nbsp;"
-        html += "<br><span style='font-size:8pt; font-weight:normal'>" + sep.join(keys) + "</span>"
+        lines, line, width = [], [], 0
+        for s, k in zip(spec.series, keys):
+            if line and width + len(s.name) > 26:
+                lines.append(line)
+                line, width = [], 0
+            line.append(k)
+            width += len(s.name) + 3
+        lines.append(line)
+        html += "<br><span style='font-size:8pt; font-weight:normal'>" + "<br>".join(
+            "&nbsp;&nbsp;".join(ln) for ln in lines) + "</span>"
     return html
 
 
@@ -171,6 +179,7 @@ class ProgressionPlots(QWidget):
     shown in a plot with nothing to draw, so tests read back what is on screen."""
 
     COLUMNS = 3
+    TITLE_HEIGHT = 46
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -194,7 +203,11 @@ class ProgressionPlots(QWidget):
                 row=row, col=col, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
             )
             pi.setTitle(_title_html(spec), size="10pt")
+            pi.titleLabel.setMinimumWidth(0)  # the title must not decide the column's width
+            pi.titleLabel.setMaximumHeight(self.TITLE_HEIGHT)  # room for two legend lines,
+            pi.layout.setRowFixedHeight(0, self.TITLE_HEIGHT)  # the same in every plot
             pi.setLabel("left", spec.y_label)
+            pi.getAxis("left").setWidth(54)  # equal plot areas, aligned down each column
             pi.showGrid(x=True, y=True, alpha=0.25)
             pi.setMenuEnabled(False)
             pi.hideButtons()
@@ -221,6 +234,11 @@ class ProgressionPlots(QWidget):
             pi.addItem(text, ignoreBounds=True)
             self.no_data[spec.key] = text
             self.plot_items[spec.key] = pi
+        layout = self._layout_widget.ci.layout
+        for c in range(self.COLUMNS):
+            layout.setColumnStretchFactor(c, 1)
+        for r in range((len(specs) + self.COLUMNS - 1) // self.COLUMNS):
+            layout.setRowStretchFactor(r, 1)
         self._built = True
 
     def set_data(self, case: Case | None, result: CaseClassification | None) -> None:
