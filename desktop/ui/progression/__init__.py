@@ -1,6 +1,9 @@
 """Progression views: the patient overview (plots, region-by-visit matrix, MRC heatmap,
-criteria and phenotype summary), the body map and the visit comparison."""
+criteria and phenotype summary), the body map with a visit slider and the visit comparison."""
 
+from .bodymap_view import BodyMapView
+from .compare_view import CompareView
 from .overview import ProgressionView
+from .screens import grab_progression_screens
 
-__all__ = ["ProgressionView"]
+__all__ = ["ProgressionView", "BodyMapView", "CompareView", "grab_progression_screens"]

@@ -78,7 +78,7 @@ def demo_visit(k: int, date: dt.date, *, alsfrs: bool = True) -> Visit:
     if alsfrs:
         items = {name: max(0, 4 - int(max(0, k - start + 1) * rate)) for name, start, rate in _ITEMS}
         a = AlsfrsR(gastrostomy=False, **items)
-    fvc = None if k == 2 else max(25.0, 98.0 - 2.6 * k * (1 + k / 20))
+    fvc = None if k == 2 else float(round(max(25.0, 98.0 - 2.6 * k * (1 + k / 20))))
     weight = round(74.0 - 0.55 * k, 1)
     return Visit(date=date, progressive_by_history=True if k == 0 else None,
                  alternatives_excluded=True if k >= 1 else None,
