@@ -18,6 +18,7 @@ from .common import (
     ReportMeta,
     STYLES,
     age_at,
+    cell,
     fmt_date,
     fmt_datetime,
     grid_table,
@@ -127,6 +128,7 @@ def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMet
     out += _regions(vc, width)
     out += _bodymap_and_scores(vc, width)
     out += _criteria(vc)
+    out += _progression(vc)
     out += _examination(vc, cat, width)
     out += _emg(vc, width)
     out += _reflexes_and_signs(visit, cat, width)
@@ -220,15 +222,19 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     right += [Spacer(1, 6), p("Phenotype", "h3"), p(text, "body")]
     if ph.reason:
         right.append(p(ph.reason, "small"))
-    right += [Spacer(1, 6), p("Progression", "h3"),
-              p("Confirmed." if vc.progression else "Not established.", "body")]
-    right += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in vc.progression_reasons]
-    if vc.new_regions:
-        right.append(p("Newly involved regions: " + ", ".join(vc.new_regions) + ".", "body"))
     t = Table([[drawing, right]], colWidths=[bm_w + 10, right_w], hAlign="LEFT")
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                            ("RIGHTPADDING", (0, 0), (0, 0), 10)]))
     return [CondPageBreak(drawing.height + 40), p("Body map, stages and phenotype", "h2"), t]
+
+
+def _progression(vc: VisitClassification) -> list:
+    """Whether progression is established, and the classifier's reasons (they may be many)."""
+    out = [p("Progression", "h2"), p("Confirmed." if vc.progression else "Not established.", "body")]
+    out += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in vc.progression_reasons]
+    if vc.new_regions:
+        out.append(p("Newly involved regions: " + ", ".join(vc.new_regions) + ".", "body"))
+    return out
 
 
 def _score_rows(vc: VisitClassification) -> list[list[str]]:
@@ -273,10 +279,11 @@ def _examination(vc: VisitClassification, cat, width: float) -> list:
     for i, sd in enumerate(sides):
         c0 = 2 + 4 * i
         extra += [("SPAN", (c0, 0), (c0 + 3, 0)), ("LINEBEFORE", (c0, 0), (c0, -1), 1.0, colors.HexColor("#6B7C93"))]
+    name_w, region_w = width * 0.24, width * 0.11
     for m in cat.muscles:
         if m.id not in by_muscle:
             continue
-        row = [p(m.name, "cell"), m.region]
+        row = [cell(m.name, name_w), m.region]
         for j, sd in enumerate(sides):
             s = by_muscle[m.id].get(sd)
             if s is None:
@@ -293,7 +300,6 @@ def _examination(vc: VisitClassification, cat, width: float) -> list:
                 extra.append(("BACKGROUND", (c, len(rows)), (c, len(rows)), tint))
         rows.append(row)
     n_side_cols = 4 * len(sides)
-    name_w, region_w = width * 0.24, width * 0.11
     sw = (width - name_w - region_w) / n_side_cols
     widths = [name_w, region_w] + [sw * k for k in (0.8, 1.2, 0.8, 1.2)] * len(sides)
     return [p("Examination", "h2"),
@@ -312,7 +318,7 @@ def _emg(vc: VisitClassification, width: float) -> list:
     fmt = lambda v: "-" if v is None else ("yes" if v is True else "no" if v is False else str(v))  # noqa: E731
     for s in sampled:
         e = s.finding.emg
-        rows.append([p(s.muscle.name, "cell"), SIDE_LABEL[s.finding.side].lower(), fmt(e.fibrillations),
+        rows.append([cell(s.muscle.name, width * 0.22), SIDE_LABEL[s.finding.side].lower(), fmt(e.fibrillations),
                      fmt(e.positive_sharp_waves), fmt(e.fasciculation_potentials), fmt(e.mup_large),
                      fmt(e.mup_unstable), fmt(e.recruitment)] + [_yes(s.lmn_emg.get(c, False)) for c in crits])
     fixed = [0.22, 0.07, 0.055, 0.055, 0.1, 0.08, 0.09, 0.11]
