@@ -24,7 +24,7 @@ from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.lib.units import mm  # noqa: E402
 from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
-from reportlab.platypus import Paragraph, Table, TableStyle  # noqa: E402
+from reportlab.platypus import CondPageBreak, Paragraph, Table, TableStyle  # noqa: E402
 
 PAGE_SIZES = {"A4": A4, "letter": LETTER}
 MARGIN = 14 * mm
@@ -77,7 +77,8 @@ STYLES = {
     "title": style("title", fontName=SANS_BOLD, fontSize=15, leading=19),
     "h2": style("h2", fontName=SANS_BOLD, fontSize=10.5, leading=13, spaceBefore=8, spaceAfter=3,
                 textColor=ACCENT),
-    "h3": style("h3", fontName=SANS_BOLD, fontSize=9, leading=11.5, spaceBefore=4, spaceAfter=1),
+    "h3": style("h3", fontName=SANS_BOLD, fontSize=9, leading=11.5, spaceBefore=4, spaceAfter=1,
+                keepWithNext=1),
     "body": style("body"),
     "small": style("small", fontSize=7.5, leading=9.4),
     "muted": style("muted", fontSize=7.5, leading=9.4, textColor=MUTED),
@@ -98,6 +99,12 @@ def p(text: str, st: str = "body") -> Paragraph:
 def px(markup: str, st: str = "body") -> Paragraph:
     """A paragraph of reportlab markup (callers escape the data inside)."""
     return Paragraph(markup, STYLES[st])
+
+
+def section(title: str, min_space: float = 90) -> list:
+    """A section heading that moves to the next page unless ``min_space`` points of its content
+    fit below it (a heading never ends a page; a long table still starts on the same page)."""
+    return [CondPageBreak(min_space), p(title, "h2")]
 
 
 def cell(text: str, width: float, st: str = "cell"):

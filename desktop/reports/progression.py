@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 from .common import (
     MARGIN,
     age_at,
+    section,
     fmt_date,
     grid_table,
     make_canvas,
@@ -249,7 +250,7 @@ def _plots(case: Case, cl: CaseClassification, width: float) -> list:
     t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
                            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [p("Scores over time", "h2"), t]
+    return [*section("Scores over time"), t]
 
 
 # ----------------------------------------------------------------------------- tables

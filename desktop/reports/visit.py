@@ -18,6 +18,7 @@ from .common import (
     ReportMeta,
     STYLES,
     age_at,
+    section,
     cell,
     fmt_date,
     fmt_datetime,
@@ -28,7 +29,7 @@ from .common import (
     px,
     words,
 )
-from .fonts import SANS_BOLD
+from .fonts import SANS, SANS_BOLD
 
 from reportlab.lib import colors  # noqa: E402  (after the fonts: common sets them up)
 from reportlab.platypus import (  # noqa: E402
@@ -134,7 +135,7 @@ def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMet
     out += _reflexes_and_signs(visit, cat, width)
     out += _alsfrs(visit, vc, width)
     if visit.notes:
-        out.append(p("Notes", "h2"))
+        out += section("Notes", 40)
         out += [p(line, "body") for line in visit.notes.splitlines() if line.strip()]
     out += _signature(meta, width)
     return out
@@ -205,7 +206,7 @@ def _regions(vc: VisitClassification, width: float) -> list:
     for i, r in enumerate(REGIONS, start=1):
         if not vc.evidence.regions[r].examined:
             extra += [("SPAN", (1, i), (-1, i)), ("TEXTCOLOR", (1, i), (-1, i), colors.HexColor("#8A5A00"))]
-    return [p("Regions", "h2"), grid_table(rows, [first] + [rest] * (n - 1), extra=extra)]
+    return [*section("Regions"), grid_table(rows, [first] + [rest] * (n - 1), extra=extra)]
 
 
 def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
@@ -230,7 +231,7 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
 
 def _progression(vc: VisitClassification) -> list:
     """Whether progression is established, and the classifier's reasons (they may be many)."""
-    out = [p("Progression", "h2"), p("Confirmed." if vc.progression else "Not established.", "body")]
+    out = [*section("Progression"), p("Confirmed." if vc.progression else "Not established.", "body")]
     out += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in vc.progression_reasons]
     if vc.new_regions:
         out.append(p("Newly involved regions: " + ", ".join(vc.new_regions) + ".", "body"))
@@ -252,7 +253,7 @@ def _score_rows(vc: VisitClassification) -> list[list[str]]:
 
 
 def _criteria(vc: VisitClassification) -> list:
-    out: list = [p("Diagnostic criteria", "h2")]
+    out: list = [*section("Diagnostic criteria")]
     for cid in REGISTRY:
         res = vc.criteria[cid]
         block = [p(criterion_headline(cid, vc), "h3")]
@@ -265,53 +266,62 @@ def _criteria(vc: VisitClassification) -> list:
 def _examination(vc: VisitClassification, cat, width: float) -> list:
     bm = load_bodymap()
     by_muscle: dict[str, dict[str, object]] = {}
+    region_of: dict[str, str] = {}
     for s in vc.evidence.muscles:
         if s.examined or s.ignored:
             by_muscle.setdefault(s.muscle.id, {})[s.finding.side] = s
+            region_of[s.muscle.id] = s.region  # the effective region (options may move SCM/trapezius)
     if not by_muscle:
-        return [p("Examination", "h2"), p("No muscle examined at this visit.", "body")]
+        return [*section("Examination"), p("No muscle examined at this visit.", "body")]
     sides = ["left", "right"] + (["midline"] if any("midline" in d for d in by_muscle.values()) else [])
     per_side = ["MRC", "Wasting", "Fasc.", "Finding"]
-    head1 = ["Muscle", "Region"] + sum([[SIDE_LABEL[sd], "", "", ""] for sd in sides], [])
-    head2 = ["", ""] + per_side * len(sides)
-    rows = [head1, head2]
-    extra = [("SPAN", (0, 0), (0, 1)), ("SPAN", (1, 0), (1, 1)), ("ALIGN", (2, 0), (-1, -1), "CENTER")]
-    for i, sd in enumerate(sides):
-        c0 = 2 + 4 * i
+    rows = [["Muscle"] + sum([[SIDE_LABEL[sd], "", "", ""] for sd in sides], []), [""] + per_side * len(sides)]
+    extra = [
+        ("FONT", (0, 0), (-1, -1), SANS, 7, 8.6), ("FONT", (0, 0), (-1, 1), SANS_BOLD, 6.5, 8),
+        ("LEFTPADDING", (1, 0), (-1, -1), 1.5), ("RIGHTPADDING", (1, 0), (-1, -1), 1.5),
+        ("SPAN", (0, 0), (0, 1)), ("ALIGN", (1, 0), (-1, -1), "CENTER"),
+    ]
+    for i, _sd in enumerate(sides):
+        c0 = 1 + 4 * i
         extra += [("SPAN", (c0, 0), (c0 + 3, 0)), ("LINEBEFORE", (c0, 0), (c0, -1), 1.0, colors.HexColor("#6B7C93"))]
-    name_w, region_w = width * 0.24, width * 0.11
-    for m in cat.muscles:
-        if m.id not in by_muscle:
+    name_w = width * 0.22
+    for region in REGIONS:
+        muscles = [m for m in cat.muscles if m.id in by_muscle and region_of[m.id] == region]
+        if not muscles:
             continue
-        row = [cell(m.name, name_w), m.region]
-        for j, sd in enumerate(sides):
-            s = by_muscle[m.id].get(sd)
-            if s is None:
-                row += ["", "", "", ""]
-                continue
-            f = s.finding
-            state = muscle_state(s)
-            row += [f.mrc or "-", f.wasting or "-",
-                    "-" if f.fasciculations is None else ("yes" if f.fasciculations else "no"),
-                    bm.states[state].label]
-            tint = _tint(bm.states[state].fill)
-            if tint is not None:
-                c = 2 + 4 * j + 3
-                extra.append(("BACKGROUND", (c, len(rows)), (c, len(rows)), tint))
-        rows.append(row)
-    n_side_cols = 4 * len(sides)
-    sw = (width - name_w - region_w) / n_side_cols
-    widths = [name_w, region_w] + [sw * k for k in (0.8, 1.2, 0.8, 1.2)] * len(sides)
-    return [p("Examination", "h2"),
-            p("Examined muscles; MRC grade, wasting, clinical fasciculations and the per-muscle finding.", "muted"),
-            grid_table(rows, widths, header_rows=2, extra=extra)]
+        extra += [("SPAN", (0, len(rows)), (-1, len(rows))), ("BACKGROUND", (0, len(rows)), (-1, len(rows)), colors.HexColor("#EEF1F5")),
+                  ("FONT", (0, len(rows)), (-1, len(rows)), SANS_BOLD, 7, 8.6), ("ALIGN", (0, len(rows)), (-1, len(rows)), "LEFT")]
+        rows.append([region.capitalize()] + [""] * (4 * len(sides)))
+        for m in muscles:
+            row = [cell(m.name, name_w)]
+            for j, sd in enumerate(sides):
+                s = by_muscle[m.id].get(sd)
+                if s is None:
+                    row += ["", "", "", ""]
+                    continue
+                f = s.finding
+                state = muscle_state(s)
+                row += [f.mrc or "-", f.wasting or "-",
+                        "-" if f.fasciculations is None else ("yes" if f.fasciculations else "no"),
+                        bm.states[state].label]
+                tint = _tint(bm.states[state].fill)
+                if tint is not None:
+                    c = 1 + 4 * j + 3
+                    extra.append(("BACKGROUND", (c, len(rows)), (c, len(rows)), tint))
+            rows.append(row)
+    gw = (width - name_w) / len(sides)
+    widths = [name_w] + [gw * k for k in (0.15, 0.28, 0.17, 0.40)] * len(sides)
+    return [*section("Examination"),
+            p("Examined muscles by region; MRC grade, wasting, clinical fasciculations and the per-muscle finding.",
+              "muted"),
+            grid_table(rows, widths, header_rows=2, zebra=False, extra=extra)]
 
 
 def _emg(vc: VisitClassification, width: float) -> list:
     crits = list(REGISTRY)
     sampled = [s for s in vc.evidence.muscles if s.finding.emg is not None]
     if not sampled:
-        return [p("EMG", "h2"), p("No needle EMG recorded at this visit.", "body")]
+        return [*section("EMG"), p("No needle EMG recorded at this visit.", "body")]
     head = [p(h, "cellb") for h in ["Muscle", "Side", "Fibs", "PSW", "Fasc. potentials", "Large MUPs",
                                      "Unstable MUPs", "Recruit­ment"] + [f"LMN {REGISTRY[c].source}" for c in crits]]
     rows = [head]
@@ -324,12 +334,12 @@ def _emg(vc: VisitClassification, width: float) -> list:
     fixed = [0.22, 0.07, 0.055, 0.055, 0.1, 0.08, 0.09, 0.11]
     crit_w = (1 - sum(fixed)) / len(crits)
     widths = [width * f for f in fixed] + [width * crit_w] * len(crits)
-    return [p("EMG", "h2"), grid_table(rows, widths,
+    return [*section("EMG"), grid_table(rows, widths,
                                        extra=[("ALIGN", (1, 0), (-1, -1), "CENTER")])]
 
 
 def _reflexes_and_signs(visit: Visit, cat, width: float) -> list:
-    out: list = [p("Reflexes and signs", "h2")]
+    out: list = [*section("Reflexes and signs")]
     refl: dict[str, dict[str, str]] = {}
     for f in visit.reflexes:
         txt = str(f.grade) + (" with spread" if f.spread else "") + (" (brisk)" if f.brisk else "")
@@ -360,7 +370,7 @@ def _reflexes_and_signs(visit: Visit, cat, width: float) -> list:
 
 
 def _alsfrs(visit: Visit, vc: VisitClassification, width: float) -> list:
-    out: list = [p("ALSFRS-R", "h2")]
+    out: list = [*section("ALSFRS-R")]
     a = visit.alsfrs_r
     if a is None:
         out.append(p("ALSFRS-R not recorded at this visit.", "body"))
