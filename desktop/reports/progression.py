@@ -165,7 +165,7 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
     d = Drawing(width, height)
     d.add(String(0, height - 10, title, fontName=SANS_BOLD, fontSize=8.5))
     has_data = any(pts for _, pts in series)
-    legend_h = 12 if len(series) > 1 else 0
+    legend_h = 22 if len(series) > 1 else 0
     lp = LinePlot()
     lp.x, lp.y = 30, 18 + legend_h
     lp.width, lp.height = width - 40, height - 34 - legend_h
@@ -194,7 +194,9 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
     lp.xValueAxis.labelTextFormat = _date_label
     lp.xValueAxis.labels.fontName = SANS
     lp.xValueAxis.labels.fontSize = 6.5
-    lp.xValueAxis.labels.dy = -2
+    lp.xValueAxis.labels.dy = -3
+    lp.xValueAxis.tickDown = 2
+    lp.yValueAxis.tickLeft = 2
     values = [y for _, pts in series for _, y in pts]
     lo = ymin if ymin is not None else min(values)
     hi = ymax if ymax is not None else max(values)
@@ -217,11 +219,12 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
                      fillColor=colors.HexColor("#555555")))
     if len(series) > 1:
         lg = LineLegend()
-        lg.x, lg.y = 30, 6
+        lg.x, lg.y = 30, 18
         lg.fontName, lg.fontSize = SANS, 6.5
         lg.alignment = "right"
-        lg.columnMaximum = 1
-        lg.deltax = (width - 40) / len(series)
+        lg.columnMaximum = 2
+        lg.deltax = (width - 40) / 2
+        lg.deltay = 10
         lg.dx, lg.dy = 8, 2
         lg.subCols.rpad = 2
         lg.colorNamePairs = [(colors.HexColor(LINE_COLOURS[i % len(LINE_COLOURS)]), name)
