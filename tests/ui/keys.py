@@ -30,3 +30,10 @@ def enter_cell(view, text: str, then=Qt.Key.Key_Return) -> None:
     view.setFocus()
     type_text(view, text)
     press(view, then)
+
+
+def type_into(widget, text: str) -> None:
+    """Type text (any script) into one widget, one character at a time."""
+    for ch in text:
+        QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch,
+                           Qt.KeyboardModifier.NoModifier)

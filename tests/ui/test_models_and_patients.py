@@ -1,0 +1,164 @@
+"""Item models under pytest-qt's model tester, patients with non-Latin names, protocols,
+preferences and the entry parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.ui import entries as E
+from desktop.ui.grid import EmgTableModel, ExamTableModel, build_rows
+from desktop.ui.patients import NewPatientDialog
+from desktop.ui.protocols import protocol_muscles, protocol_names, save_protocol
+from desktop.ui.signs import SignsTableModel
+from domain.case import MuscleFinding, ReflexFinding, SignFinding, Visit
+from tests.ui.keys import type_into
+
+VISIT = Visit(
+    date=dt.date(2025, 3, 1),
+    muscles=(MuscleFinding(muscle="biceps", side="right", mrc="4", wasting="mild"),
+             MuscleFinding(muscle="tongue", side="midline", fasciculations=True)),
+    reflexes=(ReflexFinding(reflex="biceps", side="right", grade=3, spread=True),),
+    signs=(SignFinding(sign="babinski", side="left", present=True),),
+)
+
+
+@pytest.mark.parametrize("cls", [ExamTableModel, EmgTableModel])
+def test_the_grid_models_pass_the_model_tester_and_show_the_visit(qtmodeltester, catalogue, cls):
+    model = cls(catalogue)
+    model.set_rows(build_rows(catalogue, None, VISIT))
+    model.set_visit(VISIT, readonly=False)
+    qtmodeltester.check(model)
+    if cls is ExamTableModel:
+        r = model.row_of("biceps")
+        assert model.index(r, model.column_of("mrc", "right")).data() == "4"
+        assert model.index(r, model.column_of("reflex", "right")).data() == "3 sp"
+        assert model.index(r, model.column_of("mrc", "left")).data() == E.NOT_EXAMINED
+        t = model.row_of("tongue")
+        assert model.index(t, model.column_of("fasciculations", "left")).data() == "yes"
+        assert not model.index(t, model.column_of("mrc", "right")).flags() & Qt.ItemFlag.ItemIsEditable
+
+
+def test_set_data_asks_for_an_undoable_edit_and_never_changes_the_visit_itself(catalogue, qtbot):
+    model = ExamTableModel(catalogue)
+    model.set_rows(build_rows(catalogue, None, VISIT))
+    model.set_visit(VISIT, readonly=False)
+    idx = model.index(model.row_of("deltoid"), model.column_of("mrc", "left"))
+    with qtbot.waitSignal(model.edit_requested) as sig:
+        assert model.setData(idx, "3-")
+    new_visit, key, _text = sig.args
+    assert key == ("muscle", "deltoid", "left", "mrc")
+    assert any(f.muscle == "deltoid" and f.mrc == "3-" for f in new_visit.muscles)
+    assert idx.data() == E.NOT_EXAMINED  # unchanged until the session applies it
+    with qtbot.waitSignal(model.entry_refused) as bad:
+        assert not model.setData(idx, "6")
+    assert "MRC grade" in bad.args[0]
+
+
+def test_the_signs_model_passes_the_model_tester(qtmodeltester, catalogue):
+    model = SignsTableModel(catalogue)
+    model.set_visit(VISIT, readonly=True)
+    qtmodeltester.check(model)
+    row = next(i for i, r in enumerate(model.rows) if r.sign is not None and r.sign.id == "babinski")
+    assert model.index(row, 1).data() == "present"
+    assert model.index(row, 2).data() == E.NOT_EXAMINED
+
+
+def test_the_patient_list_model_passes_the_model_tester(qtmodeltester, window):
+    model = window.patients.model
+    qtmodeltester.check(model)
+    assert model.index(0, 0).data() == "Łukasiewicz-Nowak, Zofia"
+
+
+@pytest.mark.parametrize("family,given", [
+    ("Côté", "Renée"), ("Иванов", "Дмитрий"), ("Kierkegård-Ølund", "Søren"), ("Łukasiewicz", "Zofia"),
+])
+def test_new_patients_with_accents_and_non_latin_letters_are_created_and_found(window, qtbot, family, given):
+    dlg = NewPatientDialog(window.store, window)
+    qtbot.addWidget(dlg)
+    for widget, text in ((dlg.mrn, "MRN-7"), (dlg.family, family), (dlg.given, given),
+                         (dlg.birth, "1950-02-03"), (dlg.onset, "2024-01-05")):
+        widget.setFocus()
+        type_into(widget, text)
+    dlg.accept()
+    assert dlg.problem.text() == "" and dlg.result() == dlg.DialogCode.Accepted, dlg.problem.text()
+    assert window.store.get_patient("MRN-7").family_name == family
+    search = window.patients.search
+    search.setFocus()
+    type_into(search, family[:3])
+    names = [window.patients.model.index(r, 0).data() for r in range(window.patients.model.rowCount())]
+    assert f"{family}, {given}" in names
+
+
+def test_the_new_patient_form_refuses_bad_input_with_one_clear_line(window, qtbot):
+    dlg = NewPatientDialog(window.store, window)
+    qtbot.addWidget(dlg)
+    dlg.accept()
+    assert "MRN: required" in dlg.problem.text()
+    dlg.mrn.setText("MRN-0042")
+    dlg.accept()
+    assert "MRN-0042" in dlg.problem.text()  # already in the chart
+    dlg.mrn.setText("MRN-9")
+    dlg.birth.setText("1990-13-01")
+    dlg.accept()
+    assert "Birth date" in dlg.problem.text() and "not a date" in dlg.problem.text()
+    dlg.birth.setText("1990-01-01")
+    dlg.onset.setText("1980-01-01")
+    dlg.accept()
+    assert "before birth" in dlg.problem.text()
+    assert window.store.count_patients() == 1
+
+
+def test_custom_protocols_are_saved_in_the_chart_and_choose_the_rows(window, catalogue):
+    save_protocol(window.store, "Hands", ["first_dorsal_interosseous", "abductor_pollicis_brevis"])
+    assert "Hands" in protocol_names(window.store.settings())
+    assert protocol_muscles("Hands", catalogue, window.store.settings()) == {
+        "first_dorsal_interosseous", "abductor_pollicis_brevis"}
+    with pytest.raises(ValueError, match="built-in"):
+        save_protocol(window.store, "Full catalogue", ["biceps"])
+    window.protocol_combo.addItem("Hands")
+    window.protocol_combo.setCurrentText("Hands")
+    rows = [r.muscle.id for r in window.editor.exam_model.rows if r.muscle]
+    assert set(rows) >= {"first_dorsal_interosseous", "abductor_pollicis_brevis"}
+    assert "deltoid" not in rows
+
+
+def test_preferences_store_the_criteria_options_and_reclassify(window, qtbot):
+    from desktop.ui.preferences import PreferencesDialog
+
+    dlg = PreferencesDialog(window.store, window)
+    qtbot.addWidget(dlg)
+    dlg.option_widgets["clinical_lmn_rule"].setCurrentText("weakness_or_wasting")
+    dlg.clinic.setText("Clinique Sainte-Anne")
+    dlg.accept()
+    assert window.store.criteria_options().clinical_lmn_rule == "weakness_or_wasting"
+    assert window.store.settings()["clinic"] == "Clinique Sainte-Anne"
+
+
+@pytest.mark.parametrize("text,value", [("4-", "4-"), (" 3+ ", "3+"), ("", None), ("5", "5")])
+def test_mrc_entries(text, value):
+    assert E.parse_mrc(text) == value
+
+
+@pytest.mark.parametrize("bad", ["6", "4++", "-", "five", "3.5"])
+def test_bad_mrc_entries_say_what_is_allowed(bad):
+    with pytest.raises(E.EntryError, match="type one of 0 1 2- 2"):
+        E.parse_mrc(bad)
+
+
+def test_other_entries_parse_and_refuse():
+    assert E.parse_wasting("2") == "moderate" and E.parse_wasting("sev") == "severe"
+    assert E.parse_reflex("3s") == (3, True) and E.parse_reflex("4") == (4, False)
+    assert E.parse_bool("y") is True and E.parse_bool("n") is False
+    assert E.parse_recruitment("r") == "reduced"
+    for fn, bad in ((E.parse_wasting, "m"), (E.parse_reflex, "5"), (E.parse_bool, "maybe")):
+        with pytest.raises(E.EntryError):
+            fn(bad)
+
+
+def test_a_finding_cleared_of_every_value_is_dropped_from_the_visit():
+    v = E.with_muscle_value(VISIT, "biceps", "right", "mrc", None)
+    v = E.with_muscle_value(v, "biceps", "right", "wasting", None)
+    assert all(f.muscle != "biceps" for f in v.muscles)
