@@ -290,12 +290,9 @@ def _matrix(case: Case, cl: CaseClassification, width: float) -> list:
                 extra.append(("TEXTCOLOR", (j, i), (j, i), colors.HexColor("#8A8A8A")))
     dw = width * 0.14
     rw = (width - dw - width * 0.22) / len(REGIONS)
-    order = ""
-    if cl.spread_order:
-        order = " Order of spread: " + " \u2192 ".join(cl.spread_order) + "."
     return [CondPageBreak(120), p("Regions by visit", "h2"),
             p("UMN and LMN evidence per region (Awaji-shima reading: clinical or EMG LMN). "
-              "The onset region is marked." + order, "muted"),
+              "The onset region is marked.", "muted"),
             grid_table(rows, [dw] + [rw] * len(REGIONS) + [width * 0.22], zebra=False, extra=extra)]
 
 
