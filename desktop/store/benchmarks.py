@@ -46,7 +46,7 @@ def demo_chart(n: int = QUICK_PATIENTS, seed: int = SEED) -> Path:
     finally:
         store.close(backup=False)
     os.replace(partial, path)
-    for ext in ("-wal", "-shm"):
+    for ext in ("-wal", "-shm", ".lock"):
         Path(str(partial) + ext).unlink(missing_ok=True)
     if n >= 5000:
         print(f"  built {path} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
