@@ -29,6 +29,12 @@ from .session import VisitSession
 from .visit_editor import VisitEditorView
 
 
+def _progression_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("desktop.ui.progression") is not None
+
+
 def _progression_view_class():
     """The progression view (built beside this window) when it is present."""
     try:
@@ -52,15 +58,14 @@ class MainWindow(QMainWindow):
         self.editor = VisitEditorView(s, catalogue)
         self.panel = ClassificationView(s)
         self.panel.setMinimumWidth(330)
+        # The progression view (pyqtgraph) costs ~1 s to import and build: it is made the
+        # first time its tab is shown, so the window opens fast.
         self.progression = None
-        cls = _progression_view_class()
-        if cls is not None:
-            try:
-                self.progression = cls()
-                self.editor.tabs.addTab(self.progression, "Progression (Ctrl+P)")
-            except Exception as e:  # the other view must never stop charting
-                self.progression = None
-                self.statusBar().showMessage(f"Progression view unavailable: {e}")
+        self._progression_tab = None
+        if _progression_available():
+            self._progression_tab = QWidget()
+            self.editor.tabs.addTab(self._progression_tab, "Progression (Ctrl+P)")
+            self.editor.tabs.currentChanged.connect(self._maybe_build_progression)
 
         # visit bar
         self.visit_combo = QComboBox()
@@ -159,12 +164,43 @@ class MainWindow(QMainWindow):
         act(m_view, "Needle EMG", "Ctrl+M", lambda: self.show_view(ed.emg_view))
         act(m_view, "Signs", "Ctrl+G", lambda: self.show_view(ed.signs_view))
         act(m_view, "History and scores", "Ctrl+H", lambda: self.show_view(ed.history_view))
-        if self.progression is not None:
-            act(m_view, "Progression", "Ctrl+P", lambda: self.show_view(self.progression))
+        if self._progression_tab is not None:
+            act(m_view, "Progression", "Ctrl+P", lambda: self.show_view(self.ensure_progression()))
         act(m_view, "Classification panel", "Ctrl+K", lambda: self.panel.criteria.setFocus())
         for i, region in enumerate(REGIONS, start=1):
             act(m_view, f"Jump to {REGION_LABELS[region]}", f"Ctrl+{i}",
                 lambda _c=False, r=region: self.jump_to_region(r))
+
+    def _maybe_build_progression(self, i: int) -> None:
+        if self._progression_tab is not None and self.editor.tabs.widget(i) is self._progression_tab:
+            self.ensure_progression()
+
+    def ensure_progression(self):
+        """Build the progression view on first use and feed it the open patient."""
+        if self.progression is None and self._progression_tab is not None:
+            cls = _progression_view_class()
+            try:
+                view = cls() if cls is not None else None
+            except Exception as e:  # the other view must never stop charting
+                view = None
+                self.show_message(f"Progression view unavailable: {e}")
+            if view is not None:
+                i = self.editor.tabs.indexOf(self._progression_tab)
+                self.editor.tabs.blockSignals(True)
+                self.editor.tabs.removeTab(i)
+                self.editor.tabs.insertTab(i, view, "Progression (Ctrl+P)")
+                self.editor.tabs.setCurrentIndex(i)
+                self.editor.tabs.blockSignals(False)
+                self.progression = view
+                self._feed_progression()
+        return self.progression or self._progression_tab
+
+    def _feed_progression(self) -> None:
+        if self.progression is not None and self.session.patient is not None:
+            try:
+                self.progression.set_patient(self.session.current_case(), self.session.case_classification)
+            except Exception as e:
+                self.show_message(f"Progression view: {e}")
 
     def show_view(self, widget) -> None:
         self.editor.tabs.setCurrentWidget(widget)
@@ -206,11 +242,7 @@ class MainWindow(QMainWindow):
             return
         self.editor.history_view.commit_notes()
         self.session.open_patient(patient_id)
-        if self.progression is not None:
-            try:
-                self.progression.set_patient(self.session.current_case(), self.session.case_classification)
-            except Exception as e:
-                self.show_message(f"Progression view: {e}")
+        self._feed_progression()
         self.editor.exam_view.setFocus()
 
     def new_patient(self) -> None:
