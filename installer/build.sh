@@ -6,6 +6,7 @@
 #   installer/build.sh              # bundle + .deb
 #   installer/build.sh --bundle     # bundle only
 #   PYTHON=/path/to/python installer/build.sh
+#   MOTORCHART_DIST=/tmp/out MOTORCHART_BUILD=/tmp/work installer/build.sh   # elsewhere than dist/, build/
 #
 # Needs the app's Python environment (pip install -e .), PyInstaller (installed with pip if
 # missing), binutils' objdump and dpkg-deb (installed with apt-get when run as root). Every step
@@ -15,8 +16,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
-DIST="$ROOT/dist"
-WORK="$ROOT/build"
+DIST="${MOTORCHART_DIST:-$ROOT/dist}"
+WORK="${MOTORCHART_BUILD:-$ROOT/build}"
 MAKE_DEB=1
 [[ "${1:-}" == "--bundle" ]] && MAKE_DEB=0
 
