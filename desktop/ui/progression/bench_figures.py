@@ -2,7 +2,7 @@
 
 ``ui.progression_overview_30_visits``: opening the overview of a 30-visit patient in a view that
 is already on screen (as it is beside the visit editor): ``set_patient`` with the case and its
-classification, then one full render of the widget (``grab``), so layout and painting of every
+classification, then the pending layout and one full render of the widget (``grab``), so layout and painting of every
 plot and table are counted. Two different 30-visit patients alternate, so nothing is reused
 from the previous call. The classification itself is the domain's figure
 (``classify.history_30_visits``) and is not counted here. The note gives the one-off cost of
@@ -43,6 +43,7 @@ def _overview_30(quick: bool):
         case, result = pairs[state["i"] % 2]
         state["i"] += 1
         view.set_patient(case, result)
+        QApplication.processEvents()  # the layout the event loop would do before painting
         view.grab()
 
     try:

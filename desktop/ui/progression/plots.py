@@ -196,26 +196,25 @@ class ProgressionPlots(QWidget):
 
     def _build(self, specs: tuple[PlotSpec, ...]) -> None:
         """Create the plot items once; later patients only replace their data."""
-        first: pg.PlotItem | None = None
         for i, spec in enumerate(specs):
             row, col = divmod(i, self.COLUMNS)
             pi = self._layout_widget.addPlot(
                 row=row, col=col, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
             )
             pi.setTitle(_title_html(spec), size="10pt")
-            pi.titleLabel.setMinimumWidth(0)  # the title must not decide the column's width
+            pi.titleLabel.setMinimumWidth(0)  # the title must not decide the column's width:
+            pi.setPreferredWidth(300)  # equal preferred widths give equal columns
             pi.titleLabel.setMaximumHeight(self.TITLE_HEIGHT)  # room for two legend lines,
             pi.layout.setRowFixedHeight(0, self.TITLE_HEIGHT)  # the same in every plot
             pi.setLabel("left", spec.y_label)
             pi.getAxis("left").setWidth(54)  # equal plot areas, aligned down each column
-            pi.showGrid(x=True, y=True, alpha=0.25)
+            # Horizontal grid lines at the major ticks only: the grid is most of the paint time.
+            pi.showGrid(x=False, y=True, alpha=0.3)
+            pi.getAxis("left").setStyle(maxTickLevel=0)
             pi.setMenuEnabled(False)
             pi.hideButtons()
-            pi.getViewBox().setMouseEnabled(x=True, y=False)
-            if first is None:
-                first = pi
-            else:
-                pi.setXLink(first)
+            pi.getViewBox().setMouseEnabled(x=False, y=False)  # an overview: every plot shows
+            # all visits on the same date range (set in set_data), nothing to pan or zoom
             for j, s in enumerate(spec.series):
                 colour = QColor(_colour(s))
                 if s.step:
