@@ -279,16 +279,29 @@ def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None)
     """Add a demo clinic to an open writable store in one transaction; returns the patient count.
 
     Rows go in with bulk inserts (the audit and search triggers still record every row)."""
-    from .chart import FINDINGS, VISIT_VALUE_COLUMNS, StoreError, finding_rows, patient_row, visit_values
+    from .chart import FINDINGS, VISIT_VALUE_COLUMNS
 
-    db = store.db
-    conn = db.conn
+    conn = store.db.conn
     cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
     visit_sql = f"INSERT INTO visits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     finding_sql = {
         table: f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(c)}) VALUES ({', '.join('?' * (len(c) + 3))})"
         for table, key, c in FINDINGS
     }
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA cache_size = -131072")  # 128 MiB: the audit and search indexes grow fast
+    try:
+        _build(store, conn, n_patients, seed, progress, visit_sql, finding_sql)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")
+    return n_patients
+
+
+def _build(store, conn, n_patients, seed, progress, visit_sql, finding_sql) -> None:
+    from .chart import (
+        FINDINGS, PATIENT_COLUMNS, VISIT_VALUE_COLUMNS, StoreError, finding_rows, patient_row, visit_values,
+    )
+
     with store._write():
         existing = {r[0] for r in conn.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}
         next_id = (conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
@@ -298,7 +311,8 @@ def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None)
 
         def flush():
             conn.executemany(
-                "INSERT INTO patients VALUES (" + ", ".join("?" * 12) + ")", patients)
+                f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})", patients)
             conn.executemany(visit_sql, visits)
             for t, rows in findings.items():
                 conn.executemany(finding_sql[t], rows)
@@ -310,7 +324,6 @@ def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None)
             visits.clear()
             signs_up.clear()
 
-        count = 0
         for i, (case, signed) in enumerate(demo_cases(n_patients, seed)):
             if case.patient.id in existing:
                 raise StoreError(f"the chart already holds demo patient {case.patient.id}")
@@ -324,10 +337,8 @@ def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None)
                     findings[t].extend((vid, k[0], k[1], *val) for k, val in rows.items())
                 if v.date in signed:
                     signs_up.append((signed[v.date], f"{v.date.isoformat()}T17:30:00.000000Z", vid))
-            count += 1
             if len(patients) >= batch:
                 flush()
                 if progress:
                     progress(i + 1, n_patients)
         flush()
-    return count
