@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from desktop.ui.progression import ProgressionView
+from desktop.ui.progression import OverviewView, ProgressionView
 from desktop.ui.progression.demo import demo_case
 from desktop.ui.progression.models import NOT_EXAMINED_TEXT, StateRole
 from desktop.ui.progression.plots import KINGS_ORDER
@@ -39,7 +39,7 @@ def case_of(*visits: Visit, **pkw) -> Case:
 
 @pytest.fixture
 def view(qtbot, catalogue):
-    v = ProgressionView(catalogue=catalogue)
+    v = OverviewView(catalogue=catalogue)
     qtbot.addWidget(v)
     v.resize(1400, 900)
     v.show()
@@ -233,3 +233,19 @@ def test_the_table_models_pass_the_qt_model_tester(qtmodeltester, view, catalogu
     show(view, demo_case(5), catalogue)
     qtmodeltester.check(view.region_model)
     qtmodeltester.check(view.heatmap_model)
+
+
+def test_the_embedded_progression_view_feeds_the_body_map_and_comparison_when_their_tab_opens(qtbot, catalogue):
+    v = ProgressionView(catalogue=catalogue)
+    qtbot.addWidget(v)
+    v.show()
+    case = demo_case(4)
+    v.set_patient(case, classify_case(case, catalogue))
+    assert v.overview.region_model.columnCount() == 4
+    assert v.bodymap.case is None  # not built until shown
+    v.tabs.setCurrentWidget(v.bodymap)
+    assert v.bodymap.index == 3
+    v.tabs.setCurrentWidget(v.compare)
+    assert v.compare.comparison is not None and v.compare.comparison.after == case.visits[-1].date
+    v.set_patient(None, None)  # clearing reaches the visible tab at once
+    assert v.compare.comparison is None

@@ -7,7 +7,7 @@ _install_refcount_guard()  # PySide6 6.12.0 on Python 3.11: see _refcount_guard
 
 from .bodymap_view import BodyMapView  # noqa: E402
 from .compare_view import CompareView  # noqa: E402
-from .overview import ProgressionView  # noqa: E402
+from .overview import OverviewView, ProgressionView  # noqa: E402
 from .screens import grab_progression_screens  # noqa: E402
 
-__all__ = ["ProgressionView", "BodyMapView", "CompareView", "grab_progression_screens"]
+__all__ = ["ProgressionView", "OverviewView", "BodyMapView", "CompareView", "grab_progression_screens"]

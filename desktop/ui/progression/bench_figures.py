@@ -56,4 +56,4 @@ def _overview_30(quick: bool):
 
 
 figure("ui.progression_overview_30_visits", target=150.0, unit="ms",
-       description="open the overview (plots, region matrix, MRC heatmap) of a 30-visit patient")(_overview_30)
+       description="open the progression overview (plots, region matrix, MRC heatmap) of a 30-visit patient")(_overview_30)

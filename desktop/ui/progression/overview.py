@@ -6,7 +6,7 @@ Everything shown is read from :class:`domain.classify.CaseClassification` and th
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -87,6 +88,7 @@ def _table() -> QTableView:
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     t.setWordWrap(False)
+    t.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)  # the latest visit whole
     t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     t.verticalHeader().setDefaultSectionSize(20)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -112,9 +114,10 @@ class _Stack(QStackedWidget):
         self.setCurrentIndex(1 if text else 0)
 
 
-class ProgressionView(QWidget):
-    """Patient overview beside the visit editor. Call :meth:`set_patient` with a case and its
-    classification (``None, None`` clears it)."""
+class OverviewView(QWidget):
+    """The patient overview: plots, region-by-visit matrix, MRC heatmap, highest criteria and
+    phenotype. Call :meth:`set_patient` with a case and its classification (``None, None``
+    clears it)."""
 
     def __init__(self, parent: QWidget | None = None, *, catalogue: Catalogue | None = None):
         super().__init__(parent)
@@ -259,11 +262,63 @@ class ProgressionView(QWidget):
         else:
             self.heatmap_stack.show_message(None)
         self._scroll_to_latest()
+        QTimer.singleShot(0, self._scroll_to_latest)
 
     def _scroll_to_latest(self) -> None:
-        """Show the most recent visits first: scroll both tables to the last column."""
-        cols = self.region_model.columnCount()
-        if cols:
-            self.region_table.scrollTo(self.region_model.index(0, cols - 1))
-            if self.heatmap_model.rowCount():
-                self.heatmap_table.scrollTo(self.heatmap_model.index(0, cols - 1))
+        """Show the most recent visits: scroll both tables to their last column (again once the
+        widget has its size, since the scroll range depends on it)."""
+        for table in (self.region_table, self.heatmap_table):
+            bar = table.horizontalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def showEvent(self, event):  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        QTimer.singleShot(0, self._scroll_to_latest)
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._scroll_to_latest)
+
+
+class ProgressionView(QWidget):
+    """What the main window embeds beside the visit editor: the overview, the body map and the
+    visit comparison as tabs over one patient. ``set_patient`` updates the overview at once and
+    the other two when their tab is first shown, so opening a patient costs one view."""
+
+    TABS = ("Overview", "Body map", "Compare visits")
+
+    def __init__(self, parent: QWidget | None = None, *, catalogue: Catalogue | None = None):
+        super().__init__(parent)
+        from .bodymap_view import BodyMapView
+        from .compare_view import CompareView
+
+        if catalogue is None:
+            from desktop.resources import load_catalogue
+
+            catalogue = load_catalogue()
+        self.overview = OverviewView(catalogue=catalogue)
+        self.bodymap = BodyMapView(catalogue=catalogue)
+        self.compare = CompareView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for w, name in zip((self.overview, self.bodymap, self.compare), self.TABS):
+            self.tabs.addTab(w, name)
+        self._stale: set[QWidget] = set()
+        self.tabs.currentChanged.connect(self._feed_current)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs)
+        self.case: Case | None = None
+        self.result: CaseClassification | None = None
+
+    def set_patient(self, case: Case | None, classification: CaseClassification | None) -> None:
+        self.overview.set_patient(case, classification)  # validates the pair first
+        self.case, self.result = case, classification
+        self._stale = {self.bodymap, self.compare}
+        self._feed_current()
+
+    def _feed_current(self, *_):
+        w = self.tabs.currentWidget()
+        if w in self._stale:
+            self._stale.discard(w)
+            w.set_patient(self.case, self.result)

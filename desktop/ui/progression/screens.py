@@ -18,13 +18,13 @@ def grab_progression_screens(case: Case, classification: CaseClassification, out
 
     from .bodymap_view import BodyMapView
     from .compare_view import CompareView
-    from .overview import ProgressionView
+    from .overview import OverviewView
 
     app = QApplication.instance() or QApplication([])  # noqa: F841 (kept alive while grabbing)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, cls in (("overview", ProgressionView), ("bodymap", BodyMapView), ("compare", CompareView)):
+    for name, cls in (("overview", OverviewView), ("bodymap", BodyMapView), ("compare", CompareView)):
         w = cls()
         try:
             w.resize(*SIZES[name])
