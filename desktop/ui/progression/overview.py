@@ -262,7 +262,7 @@ class OverviewView(QWidget):
         else:
             self.heatmap_stack.show_message(None)
         self._scroll_to_latest()
-        QTimer.singleShot(0, self._scroll_to_latest)
+        QTimer.singleShot(0, self, self._scroll_to_latest)
 
     def _scroll_to_latest(self) -> None:
         """Show the most recent visits: scroll both tables to their last column (again once the
@@ -273,11 +273,11 @@ class OverviewView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 (Qt name)
         super().showEvent(event)
-        QTimer.singleShot(0, self._scroll_to_latest)
+        QTimer.singleShot(0, self, self._scroll_to_latest)
 
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
-        QTimer.singleShot(0, self._scroll_to_latest)
+        QTimer.singleShot(0, self, self._scroll_to_latest)
 
 
 class ProgressionView(QWidget):
