@@ -272,6 +272,9 @@ class ProgressionPlots(QWidget):
             else:
                 pi.setXRange(0, 1, padding=0)
                 mid = 0.5
+            pi.getAxis("bottom").setStyle(showValues=bool(x_range))  # no dates: no date labels
+            # An empty plot without a fixed scale (FVC, weight, ΔFS) shows no made-up values.
+            pi.getAxis("left").setStyle(showValues=not (spec.empty and spec.y_range is None))
             lo, hi = self._y_range(spec)
             pi.setYRange(lo, hi, padding=0.02)
             text.setPos(mid, (lo + hi) / 2)
