@@ -25,6 +25,7 @@ from domain.criteria import CATEGORY_LABELS, REGISTRY
 from .grid import GREY, REGION_LABELS
 
 RefsRole = Qt.ItemDataRole.UserRole + 1
+_SHOWN = 90  # characters of a reason shown in the tree row
 _MET = QColor("#1b6e20")
 _PENDING = QColor("#8a5a00")
 
@@ -56,7 +57,10 @@ class ClassificationView(QWidget):
         self.criteria = QTreeWidget()
         self.criteria.setObjectName("criteriaTree")
         self.criteria.setHeaderLabels(["Criteria and reasons"])
-        self.criteria.setWordWrap(True)
+        # One line per reason (full text in the tooltip): wrapped rows made every keystroke
+        # re-measure each row, the bulk of the edit-to-panel time.
+        self.criteria.setWordWrap(False)
+        self.criteria.setUniformRowHeights(True)
         self.criteria.itemSelectionChanged.connect(self._on_select)
         lay.addWidget(self.criteria, 1)
 
@@ -97,6 +101,8 @@ class ClassificationView(QWidget):
                 if item is None:
                     item = QTableWidgetItem()
                     self.regions.setItem(i, c, item)
+                if item.text() == text and c != 3:
+                    continue
                 item.setText(text)
                 item.setForeground(QBrush(colour) if colour else QBrush())
                 if c == 3 and text == "mixed":
@@ -105,46 +111,78 @@ class ClassificationView(QWidget):
                     item.setBackground(QBrush())
 
     def _fill_criteria(self, vc) -> None:
+        """Reconcile the tree with the classification in place: rebuilding it on every
+        keystroke re-laid out the whole panel (16 ms of the 16 ms budget)."""
         tree = self.criteria
         tree.blockSignals(True)
-        expanded = {tree.topLevelItem(i).text(0).split(":")[0]
-                    for i in range(tree.topLevelItemCount()) if tree.topLevelItem(i).isExpanded()}
-        tree.clear()
+        tops: list[tuple[dict, list[dict]]] = []
         if vc is None:
-            tree.addTopLevelItem(QTreeWidgetItem(["No visit yet"]))
-            tree.blockSignals(False)
-            return
-        for cid, crit in REGISTRY.items():
-            res = vc.criteria[cid]
-            if res.category is not None:
-                verdict = CATEGORY_LABELS[res.category]
-            else:
-                verdict = "met" if res.met else "not met"
-            top = QTreeWidgetItem([f"{crit.label}: {verdict}"])
-            top.setFont(0, self._bold)
-            top.setForeground(0, QBrush(_MET if res.reached else QColor("#333333")))
-            all_refs = set()
-            for reason in res.reasons:
-                refs = {(r.kind, r.id, r.side) for r in reason.refs}
-                all_refs |= refs
-                child = QTreeWidgetItem([reason.text])
-                child.setData(0, RefsRole, refs)
-                child.setToolTip(0, reason.text)
-                top.addChild(child)
-            for p in res.pending:
-                child = QTreeWidgetItem([f"Pending: {p}"])
-                child.setForeground(0, QBrush(_PENDING))
-                child.setToolTip(0, p)
-                top.addChild(child)
-            if res.clause:
-                top.setToolTip(0, res.clause)
-            top.setData(0, RefsRole, all_refs)
-            tree.addTopLevelItem(top)
-            top.setExpanded(not expanded or crit.label in expanded)
-        if vc.not_examined:
-            tree.addTopLevelItem(QTreeWidgetItem(
-                ["Not examined: " + ", ".join(REGION_LABELS[r] for r in vc.not_examined)]))
+            tops.append(({"text": "No visit yet"}, []))
+        else:
+            for cid, crit in REGISTRY.items():
+                res = vc.criteria[cid]
+                if res.category is not None:
+                    verdict = CATEGORY_LABELS[res.category]
+                else:
+                    verdict = "met" if res.met else "not met"
+                children = []
+                all_refs: set = set()
+                for reason in res.reasons:
+                    refs = frozenset((r.kind, r.id, r.side) for r in reason.refs)
+                    all_refs |= refs
+                    children.append({"text": reason.text, "refs": refs})
+                for p in res.pending:
+                    children.append({"text": f"Pending: {p}", "fg": _PENDING, "tip": p})
+                tops.append(({
+                    "text": f"{crit.label}: {verdict}", "bold": True,
+                    "fg": _MET if res.reached else QColor("#333333"),
+                    "tip": res.clause or None, "refs": frozenset(all_refs),
+                }, children))
+            if vc.not_examined:
+                tops.append(({"text": "Not examined: " + ", ".join(REGION_LABELS[r] for r in vc.not_examined)}, []))
+        while tree.topLevelItemCount() > len(tops):
+            tree.takeTopLevelItem(tree.topLevelItemCount() - 1)
+        for i, (spec, children) in enumerate(tops):
+            item = tree.topLevelItem(i)
+            new = item is None
+            if new:
+                item = QTreeWidgetItem()
+                tree.addTopLevelItem(item)
+            self._apply(item, spec)
+            while item.childCount() > len(children):
+                item.takeChild(item.childCount() - 1)
+            for j, cspec in enumerate(children):
+                child = item.child(j)
+                if child is None:
+                    child = QTreeWidgetItem()
+                    item.addChild(child)
+                self._apply(child, cspec)
+            if new:
+                item.setExpanded(True)
         tree.blockSignals(False)
+
+    def _apply(self, item: QTreeWidgetItem, spec: dict) -> None:
+        """Set an item's text, tooltip, colour, font and refs, touching only what changed."""
+        full = spec["text"]
+        # Shaping and eliding ~45 long reasons on every repaint was most of the panel's cost;
+        # show the first words (the panel is narrow) and the whole reason in the tooltip.
+        text = full if len(full) <= _SHOWN else full[: _SHOWN - 1] + "…"
+        if item.text(0) != text:
+            item.setText(0, text)
+        tip = spec.get("tip", full)
+        if item.toolTip(0) != (tip or ""):
+            item.setToolTip(0, tip or "")
+        fg = spec.get("fg")
+        if fg is not None and item.foreground(0).color() != fg:
+            item.setForeground(0, QBrush(fg))
+        elif fg is None and item.data(0, Qt.ItemDataRole.ForegroundRole) is not None:
+            item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
+        bold = spec.get("bold", False)
+        if item.font(0).bold() != bold:
+            item.setFont(0, self._bold if bold else QFont())
+        refs = spec.get("refs")
+        if item.data(0, RefsRole) != refs:
+            item.setData(0, RefsRole, refs)
 
     def _fill_scores(self, vc) -> None:
         if vc is None:
@@ -171,8 +209,10 @@ class ClassificationView(QWidget):
             ("Phenotype", plabel),
             ("Progression", "confirmed" if vc.progression else "not shown"),
         ]
-        self.scores.setText("<table cellspacing=2>" + "".join(
-            f"<tr><td><b>{k}</b>&nbsp;</td><td>{v}</td></tr>" for k, v in rows) + "</table>")
+        html = "<table cellspacing=2>" + "".join(
+            f"<tr><td><b>{k}</b>&nbsp;</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+        if html != self.scores.text():  # a rich-text label re-lays out on every setText
+            self.scores.setText(html)
 
     def _on_select(self) -> None:
         items = self.criteria.selectedItems()

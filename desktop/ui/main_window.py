@@ -254,10 +254,13 @@ class MainWindow(QMainWindow):
 
     def _fill_visits(self) -> None:
         s = self.session
+        wanted = [d.isoformat() for d in sorted(s.visits, reverse=True)]
+        have = [self.visit_combo.itemText(i) for i in range(self.visit_combo.count())]
         self.visit_combo.blockSignals(True)
-        self.visit_combo.clear()
-        for d in sorted(s.visits, reverse=True):
-            self.visit_combo.addItem(d.isoformat(), d.isoformat())
+        if wanted != have:  # refilling on every edit re-laid out and repainted the whole window
+            self.visit_combo.clear()
+            for d in wanted:
+                self.visit_combo.addItem(d, d)
         if s.visit is not None:
             self.visit_combo.setCurrentIndex(self.visit_combo.findText(s.visit.date.isoformat()))
         self.visit_combo.blockSignals(False)

@@ -15,7 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from domain.case import FORMAT, Case, Patient, Visit
 from domain.catalogue import Catalogue
-from domain.classify import classify_case
+from domain.classify import EvidenceCache, classify_case
 from domain.options import Options
 
 from . import entries as E
@@ -55,6 +55,8 @@ class VisitSession(QObject):
         self.case_classification = None
         self.classification = None
         self.last_classify_ms = 0.0
+        # Unchanged visits keep their evidence between keystrokes (domain.classify.EvidenceCache).
+        self._evidence_cache = EvidenceCache()
 
     # ------------------------------------------------------------------ loading
     @property
@@ -220,7 +222,9 @@ class VisitSession(QObject):
             return
         t0 = time.perf_counter()
         case = self.current_case()
-        self.case_classification = classify_case(case, self.catalogue, self.options)
+        self.case_classification = classify_case(
+            case, self.catalogue, self.options, cache=self._evidence_cache
+        )
         vc = self.case_classification.visits
         self.classification = vc[-1] if vc else None
         self.last_classify_ms = (time.perf_counter() - t0) * 1000
