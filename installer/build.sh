@@ -5,6 +5,7 @@
 #
 #   installer/build.sh              # bundle + .deb
 #   installer/build.sh --bundle     # bundle only
+#   installer/build.sh --from-git   # build what HEAD has committed, not the working tree (releases)
 #   PYTHON=/path/to/python installer/build.sh
 #   MOTORCHART_DIST=/tmp/out MOTORCHART_BUILD=/tmp/work installer/build.sh   # elsewhere than dist/, build/
 #
@@ -19,7 +20,14 @@ PYTHON="${PYTHON:-python3}"
 DIST="${MOTORCHART_DIST:-$ROOT/dist}"
 WORK="${MOTORCHART_BUILD:-$ROOT/build}"
 MAKE_DEB=1
-[[ "${1:-}" == "--bundle" ]] && MAKE_DEB=0
+FROM_GIT=0
+for arg in "$@"; do
+  case "$arg" in
+    --bundle) MAKE_DEB=0 ;;
+    --from-git) FROM_GIT=1 ;;
+    *) printf 'usage: installer/build.sh [--bundle] [--from-git]\n' >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -66,7 +74,15 @@ if ((MAKE_DEB)); then
   command -v dpkg-deb >/dev/null || die "dpkg-deb not found: the .deb can only be built on Debian/Ubuntu (use --bundle elsewhere)"
 fi
 
-VERSION="$("$PYTHON" -c 'from domain import __version__; print(__version__)')"
+SRC="$ROOT"
+if ((FROM_GIT)); then
+  SRC="$WORK/src"
+  say "exporting HEAD ($(git -C "$ROOT" rev-parse --short HEAD)) to ${SRC} (uncommitted changes are left out)"
+  rm -rf "$SRC" && mkdir -p "$SRC"
+  git -C "$ROOT" archive --format=tar HEAD | tar -x -C "$SRC"
+fi
+
+VERSION="$(cd "$SRC" && "$PYTHON" -c 'from domain import __version__; print(__version__)')"
 say "Motorchart $VERSION with $("$PYTHON" -V 2>&1), PyInstaller $("$PYTHON" -c 'import PyInstaller; print(PyInstaller.__version__)')"
 
 # ---------------------------------------------------------------------------------- bundle
@@ -74,9 +90,12 @@ say "building the one-folder bundle (PyInstaller) into dist/motorchart/"
 t0=$(date +%s)
 rm -rf "$DIST/motorchart"
 "$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
-  --distpath "$DIST" --workpath "$WORK/pyinstaller" installer/motorchart.spec 2>&1 \
+  --distpath "$DIST" --workpath "$WORK/pyinstaller" "$SRC/installer/motorchart.spec" 2>&1 \
   | grep -v -E "is ignored|required via ctypes not found|libgtk-3|libgdk-3|f2py|Failed to collect submodules for 'pyqtgraph.opengl'" || true
 [[ -x "$DIST/motorchart/motorchart" ]] || die "PyInstaller did not produce dist/motorchart/motorchart"
+if ((FROM_GIT)) && grep -q "'$ROOT/desktop/" "$WORK/pyinstaller/motorchart/PYZ-00.toc"; then
+  die "the bundle took modules from the working tree instead of the HEAD export"
+fi
 got="$(cd /tmp && "$DIST/motorchart/motorchart" --version)"
 [[ "$got" == "motorchart $VERSION" ]] || die "the bundle says '$got', expected 'motorchart $VERSION'"
 say "bundle ready in $(( $(date +%s) - t0 )) s: dist/motorchart/ ($(du -sh "$DIST/motorchart" | cut -f1))"
@@ -95,11 +114,11 @@ mkdir -p "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applica
 cp -a "$DIST/motorchart" "$STAGE/opt/motorchart"
 # PyInstaller's bootloader finds _internal/ through /proc/self/exe, so a symlink on the PATH works.
 ln -s /opt/motorchart/motorchart "$STAGE/usr/bin/motorchart"
-install -m 644 installer/motorchart.desktop "$STAGE/usr/share/applications/motorchart.desktop"
-install -m 644 resources/icons/motorchart.svg "$STAGE/usr/share/icons/hicolor/scalable/apps/motorchart.svg"
-install -m 644 resources/icons/motorchart-48.png "$STAGE/usr/share/icons/hicolor/48x48/apps/motorchart.png"
-install -m 644 resources/icons/motorchart-256.png "$STAGE/usr/share/icons/hicolor/256x256/apps/motorchart.png"
-install -m 644 installer/copyright "$STAGE/usr/share/doc/motorchart/copyright"
+install -m 644 "$SRC/installer/motorchart.desktop" "$STAGE/usr/share/applications/motorchart.desktop"
+install -m 644 "$SRC/resources/icons/motorchart.svg" "$STAGE/usr/share/icons/hicolor/scalable/apps/motorchart.svg"
+install -m 644 "$SRC/resources/icons/motorchart-48.png" "$STAGE/usr/share/icons/hicolor/48x48/apps/motorchart.png"
+install -m 644 "$SRC/resources/icons/motorchart-256.png" "$STAGE/usr/share/icons/hicolor/256x256/apps/motorchart.png"
+install -m 644 "$SRC/installer/copyright" "$STAGE/usr/share/doc/motorchart/copyright"
 chmod -R u+rwX,go+rX,go-w "$STAGE"
 
 # The newest glibc symbol version any bundled binary uses (they come from the build machine).
