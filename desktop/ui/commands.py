@@ -25,3 +25,21 @@ class EditVisitCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.session.restore(*self.before)
+
+
+class EditNotesCommand(EditVisitCommand):
+    """Typing in the notes: stored on every keystroke (never lost), one undo step per run of
+    typing in one visit (consecutive note commands merge)."""
+
+    ID = 1001
+
+    def id(self) -> int:
+        return self.ID
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, EditNotesCommand) or other.after[0].date != self.after[0].date:
+            return False
+        if not other.ok:
+            return False
+        self.after = other.after
+        return True

@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
             self.session.open_visit(d)
 
     def new_visit(self, *, copy: bool) -> None:
+        self.editor.history_view.commit_notes()
         if self.session.patient is None:
             self.show_message("Open a patient first.")
             return

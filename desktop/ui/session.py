@@ -19,7 +19,7 @@ from domain.classify import EvidenceCache, classify_case
 from domain.options import Options
 
 from . import entries as E
-from .commands import EditVisitCommand
+from .commands import EditNotesCommand, EditVisitCommand
 
 
 def options_to_settings(options: Options) -> list[str]:
@@ -140,7 +140,7 @@ class VisitSession(QObject):
         return True
 
     # ------------------------------------------------------------------ editing
-    def request_edit(self, new_visit: Visit, key=None, text: str = "Edit") -> bool:
+    def request_edit(self, new_visit: Visit, key=None, text: str = "Edit", *, merge_notes: bool = False) -> bool:
         """One user action: push an undoable command (which stores at once)."""
         if self.visit is None:
             return False
@@ -150,7 +150,8 @@ class VisitSession(QObject):
         unreviewed = self.unreviewed - {key} if key is not None else self.unreviewed
         if new_visit == self.visit and unreviewed == self.unreviewed:
             return True
-        cmd = EditVisitCommand(self, (self.visit, self.unreviewed), (new_visit, unreviewed), text)
+        kind = EditNotesCommand if merge_notes else EditVisitCommand
+        cmd = kind(self, (self.visit, self.unreviewed), (new_visit, unreviewed), text)
         self.undo_stack.push(cmd)
         return cmd.ok
 

@@ -3,7 +3,7 @@ notes; every edit goes through the session as one undoable command."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -79,10 +79,6 @@ class HistoryScoresView(QWidget):
         self.notes.setObjectName("notesEdit")
         self.notes.setTabChangesFocus(True)
         nl.addWidget(self.notes)
-        self._notes_timer = QTimer(self)
-        self._notes_timer.setSingleShot(True)
-        self._notes_timer.setInterval(1200)
-        self._notes_timer.timeout.connect(self.commit_notes)
         self.notes.textChanged.connect(self._notes_typed)
         left.addWidget(notes, 1)
 
@@ -123,7 +119,7 @@ class HistoryScoresView(QWidget):
                 if le.text() != text and not le.hasFocus():
                     le.setText(text)
             notes = (v.notes if v else None) or ""
-            if self.notes.toPlainText() != notes and not self._notes_timer.isActive():
+            if self.notes.toPlainText() != notes:
                 self.notes.setPlainText(notes)
             a = v.alsfrs_r if v else None
             if a is not None or not self._partial():
@@ -212,18 +208,18 @@ class HistoryScoresView(QWidget):
             self._edit({"alsfrs_r": None}, "ALSFRS-R incomplete")
 
     def _notes_typed(self) -> None:
+        # Stored at once (the chart never loses a keystroke); the undo stack merges the run.
         if not self._loading:
-            self._notes_timer.start()
+            self.commit_notes()
 
     def commit_notes(self) -> None:
-        self._notes_timer.stop()
         v = self.session.visit
         if v is None or self.session.readonly:
             return
         text = self.notes.toPlainText()
         new = text if text.strip() else None
         if new != v.notes:
-            self._edit({"notes": new}, "Notes")
+            self.session.request_edit(v.model_copy(update={"notes": new}), None, "Notes", merge_notes=True)
 
 
 class VisitEditorView(QWidget):

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -209,10 +210,22 @@ class OverviewView(QWidget):
         splitter.setStretchFactor(1, 2)
         self.splitter = splitter
 
+        # Wide (its own window, a big screen): plots beside the tables. Narrow (a tab beside the
+        # visit editor): plots above the tables, scrolled vertically; see _arrange.
+        self._body = QWidget()
+        body = QVBoxLayout(self._body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(splitter)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self._body)
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.title)
-        lay.addWidget(splitter, 1)
+        lay.addWidget(self.scroll, 1)
         self.set_patient(None, None)
 
     def set_patient(self, case: Case | None, classification: CaseClassification | None) -> None:
@@ -275,7 +288,20 @@ class OverviewView(QWidget):
         super().showEvent(event)
         QTimer.singleShot(0, self, self._scroll_to_latest)
 
+    WIDE = 1250  # px: below this the plots go above the tables
+    NARROW_HEIGHT = 1400  # px of content when stacked: three plot rows and both tables
+
+    def _arrange(self) -> None:
+        wide = self.width() >= self.WIDE
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+            half = self.NARROW_HEIGHT // 2
+            self.splitter.setSizes([3000, 2000] if wide else [half + 100, half - 100])
+        self._body.setMinimumHeight(0 if wide else self.NARROW_HEIGHT)
+
     def resizeEvent(self, event):  # noqa: N802
+        self._arrange()
         super().resizeEvent(event)
         QTimer.singleShot(0, self, self._scroll_to_latest)
 
