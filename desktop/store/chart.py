@@ -278,7 +278,7 @@ class ChartStore:
             raise
         if not readonly and daily_backup and exists:
             try:
-                store._daily_backup()
+                store.daily_backup()
             except StoreError:
                 pass  # a backup failure must not stop the clinic; close() tries again
         return store
@@ -827,10 +827,13 @@ class ChartStore:
         ``backup_keep`` are removed."""
         return _backup_file(self.db.conn, self.path, tag=tag, keep=self.backup_keep())
 
-    def _daily_backup(self) -> None:
+    def daily_backup(self) -> Path | None:
+        """A backup unless one was made today (UTC); called on open, and by the app's timer
+        when it stays open past midnight."""
         today = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
         if not any(b.name.startswith(f"{self.path.stem}-{today}") for b in list_backups(self.path)):
-            self.backup()
+            return self.backup()
+        return None
 
 
 # ------------------------------------------------------------------------------ file-level
