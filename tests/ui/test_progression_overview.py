@@ -249,3 +249,14 @@ def test_the_embedded_progression_view_feeds_the_body_map_and_comparison_when_th
     assert v.compare.comparison is not None and v.compare.comparison.after == case.visits[-1].date
     v.set_patient(None, None)  # clearing reaches the visible tab at once
     assert v.compare.comparison is None
+
+
+def test_a_narrow_overview_puts_the_plots_above_the_tables_and_scrolls(qtbot, view, catalogue):
+    from PySide6.QtCore import Qt
+
+    show(view, demo_case(5), catalogue)
+    view.resize(1400, 900)
+    qtbot.waitUntil(lambda: view.splitter.orientation() == Qt.Orientation.Horizontal)
+    view.resize(820, 700)  # a tab beside the visit editor
+    qtbot.waitUntil(lambda: view.splitter.orientation() == Qt.Orientation.Vertical)
+    assert view.scroll.verticalScrollBar().maximum() > 0

@@ -2,9 +2,10 @@
 
 ``ui.progression_overview_30_visits``: opening the overview of a 30-visit patient in a view that
 is already on screen (as it is beside the visit editor): ``set_patient`` with the case and its
-classification, then the pending layout and one full render of the widget (``grab``), so layout and painting of every
-plot and table are counted. Two different 30-visit patients alternate, so nothing is reused
-from the previous call. The classification itself is the domain's figure
+classification, then the pending events, which lay out and paint the shown view (on the
+offscreen platform too: the plots' ``paintEvent`` runs once per call, checked), so layout and
+painting of every plot and table are counted. Two different 30-visit patients alternate, so
+nothing is reused from the previous call. The classification itself is the domain's figure
 (``classify.history_30_visits``) and is not counted here. The note gives the one-off cost of
 building the view.
 """
@@ -43,8 +44,7 @@ def _overview_30(quick: bool):
         case, result = pairs[state["i"] % 2]
         state["i"] += 1
         view.set_patient(case, result)
-        QApplication.processEvents()  # the layout the event loop would do before painting
-        view.grab()
+        QApplication.processEvents()  # layout and paint of the shown view, as the event loop does
 
     try:
         ms = median_ms(open_overview, 5 if quick else 30)

@@ -211,6 +211,7 @@ class ProgressionPlots(QWidget):
             # Horizontal grid lines at the major ticks only: the grid is most of the paint time.
             pi.showGrid(x=False, y=True, alpha=0.3)
             pi.getAxis("left").setStyle(maxTickLevel=0)
+            pi.getAxis("bottom").setStyle(maxTickLevel=1)  # years and months, no finer ticks
             pi.setMenuEnabled(False)
             pi.hideButtons()
             pi.getViewBox().setMouseEnabled(x=False, y=False)  # an overview: every plot shows
