@@ -44,38 +44,17 @@ def cmd_report(args) -> int:
         store = ChartStore.open(path, readonly=True)
     except StoreError as e:
         raise UserError(str(e)) from None
-    try:
-        try:
-            case = store.get_case(args.patient)
-        except StoreError as e:
-            raise UserError(str(e)) from None
-        if not case.visits:
-            raise UserError(f"patient {args.patient} has no visits")
-        classification = store.classify(args.patient)
-        clinic = store.settings().get("clinic") or None
-        dates = [v.date for v in case.visits]
-        if not args.progression:
-            if visit_date is None:
-                visit_date = dates[-1]
-            elif visit_date not in dates:
-                raise UserError(f"patient {args.patient} has no visit on {visit_date.isoformat()} "
-                                f"(visits: {', '.join(d.isoformat() for d in dates)})")
-            meta = store.visit_meta(args.patient, visit_date)
-    finally:
-        store.close(backup=False)
+    from desktop.reports.common import ReportError
+    from desktop.reports.from_chart import report_from_chart
 
     printed_at = dt.datetime.now().astimezone().replace(microsecond=0)
-    if args.progression:
-        from desktop.reports.progression import build_progression_report
-
-        pdf = build_progression_report(case, classification, clinic=clinic, page_size=args.page_size,
-                                       printed_at=printed_at)
-    else:
-        from desktop.reports.common import ReportMeta
-        from desktop.reports.visit import build_visit_report
-
-        pdf = build_visit_report(case, classification, visit_date, meta=ReportMeta.from_visit_meta(meta),
-                                 clinic=clinic, page_size=args.page_size, printed_at=printed_at)
+    try:
+        pdf = report_from_chart(store, args.patient, visit_date=visit_date, progression=args.progression,
+                                page_size=args.page_size, printed_at=printed_at)
+    except (StoreError, ReportError) as e:
+        raise UserError(str(e)) from None
+    finally:
+        store.close(backup=False)
     tmp = out.with_name(out.name + ".part")
     try:
         tmp.write_bytes(pdf)

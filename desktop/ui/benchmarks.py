@@ -10,6 +10,8 @@ import time
 
 from desktop.bench import figure, median_ms
 
+from .progression import bench_figures as _progression_figures  # noqa: F401  (registers its figure)
+
 _BARE = """
 import time; t0 = time.perf_counter()
 from PySide6.QtWidgets import QApplication, QMainWindow

@@ -151,6 +151,15 @@ class MainWindow(QMainWindow):
         act(m_visit, "Sign visit", "Ctrl+Shift+S", self.sign_visit, "sign_action")
         act(m_visit, "Amend signed visit…", "Ctrl+Shift+A", self.amend_visit, "amend_action")
         act(m_visit, "New muscle protocol…", None, self.new_protocol)
+        m_visit.addSeparator()
+        act(m_visit, "Export visit report as PDF…", "Ctrl+Shift+E",
+            lambda: self._report("export", progression=False), "export_visit_action")
+        act(m_visit, "Print visit report…", "Ctrl+Shift+P",
+            lambda: self._report("print", progression=False), "print_visit_action")
+        act(m_patient, "Export progression report as PDF…", None,
+            lambda: self._report("export", progression=True), "export_progression_action")
+        act(m_patient, "Print progression report…", None,
+            lambda: self._report("print", progression=True), "print_progression_action")
         undo = s.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = s.undo_stack.createRedoAction(self, "&Redo")
@@ -170,6 +179,12 @@ class MainWindow(QMainWindow):
         for i, region in enumerate(REGIONS, start=1):
             act(m_view, f"Jump to {REGION_LABELS[region]}", f"Ctrl+{i}",
                 lambda _c=False, r=region: self.jump_to_region(r))
+
+    def _report(self, how: str, *, progression: bool):
+        from . import printing  # reportlab loads on first use, not at start-up
+
+        fn = printing.export_report if how == "export" else printing.print_report
+        return fn(self, progression=progression)
 
     def _maybe_build_progression(self, i: int) -> None:
         if self._progression_tab is not None and self.editor.tabs.widget(i) is self._progression_tab:

@@ -40,4 +40,8 @@ def write_screenshots(store, out_dir: Path) -> list[Path]:
     ed.tabs.setCurrentWidget(ed.exam_view)
     shot("visit-classification", w.panel)
     w.close()
+    if pick is not None:
+        from .progression import grab_progression_screens
+
+        written += grab_progression_screens(store.get_case(pick.id), store.classify(pick.id), out_dir)
     return written

@@ -39,6 +39,7 @@ class VisitSession(QObject):
     state_changed = Signal()  # status, read-only, not-reviewed marks
     classified = Signal()  # self.classification is new
     message = Signal(str)  # a one-line message for the status bar
+    about_to_report = Signal()  # editors store whatever they hold before a report is built
 
     def __init__(self, store, catalogue: Catalogue, parent=None):
         super().__init__(parent)
@@ -211,6 +212,11 @@ class VisitSession(QObject):
         self.amend_reason = None
         self.status = self.store.visit_status(self.patient.id, self.visit.date)
         self.state_changed.emit()
+
+    def flush_pending(self) -> None:
+        """Anything typed but not yet stored is stored now (notes are stored per keystroke, so
+        this is a safety net for editors that commit on focus-out)."""
+        self.about_to_report.emit()
 
     # ------------------------------------------------------------------ classification
     def current_case(self) -> Case:

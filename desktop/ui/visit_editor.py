@@ -251,6 +251,7 @@ class VisitEditorView(QWidget):
         for c in (1, 2, 3):
             self.signs_view.setColumnWidth(c, 80)
         self.history_view = HistoryScoresView(session)
+        session.about_to_report.connect(self.history_view.commit_notes)
         self.tabs.addTab(self.exam_view, "Examination (Ctrl+E)")
         self.tabs.addTab(self.emg_view, "Needle EMG (Ctrl+M)")
         self.tabs.addTab(self.signs_view, "Signs (Ctrl+G)")

@@ -1,0 +1,48 @@
+"""Build a report straight from an open chart: the one path used by `motorchart report` and by
+Export PDF / Print in the app, so what is printed is what the chart holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .common import ReportError, ReportMeta
+
+
+def report_from_chart(
+    store,
+    patient_id: str,
+    *,
+    visit_date: dt.date | None = None,
+    progression: bool = False,
+    page_size: str = "a4",
+    printed_at: dt.datetime,
+    options=None,
+) -> bytes:
+    """A visit report (``visit_date``, default the latest visit) or the progression report.
+
+    ``store`` is an open ``ChartStore``; ``options`` the criteria options (default: the
+    chart's preferences). Raises ReportError with one clear line for an unknown visit or a
+    patient without visits (the store raises StoreError for an unknown patient)."""
+    case = store.get_case(patient_id)
+    if not case.visits:
+        raise ReportError(f"patient {patient_id} has no visits")
+    if options is None:
+        options = store.criteria_options()
+    classification = store.classify(patient_id, options)
+    clinic = store.settings().get("clinic") or None
+    if progression:
+        from .progression import build_progression_report
+
+        return build_progression_report(case, classification, clinic=clinic, page_size=page_size,
+                                        printed_at=printed_at)
+    dates = [v.date for v in case.visits]
+    if visit_date is None:
+        visit_date = dates[-1]
+    elif visit_date not in dates:
+        raise ReportError(f"patient {patient_id} has no visit on {visit_date.isoformat()} "
+                          f"(visits: {', '.join(d.isoformat() for d in dates)})")
+    meta = ReportMeta.from_visit_meta(store.visit_meta(patient_id, visit_date))
+    from .visit import build_visit_report
+
+    return build_visit_report(case, classification, visit_date, meta=meta, clinic=clinic,
+                              page_size=page_size, printed_at=printed_at)
