@@ -30,18 +30,20 @@ from domain.case import (
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 KINDS = ("limb", "bulbar", "pls", "pma", "flail_arm", "fast", "slow")
-CLINICIANS = ("Dr Amara Okonkwo-Bell", "Dr Renée Côté", "Dr Tomasz Wiśniewski-Lark", "Dr 山田 花子")
+# Non-Latin names use scripts the shipped DejaVu fonts cover (Cyrillic, Greek): CJK would print
+# as empty boxes in the PDFs and in a window without CJK fonts.
+CLINICIANS = ("Dr Amara Okonkwo-Bell", "Dr Renée Côté", "Dr Tomasz Wiśniewski-Lark", "Dr Ελένη Κωνσταντίνου")
 
 GIVEN = (
     "Zofia", "Renée", "Søren", "Dmitri", "Aiko", "Mateus", "Ngozi", "Ólafur", "Chiara", "Jürgen",
     "Léa", "Björn", "Małgorzata", "Şebnem", "Tadeusz", "Ingrid", "Kwame", "Anaïs", "Yusuf", "Hana",
-    "Дмитрий", "Анна", "Ελένη", "Γιώργος", "美咲", "翔太", "Priya", "Rafael", "Noémie", "Eero",
+    "Дмитрий", "Анна", "Ελένη", "Γιώργος", "Łucja", "Şükrü", "Priya", "Rafael", "Noémie", "Eero",
 )
 FAMILY = (
     "Łukasiewicz-Nowak", "Côté", "Kierkegård-Ølund", "Fictionova", "Testerberg", "Brightwater",
     "Ó Dúnlaing", "Müller-Imaginär", "Ferreira-Demo", "Adebayo-Sample", "Yılmaz-Örnek", "Lindqvist",
     "Kowalczyk", "Nakamura-Kaso", "Ivanović-Primer", "Иванов", "Смирнова", "Παπαδοπούλου",
-    "山田", "佐藤", "Dubois-Fictif", "Janssen-Proef", "Håkonsen", "Esposito-Finto", "Novák",
+    "Παπαδάκης", "Кузнецова", "Dubois-Fictif", "Janssen-Proef", "Håkonsen", "Esposito-Finto", "Novák",
     "García-Ejemplo", "O'Placeholder", "Varga-Minta", "Mäkinen-Esimerkki", "Duarte",
 )
 NOTES = (
