@@ -10,13 +10,14 @@ import sys
 from desktop.selftest import STEPS, run_self_test
 
 
-def test_the_self_test_passes_from_source_and_prints_one_line_per_step():
+def test_the_self_test_passes_from_source_and_prints_one_line_per_step(qapp):
     out = io.StringIO()
     assert run_self_test(out) == 0
     lines = out.getvalue().splitlines()
     assert [line.split()[1] for line in lines[:len(STEPS)]] == [n.split()[0] for n, _ in STEPS]
     assert not any("FAILED" in line for line in lines)
     assert lines[-1].startswith("self-test passed")
+    assert not [w for w in qapp.topLevelWidgets() if w.isVisible()], "the self-test left a window open"
 
 
 def test_a_failing_step_stops_the_run_with_exit_status_1_and_names_the_step():
