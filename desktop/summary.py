@@ -79,7 +79,7 @@ def render_summary(case: Case, result: CaseClassification) -> str:
             scores.append(f"MiToS {vc.mitos}")
         out.append("  " + "; ".join(scores))
         ph = vc.phenotype
-        ph_text = f"  Phenotype: {ph.label.replace('_', ' ')}"
+        ph_text = f"  Phenotype: {ph.name}"
         if ph.provisional:
             ph_text += " (provisional" + (f" until {ph.final_after.isoformat()}" if ph.final_after else "") + ")"
         out.append(ph_text)

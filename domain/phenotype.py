@@ -10,6 +10,22 @@ from .evidence import VisitEvidence
 from .scores import add_months, years_between
 
 
+PHENOTYPE_NAMES = {
+    "classic": "Classic",
+    "pls_probable": "PLS probable",
+    "pls_definite": "PLS definite",
+    "umn_only": "UMN only",
+    "pma": "PMA",
+    "umn_predominant": "UMN-predominant",
+    "lmn_predominant": "LMN-predominant",
+    "flail_arm": "Flail arm",
+    "flail_leg": "Flail leg",
+    "progressive_bulbar_palsy": "Progressive bulbar palsy",
+    "undetermined": "Undetermined",
+}
+"""How each phenotype label is written for people (screens, reports)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Phenotype:
     onset: str | None
@@ -17,6 +33,11 @@ class Phenotype:
     provisional: bool
     final_after: dt.date | None
     reason: str
+
+    @property
+    def name(self) -> str:
+        """The label as written for people: "PLS probable", "Flail arm"."""
+        return PHENOTYPE_NAMES[self.label]
 
     def as_json(self) -> dict:
         return {

@@ -308,7 +308,7 @@ def _criteria_table(cl: CaseClassification, width: float) -> list:
             + ["King's clinical", "King's ALSFRS-R", "MiToS", "ALSFRS-R", "Phenotype"]]
     rows = [head]
     for vc in cl.visits:
-        ph = words(vc.phenotype.label) + (" (prov.)" if vc.phenotype.provisional else "")
+        ph = vc.phenotype.name + (" (prov.)" if vc.phenotype.provisional else "")
         rows.append([vc.date.isoformat()] + [p(_crit_text(vc.criteria[c]), "cell") for c in crits]
                     + [vc.kings_clinical, vc.kings_alsfrs or "-", "-" if vc.mitos is None else str(vc.mitos),
                        f"{vc.alsfrs_r['total']}" if vc.alsfrs_r else "-", p(ph, "cell")])

@@ -215,7 +215,7 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     right_w = width - bm_w - 10
     right: list = [p("Stages and scores", "h3"), grid_table(_score_rows(vc), [right_w * 0.55, right_w * 0.45], header_rows=0)]
     ph = vc.phenotype
-    text = words(ph.label).capitalize()
+    text = ph.name
     if ph.provisional:
         text += " (provisional" + (f" until {ph.final_after.isoformat()}" if ph.final_after else "") + ")"
     elif ph.final_after:

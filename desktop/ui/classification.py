@@ -196,7 +196,7 @@ class ClassificationView(QWidget):
         alsfrs = (f"{a['total']}/48 (bulbar {a['bulbar']}, fine {a['fine_motor']}, gross "
                   f"{a['gross_motor']}, resp {a['respiratory']})") if a else fmt(None)
         phen = vc.phenotype
-        plabel = phen.label.replace("_", " ") + (" (provisional)" if phen.provisional else "")
+        plabel = phen.name + (" (provisional)" if phen.provisional else "")
         rows = [
             ("King's (clinical)", vc.kings_clinical),
             ("King's (ALSFRS-R)", fmt(vc.kings_alsfrs)),

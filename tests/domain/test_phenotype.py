@@ -111,3 +111,11 @@ def test_undetermined_without_umn_or_lmn_evidence():
 def test_unknown_onset_keeps_a_windowed_label_provisional():
     p = ph(case(visit("2025-01-01", wasted("deltoid", "left"), wasted("tibialis_anterior", "left")), onset_date=None))[0]
     assert p.label == "pma" and p.provisional and p.final_after is None
+
+
+def test_every_phenotype_label_has_a_name_for_people():
+    from domain.phenotype import PHENOTYPE_NAMES
+    labels = ("classic pls_probable pls_definite umn_only pma umn_predominant lmn_predominant "
+              "flail_arm flail_leg progressive_bulbar_palsy undetermined").split()
+    assert sorted(PHENOTYPE_NAMES) == sorted(labels)
+    assert PHENOTYPE_NAMES["pls_probable"] == "PLS probable"

@@ -39,8 +39,7 @@ def phenotype_text(result: CaseClassification) -> tuple[str, str, str]:
     if not result.visits:
         return NO_VISITS, "", ""
     ph = result.visits[-1].phenotype
-    label = ph.label.replace("_", " ").replace("pls", "PLS").capitalize()
-    label = label.replace("Pls", "PLS")
+    label = ph.name
     if ph.provisional:
         status = f"provisional, final on {ph.final_after.isoformat()}" if ph.final_after else \
             "provisional (no final date: onset date not recorded)" if ph.label != "undetermined" else "provisional"
