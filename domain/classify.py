@@ -320,7 +320,6 @@ def classify_case(
     options = options or Options()
     patient = case.patient
     visits = list(case.visits)
-    dates = [v.date for v in visits]
     onset = patient.onset_date
     onset_regions = set(ONSET_REGIONS.get(patient.onset_region or "", ()))
 

@@ -20,37 +20,6 @@ def _side(side: str) -> str:
     return f" {a}" if a else ""
 
 
-def is_weak(mrc: str | None) -> bool:
-    """Weak = any MRC grade below 5, including 5- (clinical-rules 2, 10)."""
-    return mrc is not None and mrc != "5"
-
-
-def is_wasted(wasting: str | None) -> bool:
-    """Wasted = wasting recorded and not ``none`` (clinical-rules 2)."""
-    return wasting is not None and wasting != "none"
-
-
-def clinical_lmn(f: MuscleFinding, rule: str) -> bool:
-    """Clinical LMN in a muscle for rEEC/AWJ, option ``clinical_lmn_rule`` (clinical-rules 4.1).
-
-    ``wasting_required`` (default): wasted; ``weakness_or_wasting``; ``weakness_and_wasting``.
-    Clinical fasciculations alone never make a muscle LMN."""
-    weak, wasted = is_weak(f.mrc), is_wasted(f.wasting)
-    if rule == "wasting_required":
-        return wasted
-    if rule == "weakness_or_wasting":
-        return weak or wasted
-    return weak and wasted
-
-
-def effective_region(m: Muscle, options: Options) -> str:
-    """The muscle's region; sternocleidomastoid and trapezius follow option ``scm_region``
-    (clinical-rules 1)."""
-    if m.spinal_accessory:
-        return options.scm_region
-    return m.region
-
-
 @dataclass(slots=True, eq=False)
 class MuscleState:
     """One recorded muscle/side at one visit, with every per-muscle conclusion.
@@ -301,15 +270,16 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
 
     for f in visit.muscles:
         m = muscle_of[f.muscle]
-        region = scm_region if m.nerve == "spinal_accessory" else m.region  # effective_region
+        # Sternocleidomastoid and trapezius follow option scm_region (clinical-rules 1).
+        region = scm_region if m.nerve == "spinal_accessory" else m.region
         side = f.side
         label = m.name + (" L" if side == "left" else " R" if side == "right" else "")
         ex = f.mrc is not None or f.wasting is not None or f.fasciculations is not None or f.emg is not None
         if ex:
             examined[region] = True
         mrc, wasting = f.mrc, f.wasting
-        weak = mrc is not None and mrc != "5"  # is_weak()
-        wasted = wasting is not None and wasting != "none"  # is_wasted()
+        weak = mrc is not None and mrc != "5"  # any grade below 5, 5- included (2, 10)
+        wasted = wasting is not None and wasting != "none"  # (clinical-rules 2)
         if f.other_cause:
             st = MuscleState(
                 finding=f, muscle=m, region=region, examined=ex, ignored=True, weak=weak,
@@ -343,12 +313,13 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             ignored=False,
             weak=weak,
             wasted=wasted,
+            # Clinical LMN for rEEC/AWJ, option clinical_lmn_rule (4.1); fasciculations alone never.
             lmn_clinical=(
                 wasted if lmn_rule == "wasting_required"
                 else (weak or wasted) if lmn_rule == "weakness_or_wasting"
                 else (weak and wasted)
-            ),  # clinical_lmn(), inlined: this loop runs for every muscle on every keystroke
-            lmn_clinical_gold_coast=weak and wasted,
+            ),
+            lmn_clinical_gold_coast=weak and wasted,  # GCC: weak and wasted (4.1)
             lmn_emg={c: fn(emg) for c, fn in emg_fns} if emg is not None else no_emg,
             umn=umn_reason is not None,
             umn_reason=umn_reason,

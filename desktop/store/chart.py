@@ -33,7 +33,6 @@ from domain.case import (
     SignFinding,
     Visit,
     case_from_data,
-    case_to_data,
 )
 
 from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, migrate, migrations

@@ -1,9 +1,7 @@
 """The progression report read back from the PDF: plots, the region-by-visit matrix, criteria
 and stages per visit, for one visit, thirty visits and a patient without ALSFRS-R."""
 
-import datetime as dt
 
-import pytest
 
 from desktop.reports.progression import build_progression_report
 from domain.criteria import REGISTRY
