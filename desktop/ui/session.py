@@ -94,7 +94,7 @@ class VisitSession(QObject):
         self.visits[date] = self.visit
         self.status = self.store.visit_status(self.patient.id, date)
         self.amend_reason = None
-        self.unreviewed = frozenset()
+        self.unreviewed = self._stored_unreviewed(date)
         self._reclassify()
         self.visit_changed.emit()
         self.state_changed.emit()
@@ -132,8 +132,8 @@ class VisitSession(QObject):
             self.message.emit(str(e))
             return False
         self.visits[date] = visit
+        self._store_unreviewed(date, unreviewed)
         self.open_visit(date)
-        self.unreviewed = unreviewed
         self.state_changed.emit()
         if unreviewed:
             self.message.emit(f"Copied {len(unreviewed)} findings from {prev.date.isoformat()}: "
@@ -177,11 +177,28 @@ class VisitSession(QObject):
                 return False
         self.visit = visit
         self.visits[visit.date] = visit
+        if frozenset(unreviewed) != self.unreviewed:
+            self._store_unreviewed(visit.date, frozenset(unreviewed))
         self.unreviewed = frozenset(unreviewed)
         self._reclassify()
         self.visit_changed.emit()
         self.state_changed.emit()
         return True
+
+    # ------------------------------------------------------------------ not-reviewed marks
+    def _unreviewed_key(self, date: dt.date) -> str:
+        return f"unreviewed:{self.patient.id}:{date.isoformat()}"
+
+    def _stored_unreviewed(self, date: dt.date) -> frozenset:
+        """Carried cells not yet reviewed survive closing the chart (kept in chart settings)."""
+        keys = self.store.settings().get(self._unreviewed_key(date)) or []
+        return frozenset(tuple(k) for k in keys)
+
+    def _store_unreviewed(self, date: dt.date, keys: frozenset) -> None:
+        try:
+            self.store.set_setting(self._unreviewed_key(date), sorted(list(k) for k in keys) or None)
+        except Exception as e:  # StoreError: the marks are a convenience, the findings are stored
+            self.message.emit(f"Could not keep the not-reviewed marks: {e}")
 
     # ------------------------------------------------------------------ signing
     @property
@@ -196,6 +213,7 @@ class VisitSession(QObject):
             return False
         self.undo_stack.clear()
         self.status = self.store.visit_status(self.patient.id, self.visit.date)
+        self._store_unreviewed(self.visit.date, frozenset())
         self.unreviewed = frozenset()
         self.state_changed.emit()
         self.message.emit(f"Visit {self.visit.date.isoformat()} signed by {self.clinician}.")

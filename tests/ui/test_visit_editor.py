@@ -176,6 +176,24 @@ def test_copy_forward_marks_carried_cells_not_reviewed_until_touched(visit_windo
     assert not asked and w.session.status == "signed"
 
 
+def test_not_reviewed_marks_survive_closing_and_reopening_the_chart(visit_window, store, catalogue, qtbot):
+    from desktop.ui.main_window import MainWindow
+    w = visit_window
+    view = w.editor.exam_view
+    goto(view, "deltoid", "mrc", "left")
+    for entry in ("4", "1"):
+        enter_cell(view, entry, then=Tab)
+    assert w.session.new_visit(dt.date(2025, 9, 1), copy_from_previous=True)
+    goto(view, "deltoid", "mrc", "left")
+    enter_cell(view, "3")  # the MRC cell is reviewed; wasting is still carried
+    w.close()
+    again = MainWindow(store, catalogue)
+    qtbot.addWidget(again)
+    again.open_patient("MRN-0042")
+    assert again.session.visit.date == dt.date(2025, 9, 1)
+    assert again.session.unreviewed == {("muscle", "deltoid", "left", "wasting")}
+
+
 def test_a_signed_visit_refuses_edits_until_amended(visit_window):
     w = visit_window
     view = w.editor.exam_view
