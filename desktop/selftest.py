@@ -122,34 +122,9 @@ def _step_report(run: _Run) -> str:
 
 def _step_qt(run: _Run) -> str:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6 import __version__ as pyside_version
-    from PySide6.QtCore import QEvent
-    from PySide6.QtWidgets import QApplication
+    from .ui.app import paint_main_window  # Qt stays inside desktop.ui
 
-    from .ui.app import make_window, open_store
-
-    app = QApplication.instance() or QApplication(["motorchart-self-test"])
-    store = open_store(run.chart)
-    try:
-        window = make_window(store)
-        try:
-            window.show()
-            window.open_patient(run.state["case"].patient.id)
-            app.processEvents()
-            image = window.grab()
-            if image.isNull() or image.width() < 100:
-                raise RuntimeError("the main window painted nothing")
-        finally:
-            # Destroy the window before its store closes: no timer or event may reach it later
-            # (the self-test also runs inside other processes, e.g. the test suite).
-            window.close()
-            window.deleteLater()
-            app.processEvents()
-            app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    finally:
-        store.close(backup=False)
-    return (f"PySide6 {pyside_version}, platform {app.platformName()}, main window with the "
-            f"demo patient painted {image.width()}x{image.height()}")
+    return paint_main_window(run.chart, run.state["case"].patient.id)
 
 
 STEPS: tuple[tuple[str, Callable[[_Run], str]], ...] = (

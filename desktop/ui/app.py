@@ -65,6 +65,37 @@ def make_window(store):
     return MainWindow(store, load_catalogue())
 
 
+def paint_main_window(chart, patient_id: str) -> str:
+    """Open the chart, show the main window on a patient, paint it once and close it (used by
+    `motorchart --self-test`). Returns a one-line description; raises if nothing painted."""
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["motorchart-self-test"])
+    store = open_store(chart)
+    try:
+        window = make_window(store)
+        try:
+            window.show()
+            window.open_patient(patient_id)
+            app.processEvents()
+            image = window.grab()
+            if image.isNull() or image.width() < 100:
+                raise RuntimeError("the main window painted nothing")
+        finally:
+            # Destroy the window before its store closes: no timer or event may reach it later
+            # (the self-test also runs inside other processes, e.g. the test suite).
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+            app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    finally:
+        store.close(backup=False)
+    return (f"PySide6 {pyside_version}, platform {app.platformName()}, main window with the "
+            f"demo patient painted {image.width()}x{image.height()}")
+
+
 def run_app(db: str | None, demo: bool) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
