@@ -382,30 +382,8 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             if id(s) not in labels:
                 labels[id(s)] = _clin_label(s)
         rule = options.clinical_lmn_rule.replace("_", " ")
-        clin_r = (
-            (
-                Reason(
-                    f"{region.capitalize()} LMN (clinical, {rule}): "
-                    + ", ".join(labels[id(s)] for s in clin)
-                    + ".",
-                    tuple(s.ref for s in clin),
-                ),
-            )
-            if clin
-            else ()
-        )
-        clin_g_r = (
-            (
-                Reason(
-                    f"{region.capitalize()} LMN (clinical, weak and wasted): "
-                    + ", ".join(labels[id(s)] for s in clin_g)
-                    + ".",
-                    tuple(s.ref for s in clin_g),
-                ),
-            )
-            if clin_g
-            else ()
-        )
+        clin_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, {rule})", clin, labels)
+        clin_g_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, weak and wasted)", clin_g, labels)
         emg_ok, emg_r, emg_n = {}, {}, {}
         for c in crit_ids:
             emg_ok[c], emg_r[c], emg_n[c] = _emg_region(
@@ -447,6 +425,13 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             notes=tuple(region_notes),
         )
     return VisitEvidence(muscles=tuple(states), regions=regions, ignored=tuple(ignored))
+
+
+def _lmn_lines(head: str, states: list[MuscleState], labels: dict[int, str]) -> tuple[Reason, ...]:
+    """One explanation line naming the muscles with clinical LMN evidence, or none."""
+    if not states:
+        return ()
+    return (Reason(f"{head}: " + ", ".join(labels[id(s)] for s in states) + ".", tuple(s.ref for s in states)),)
 
 
 def _clin_label(s: MuscleState) -> str:

@@ -287,13 +287,7 @@ class FindingsTableModel(QAbstractTableModel):
         if role == RowRole:
             return row
         if row.is_header:
-            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
-                return REGION_LABELS[row.region]
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return QBrush(HEADER_BG)
-            if role == Qt.ItemDataRole.FontRole:
-                return self._bold
-            return None
+            return header_row_data(row, index.column(), role, self._bold)
         if col.side is None:
             return self._name_data(row, role)
         k = self._key(row, col)
@@ -436,3 +430,14 @@ class EmgTableModel(FindingsTableModel):
 def _diff(old: dict, new: dict) -> set:
     """Keys whose value differs between two dicts (added, removed or changed)."""
     return {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+
+
+def header_row_data(row, column: int, role, bold_font):
+    """What a region header row shows (the examination, EMG and signs grids share it)."""
+    if role == Qt.ItemDataRole.DisplayRole and column == 0:
+        return REGION_LABELS[row.region]
+    if role == Qt.ItemDataRole.BackgroundRole:
+        return QBrush(HEADER_BG)
+    if role == Qt.ItemDataRole.FontRole:
+        return bold_font
+    return None

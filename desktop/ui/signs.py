@@ -14,14 +14,13 @@ from . import entries as E
 from .grid import (
     ABNORMAL_FG,
     GREY,
-    HEADER_BG,
     HIGHLIGHT_BG,
     KeyRole,
     READONLY_BG,
-    REGION_LABELS,
     RowRole,
     UNREVIEWED_BG,
     ValueRole,
+    header_row_data,
 )
 
 
@@ -123,13 +122,7 @@ class SignsTableModel(QAbstractTableModel):
         if role == RowRole:
             return row
         if row.is_header:
-            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
-                return REGION_LABELS[row.region]
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return QBrush(HEADER_BG)
-            if role == Qt.ItemDataRole.FontRole:
-                return self._bold
-            return None
+            return header_row_data(row, index.column(), role, self._bold)
         if index.column() == 0:
             if role == Qt.ItemDataRole.DisplayRole:
                 return f"   {row.sign.name}"
