@@ -32,8 +32,7 @@ def write_screenshots(store, out_dir: Path) -> list[Path]:
     ed = w.editor
     views = [("grid", ed.exam_view), ("visit-emg", ed.emg_view), ("visit-signs", ed.signs_view),
              ("visit-history", ed.history_view)]
-    if w._progression_tab is not None:
-        views.append(("visit-progression", w.ensure_progression()))
+    views.append(("visit-progression", w.ensure_progression()))
     for name, view in views:
         ed.tabs.setCurrentWidget(view)
         shot(name, w)

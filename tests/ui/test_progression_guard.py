@@ -1,6 +1,6 @@
-"""PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call (see
-desktop/ui/progression/_refcount_guard.py); a process that draws the progression plots must
-survive hundreds of thousands of such calls and exit cleanly."""
+"""PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call (that version
+is excluded in pyproject.toml); a process that draws the progression plots must survive
+hundreds of thousands of such calls and exit cleanly."""
 
 from __future__ import annotations
 
