@@ -15,7 +15,7 @@ from typing import Literal
 from domain.case import MRC_RANK, Visit
 from domain.catalogue import REGIONS
 from domain.classify import VisitClassification
-from domain.criteria import CATEGORY_LABELS, REGISTRY, CriterionResult
+from domain.criteria import REGISTRY, CriterionResult
 from domain.evidence import MuscleState
 
 RegionState = Literal["not_examined", "none", "umn", "lmn", "both"]
@@ -50,17 +50,7 @@ def region_state(vc: VisitClassification, region: str) -> RegionState:
 
 def criterion_text(res: CriterionResult | None) -> str:
     """A criterion result as words: the category (with what is pending) or met / not met."""
-    if res is None:
-        return "not met"
-    if res.category is not None:
-        text = CATEGORY_LABELS[res.category]
-        if res.pending:
-            text += " (pending: " + ", ".join(p.replace("_", " ") for p in res.pending) + ")"
-        return text
-    text = "met" if res.met else "not met"
-    if res.met and res.pending:
-        text += " (pending: " + ", ".join(p.replace("_", " ") for p in res.pending) + ")"
-    return text
+    return "not met" if res is None else res.verdict_with_pending
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,15 +31,7 @@ def region_table(vc: VisitClassification) -> list[str]:
 
 
 def criterion_headline(cid: str, vc: VisitClassification) -> str:
-    res = vc.criteria[cid]
-    label = REGISTRY[cid].label
-    if res.category is not None:
-        text = CATEGORY_LABELS[res.category]
-        if res.pending:
-            text += f" (pending: {', '.join(p.replace('_', ' ') for p in res.pending)})"
-    else:
-        text = "met" if res.met else "not met"
-    return f"{label}: {text}"
+    return f"{REGISTRY[cid].label}: {vc.criteria[cid].verdict_with_pending}"
 
 
 def render_summary(case: Case, result: CaseClassification) -> str:

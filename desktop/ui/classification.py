@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from domain.catalogue import REGIONS
-from domain.criteria import CATEGORY_LABELS, REGISTRY
+from domain.criteria import REGISTRY
 
 from .grid import GREY, REGION_LABELS
 
@@ -121,10 +121,7 @@ class ClassificationView(QWidget):
         else:
             for cid, crit in REGISTRY.items():
                 res = vc.criteria[cid]
-                if res.category is not None:
-                    verdict = CATEGORY_LABELS[res.category]
-                else:
-                    verdict = "met" if res.met else "not met"
+                verdict = res.verdict
                 children = []
                 all_refs: set = set()
                 for reason in res.reasons:

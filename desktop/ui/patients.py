@@ -232,7 +232,7 @@ class PatientHeader(QLabel):
         self.refresh()
 
     def refresh(self) -> None:
-        from domain.criteria import CATEGORY_LABELS, REGISTRY
+        from domain.criteria import REGISTRY
 
         p = self.session.patient
         if p is None:
@@ -255,8 +255,7 @@ class PatientHeader(QLabel):
             last = cc.visits[-1]
             for cid, crit in REGISTRY.items():
                 res = last.criteria[cid]
-                verdict = CATEGORY_LABELS[res.category] if res.category else ("met" if res.met else "not met")
-                line2.append(f"{crit.label}: <b>{verdict}</b>")
+                line2.append(f"{crit.label}: <b>{res.verdict}</b>")
             line2.insert(0, f"Visit {last.date.isoformat()}")
         s = self.session
         if s.visit is not None:

@@ -112,6 +112,21 @@ class CriterionResult:
     def reached(self) -> bool:
         return self.rank > 0
 
+    @property
+    def verdict(self) -> str:
+        """The result in words: "Clinically probable", "Not met" for graded criteria; "met" or
+        "not met" for the others."""
+        if self.category is not None:
+            return CATEGORY_LABELS[self.category]
+        return "met" if self.met else "not met"
+
+    @property
+    def verdict_with_pending(self) -> str:
+        """The verdict and what is still pending: "Clinically probable (pending: progression)"."""
+        if not self.pending:
+            return self.verdict
+        return f"{self.verdict} (pending: {', '.join(p.replace('_', ' ') for p in self.pending)})"
+
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
