@@ -772,10 +772,14 @@ class ChartStore:
         return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value_json FROM settings")}
 
     def set_setting(self, key: str, value: Any) -> None:
+        """Set a setting; ``None`` removes it (audited like any change)."""
         encoded = _json(value)
         with self._write():
             old = self.db.execute("SELECT value_json FROM settings WHERE key = ?", [key]).fetchone()
-            if old is None:
+            if value is None:
+                if old is not None:
+                    self.db.execute("DELETE FROM settings WHERE key = ?", [key])
+            elif old is None:
                 self.db.execute("INSERT INTO settings (key, value_json) VALUES (?, ?)", [key, encoded])
             elif old[0] != encoded:
                 self.db.execute("UPDATE settings SET value_json = ? WHERE key = ?", [encoded, key])

@@ -132,7 +132,8 @@ class VisitSession(QObject):
             self.message.emit(str(e))
             return False
         self.visits[date] = visit
-        self._store_unreviewed(date, unreviewed)
+        if unreviewed:
+            self._store_unreviewed(date, unreviewed)
         self.open_visit(date)
         self.state_changed.emit()
         if unreviewed:
@@ -213,7 +214,8 @@ class VisitSession(QObject):
             return False
         self.undo_stack.clear()
         self.status = self.store.visit_status(self.patient.id, self.visit.date)
-        self._store_unreviewed(self.visit.date, frozenset())
+        if self.unreviewed:
+            self._store_unreviewed(self.visit.date, frozenset())
         self.unreviewed = frozenset()
         self.state_changed.emit()
         self.message.emit(f"Visit {self.visit.date.isoformat()} signed by {self.clinician}.")

@@ -218,6 +218,14 @@ def test_settings_are_kept_and_audited(store):
     assert [(e.table, e.action) for e in store.audit_trail()][-2:] == [("settings", "insert")] * 2
 
 
+def test_setting_a_value_to_none_removes_it_and_is_audited(store):
+    store.set_setting("page_size", "letter")
+    store.set_setting("page_size", None)
+    store.set_setting("never_set", None)
+    assert "page_size" not in store.settings() and "never_set" not in store.settings()
+    assert [(e.table, e.action) for e in store.audit_trail()][-2:] == [("settings", "insert"), ("settings", "delete")]
+
+
 def test_a_read_only_store_refuses_writes(store, chart_path, patient_factory):
     store.add_patient(patient_factory())
     ro = ChartStore.open(chart_path, readonly=True)
