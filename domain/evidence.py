@@ -377,10 +377,9 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
         sts = by_region[region]
         clin = [s for s in sts if s.lmn_clinical]
         clin_g = [s for s in sts if s.lmn_clinical_gold_coast]
-        labels = {id(s): _clin_label(s) for s in (clin if len(clin) >= len(clin_g) else clin_g)}
-        for s in clin_g:
-            if id(s) not in labels:
-                labels[id(s)] = _clin_label(s)
+        # One label per muscle named in either line (GCC's weak-and-wasted list is usually a
+        # subset of the rEEC one).
+        labels = {id(s): _clin_label(s) for s in (*clin, *(s for s in clin_g if not s.lmn_clinical))}
         rule = options.clinical_lmn_rule.replace("_", " ")
         clin_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, {rule})", clin, labels)
         clin_g_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, weak and wasted)", clin_g, labels)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 from pathlib import Path
 
 from desktop.cli import UserError, arguments, command
@@ -45,7 +44,7 @@ def cmd_report(args) -> int:
     except StoreError as e:
         raise UserError(str(e)) from None
     from desktop.reports.common import ReportError
-    from desktop.reports.from_chart import report_from_chart
+    from desktop.reports.from_chart import report_from_chart, write_pdf
 
     printed_at = dt.datetime.now().astimezone().replace(microsecond=0)
     try:
@@ -55,12 +54,9 @@ def cmd_report(args) -> int:
         raise UserError(str(e)) from None
     finally:
         store.close(backup=False)
-    tmp = out.with_name(out.name + ".part")
     try:
-        tmp.write_bytes(pdf)
-        os.replace(tmp, out)
+        write_pdf(out, pdf)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise UserError(f"{out}: cannot write ({e.strerror})") from None
     print(f"wrote {out}")
     return 0

@@ -4,6 +4,8 @@ Export PDF / Print in the app, so what is printed is what the chart holds."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 from .common import ReportError, ReportMeta
 
@@ -46,3 +48,13 @@ def report_from_chart(
 
     return build_visit_report(case, classification, visit_date, meta=meta, clinic=clinic,
                               page_size=page_size, printed_at=printed_at)
+
+
+def write_pdf(path: Path, pdf: bytes) -> None:
+    """Write atomically: a crash never leaves half a report under the chosen name."""
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_bytes(pdf)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -20,6 +20,8 @@ from PySide6.QtGui import QGuiApplication, QPageSize
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog
 
+from desktop.reports.from_chart import write_pdf  # this module itself is imported on first use
+
 
 def default_page_size(store) -> str:
     """The chart's `page_size` setting, else Letter in the US and Canada, A4 elsewhere."""
@@ -51,16 +53,6 @@ def suggested_name(session, *, progression: bool) -> str:
     what = "progression" if progression else f"visit-{session.visit.date.isoformat()}"
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in session.patient.id)
     return f"{safe}-{what}.pdf"
-
-
-def write_pdf(path: Path, pdf: bytes) -> None:
-    """Write atomically: a crash never leaves half a report under the chosen name."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(pdf)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def export_report(window, *, progression: bool) -> Path | None:
