@@ -171,12 +171,11 @@ def criterion(
 
 def rostral_ok(U: set[str], L: set[str]) -> tuple[str, str] | None:
     """A (UMN region, LMN region) pair with the UMN region strictly rostral, or None (rEEC)."""
-    best = None
     for u in sorted(U, key=REGION_RANK.__getitem__):
         for l in sorted(L, key=REGION_RANK.__getitem__):
             if REGION_RANK[u] < REGION_RANK[l]:
                 return (u, l)
-    return best
+    return None
 
 
 def names(regions) -> str:
