@@ -48,7 +48,9 @@ class MainWindow(QMainWindow):
         self.progression = None
         self._progression_tab = QWidget()
         self.editor.tabs.addTab(self._progression_tab, "Progression (Ctrl+P)")
+        self._progression_stale = True
         self.editor.tabs.currentChanged.connect(self._maybe_build_progression)
+        s.classified.connect(self._progression_outdated)
 
         # visit bar
         self.visit_combo = QComboBox()
@@ -169,8 +171,18 @@ class MainWindow(QMainWindow):
         return fn(self, progression=progression)
 
     def _maybe_build_progression(self, i: int) -> None:
-        if self.editor.tabs.widget(i) is self._progression_tab:
+        widget = self.editor.tabs.widget(i)
+        if widget is self._progression_tab:
             self.ensure_progression()
+        elif widget is not None and widget is self.progression and self._progression_stale:
+            self._feed_progression()
+
+    def _progression_outdated(self) -> None:
+        """A new classification: redraw the progression view now if it is on screen, else
+        when it is next shown (no plotting on the edit path while it is hidden)."""
+        self._progression_stale = True
+        if self.progression is not None and self.editor.tabs.currentWidget() is self.progression:
+            self._feed_progression()
 
     def ensure_progression(self):
         """Build the progression view on first use and feed it the open patient."""
@@ -197,6 +209,7 @@ class MainWindow(QMainWindow):
         if self.progression is not None and self.session.patient is not None:
             try:
                 self.progression.set_patient(self.session.current_case(), self.session.case_classification)
+                self._progression_stale = False
             except Exception as e:
                 self.show_message(f"Progression view: {e}")
 
