@@ -1,40 +1,37 @@
-"""The chart store: one SQLite file per clinic, Qt-free (see :mod:`desktop.store.chart`)."""
+"""The chart store: one SQLite file per clinic, Qt-free (see :mod:`desktop.store.chart`).
 
-import sys as _sys
+The names below load :mod:`desktop.store.chart` (and with it sqlite-utils and the domain models)
+on first use, so the light :mod:`desktop.store.patient_index` and :mod:`desktop.store.paths` can
+be imported at launch without them.
+"""
 
+from __future__ import annotations
 
-def _import_sqlite_utils_lean() -> None:
-    """Import sqlite-utils without numpy and pandas.
-
-    sqlite-utils imports both when present (numpy arrives with pyqtgraph) only to map their
-    scalar types to column types; the chart never stores them, and numpy alone added ~120 ms
-    to every launch. Hiding them for this one import makes sqlite-utils take its no-numpy path."""
-    hidden = [n for n in ("numpy", "pandas") if n not in _sys.modules]
-    for name in hidden:
-        _sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
-    try:
-        import sqlite_utils  # noqa: F401
-    finally:
-        for name in hidden:
-            del _sys.modules[name]
-
-
-_import_sqlite_utils_lean()
-
-from .chart import (  # noqa: E402
-    AuditEntry,
-    Changes,
-    ChartStore,
-    ImportReport,
-    PatientRow,
-    StoreError,
-    VisitMeta,
-    list_backups,
-    newest_good_backup,
-    restore_backup,
-)
+from typing import TYPE_CHECKING
 
 __all__ = [
     "AuditEntry", "Changes", "ChartStore", "ImportReport", "PatientRow", "StoreError", "VisitMeta",
     "list_backups", "newest_good_backup", "restore_backup",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .chart import (
+        AuditEntry,
+        Changes,
+        ChartStore,
+        ImportReport,
+        PatientRow,
+        StoreError,
+        VisitMeta,
+        list_backups,
+        newest_good_backup,
+        restore_backup,
+    )
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from . import chart
+
+        return getattr(chart, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,12 +14,11 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator, Literal
-
-from sqlite_utils import Database
+from typing import Any, Callable, Iterator, Literal
 
 from domain.case import (
     FORMAT,
@@ -35,8 +34,10 @@ from domain.case import (
     case_from_data,
 )
 
+from ._lean import Database
 from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, migrate, migrations
 from .paths import backups_dir, lock_path
+from .patient_index import PatientRow, count_patients, search_patients
 
 try:  # POSIX; elsewhere the BEGIN IMMEDIATE probe is the only guard
     import fcntl
@@ -71,18 +72,6 @@ class Changes:
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
-
-
-@dataclass(frozen=True)
-class PatientRow:
-    id: str
-    family_name: str | None
-    given_names: str | None
-    birth_date: dt.date | None
-    onset_date: dt.date | None
-    onset_region: str | None
-    n_visits: int
-    last_visit: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -127,10 +116,6 @@ class ImportReport:
 
 
 # ------------------------------------------------------------------------------ helpers
-
-def _d(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
 
 def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -223,14 +208,6 @@ def visit_from_rows(row: dict[str, Any], muscles: list, reflexes: list, signs: l
     )
 
 
-def _fts_query(text: str) -> str | None:
-    """Each word of ``text`` as a prefix term, all required (FTS5 syntax, quotes escaped)."""
-    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
-    if not words:
-        return None
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
-
-
 # ------------------------------------------------------------------------------ the store
 
 class ChartStore:
@@ -244,12 +221,27 @@ class ChartStore:
         self._lock_fd = lock_fd
         self._catalogue = None
         self._closed = False
+        self._unchecked = False  # opened with check_in_background and no write made since
+        self._check_thread: threading.Thread | None = None
+        self._check_problem: str | None = None
+        self._check_done = threading.Event()
+        self._check_done.set()
 
     # -------------------------------------------------------------------- open / close
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, user: str | None = None,
-             check: bool = True, daily_backup: bool = True) -> ChartStore:
+             check: bool = True, daily_backup: bool = True, check_in_background: bool = False,
+             on_checked: Callable[[str | None], None] | None = None) -> ChartStore:
+        """Open (creating and migrating as needed) the chart at ``path``.
+
+        ``check_in_background`` is the app's way: the integrity check (about 1 s per 150 MB)
+        and then the daily backup run in a thread on their own read-only connection, so the
+        window does not wait for them. Reads go ahead at once; the first write waits for the
+        check and is refused, naming the newest good backup, if the file is damaged.
+        ``on_checked(problem)`` is called from that thread with None or that message. A chart
+        that needs upgrading is always checked first (an unchecked file is never migrated).
+        """
         path = Path(path)
         user = (user or _login_name()).strip() or "unknown"
         exists = path.exists()
@@ -271,10 +263,15 @@ class ChartStore:
             lock_fd = _acquire_lock(path)
         try:
             store = cls._connect(path, readonly=readonly, user=user, lock_fd=lock_fd,
-                                 exists=exists, check=check)
+                                 exists=exists, check=check, background=check_in_background)
         except BaseException:
             _release_lock(lock_fd)
             raise
+        if store._unchecked:
+            store._start_background_check(daily_backup=daily_backup and not readonly, on_checked=on_checked)
+            return store
+        if on_checked is not None:
+            on_checked(None)
         if not readonly and daily_backup and exists:
             try:
                 store.daily_backup()
@@ -284,7 +281,7 @@ class ChartStore:
 
     @classmethod
     def _connect(cls, path: Path, *, readonly: bool, user: str, lock_fd: int | None,
-                 exists: bool, check: bool) -> ChartStore:
+                 exists: bool, check: bool, background: bool = False) -> ChartStore:
         try:
             if readonly:
                 conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
@@ -294,10 +291,16 @@ class ChartStore:
             raise StoreError(f"{path}: cannot open the chart file ({e})") from None
         try:
             db = Database(conn, execute_plugins=False)
-            if exists and check:
+            checked = not (exists and check)
+
+            def check_now():
                 problem = _quick_check(conn)
                 if problem:
                     raise StoreError(_damaged_message(path, problem))
+
+            if not checked and not background:
+                check_now()
+                checked = True
             _refuse_newer(conn, path)
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = FULL")
@@ -305,18 +308,18 @@ class ChartStore:
             if pending:
                 if readonly:
                     raise StoreError(f"{path}: the chart file needs upgrading; open it once for writing")
+                if not checked:
+                    check_now()
+                    checked = True
                 if exists and _has_table(conn, "patients"):
                     _backup_file(conn, path, tag="before-upgrade", keep=None)
                 migrate(db)
             store = cls(path, db, readonly=readonly, user=user, lock_fd=lock_fd)
+            store._unchecked = not checked
             if not readonly:
                 store._probe_writer()
-                with db.atomic():
-                    db.execute(
-                        "INSERT INTO session (id, user, opened_utc) VALUES (1, ?, ?) "
-                        "ON CONFLICT(id) DO UPDATE SET user = excluded.user, opened_utc = excluded.opened_utc",
-                        [user, _now_utc()],
-                    )
+                if checked:  # else the first write records the session, once the check has passed
+                    store._record_session()
             return store
         except StoreError:
             conn.close()
@@ -335,6 +338,72 @@ class ChartStore:
             conn.close()
             raise
 
+    def _record_session(self) -> None:
+        """Who writes in this session: the audit triggers read it from the one-row table."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO session (id, user, opened_utc) VALUES (1, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET user = excluded.user, opened_utc = excluded.opened_utc",
+                [self.user, _now_utc()],
+            )
+
+    # ------------------------------------------------------------- the background check
+
+    def _start_background_check(self, *, daily_backup: bool, on_checked) -> None:
+        self._check_done.clear()
+        self._check_thread = threading.Thread(
+            target=self._background_check, args=(daily_backup, on_checked),
+            name="motorchart-integrity-check", daemon=True)
+        self._check_thread.start()
+
+    def _background_check(self, daily_backup: bool, on_checked) -> None:
+        problem = None
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+            try:
+                found = _quick_check(conn)
+                if found:
+                    problem = _damaged_message(self.path, found)
+                self._checked(problem, on_checked)
+                if not problem and daily_backup:
+                    try:
+                        self._daily_backup(conn)
+                    except StoreError:
+                        pass  # a backup failure must not stop the clinic; close() tries again
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            self._checked(_damaged_message(self.path, str(e)), on_checked)
+        except Exception as e:  # noqa: BLE001  (whatever it is, writes must not go ahead unchecked)
+            self._checked(f"{self.path}: the integrity check could not run ({e})", on_checked)
+
+    def _checked(self, problem: str | None, on_checked) -> None:
+        if self._check_done.is_set():
+            return
+        self._check_problem = problem
+        self._check_done.set()  # writes may go ahead (or are refused) from here
+        if on_checked is not None:
+            try:
+                on_checked(problem)
+            except Exception:  # noqa: BLE001  (a caller's callback must not change the verdict)
+                pass
+
+    def wait_checked(self) -> str | None:
+        """Wait for a background integrity check; None if the chart is sound (or was checked
+        on open), else the one-line message that refuses writes."""
+        self._check_done.wait()
+        return self._check_problem
+
+    def _ensure_checked(self) -> None:
+        if not self._unchecked:
+            return
+        problem = self.wait_checked()
+        if problem:
+            raise StoreError(problem)
+        self._unchecked = False
+        if not self.readonly:
+            self._record_session()
+
     def _probe_writer(self) -> None:
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
@@ -350,13 +419,16 @@ class ChartStore:
         if self._closed:
             return None
         made = None
+        if self._check_thread is not None:
+            self._check_thread.join()  # its daily backup finishes first
+        damaged = self._check_problem is not None  # never rotate good backups out for a damaged copy
         try:
-            if backup and not self.readonly:
+            if backup and not self.readonly and not damaged:
                 try:
                     made = self.backup()
                 except StoreError:
                     made = None
-            if not self.readonly:
+            if not self.readonly and not damaged:
                 try:
                     self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 except sqlite3.Error:
@@ -382,6 +454,7 @@ class ChartStore:
             raise StoreError(f"{self.path}: the chart is closed")
         if self.readonly:
             raise StoreError(f"{self.path}: the chart is open read-only; nothing was changed")
+        self._ensure_checked()
         try:
             with self.db.atomic():
                 yield self.db
@@ -450,58 +523,12 @@ class ChartStore:
                 raise StoreError(f"patient {patient.id}: visit {d} would be after death_date {patient.death_date}")
 
     def count_patients(self) -> int:
-        return self.db.execute("SELECT count(*) FROM patients").fetchone()[0]
+        return count_patients(self.db.conn)
 
     def search_patients(self, text: str, limit: int = 50) -> list[PatientRow]:
         """Patients whose family or given name or MRN starts with the words of ``text``
         (accents ignored), then those whose visit notes contain them."""
-        text = (text or "").strip()
-        order = "ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
-        if not text:
-            ids = [r[0] for r in self.db.execute(f"SELECT p.id FROM patients p {order} LIMIT ?", [limit])]
-            return self._patient_rows(ids)
-        ids: list[str] = []
-        seen: set[str] = set()
-
-        def add(rows):
-            for (pid,) in rows:
-                if pid not in seen and len(ids) < limit:
-                    seen.add(pid)
-                    ids.append(pid)
-
-        add(self.db.execute("SELECT id FROM patients WHERE id = ?", [text]))
-        query = _fts_query(text)
-        if query:
-            add(self.db.execute(
-                f"SELECT p.id FROM patients p WHERE p.rowid IN "
-                f"(SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?) {order} LIMIT ?",
-                [query, limit]))
-        if len(ids) < limit:
-            add(self.db.execute(
-                f"SELECT p.id FROM patients p WHERE p.id >= ? AND p.id < ? {order} LIMIT ?",
-                [text, text + "\U0010ffff", limit]))
-        if query and len(ids) < limit:
-            add(self.db.execute(
-                "SELECT DISTINCT v.patient_id FROM visits v WHERE v.id IN "
-                "(SELECT rowid FROM visits_fts WHERE visits_fts MATCH ?) LIMIT ?",
-                [query, limit * 4]))
-        return self._patient_rows(ids)
-
-    def _patient_rows(self, ids: list[str]) -> list[PatientRow]:
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = {
-            r[0]: r for r in self.db.execute(
-                "SELECT p.id, p.family_name, p.given_names, p.birth_date, p.onset_date, p.onset_region, "
-                "(SELECT count(DISTINCT date) FROM visits v WHERE v.patient_id = p.id), "
-                "(SELECT max(date) FROM visits v WHERE v.patient_id = p.id) "
-                f"FROM patients p WHERE p.id IN ({marks})", ids)
-        }
-        return [
-            PatientRow(r[0], r[1], r[2], _d(r[3]), _d(r[4]), r[5], r[6], _d(r[7]))
-            for r in (rows[i] for i in ids)
-        ]
+        return search_patients(self.db.conn, text, limit)
 
     # -------------------------------------------------------------------- visits
 
@@ -769,7 +796,7 @@ class ChartStore:
     # -------------------------------------------------------------------- settings and audit
 
     def settings(self) -> dict[str, Any]:
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value_json FROM settings")}
+        return _settings(self.db.conn)
 
     def set_setting(self, key: str, value: Any) -> None:
         """Set a setting; ``None`` removes it (audited like any change)."""
@@ -819,11 +846,7 @@ class ChartStore:
     # -------------------------------------------------------------------- backups
 
     def backup_keep(self) -> int:
-        try:
-            n = int(self.settings().get("backup_keep", DEFAULT_BACKUP_KEEP))
-        except (TypeError, ValueError):
-            n = DEFAULT_BACKUP_KEEP
-        return max(1, n)
+        return _backup_keep(self.settings())
 
     def backup(self, tag: str = "") -> Path:
         """A consistent copy of the chart in the backups folder; the oldest beyond
@@ -833,9 +856,12 @@ class ChartStore:
     def daily_backup(self) -> Path | None:
         """A backup unless one was made today (UTC); called on open, and by the app's timer
         when it stays open past midnight."""
+        return self._daily_backup(self.db.conn)
+
+    def _daily_backup(self, conn: sqlite3.Connection) -> Path | None:
         today = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
         if not any(b.name.startswith(f"{self.path.stem}-{today}") for b in list_backups(self.path)):
-            return self.backup()
+            return _backup_file(conn, self.path, tag="", keep=_backup_keep(_settings(conn)))
         return None
 
 
@@ -942,6 +968,18 @@ def newest_good_backup(chart: Path | str) -> Path | None:
         except sqlite3.Error:
             continue
     return None
+
+
+def _settings(conn: sqlite3.Connection) -> dict[str, Any]:
+    return {k: json.loads(v) for k, v in conn.execute("SELECT key, value_json FROM settings")}
+
+
+def _backup_keep(settings: dict[str, Any]) -> int:
+    try:
+        n = int(settings.get("backup_keep", DEFAULT_BACKUP_KEEP))
+    except (TypeError, ValueError):
+        n = DEFAULT_BACKUP_KEEP
+    return max(1, n)
 
 
 def _damaged_message(path: Path, problem: str) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from ._lean import Database, Migrations
+from .patient_index import SCHEMA_VERSION as _LIGHT_SCHEMA_VERSION
 
 migrations = Migrations("motorchart")
 
@@ -192,6 +192,9 @@ def m005_write_ahead_log(db: Database) -> None:
 
 
 SCHEMA_VERSION = len(migrations._migrations)
+if SCHEMA_VERSION != _LIGHT_SCHEMA_VERSION:  # pragma: no cover  (a developer's slip, caught by any test)
+    raise RuntimeError(f"desktop.store.patient_index.SCHEMA_VERSION is {_LIGHT_SCHEMA_VERSION} but there are "
+                       f"{SCHEMA_VERSION} migrations: update it with the new migration")
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
 
 

@@ -174,3 +174,50 @@ def test_closing_makes_a_backup_and_opening_makes_one_a_day(chart_path, patient_
     assert list_backups(chart_path) == [on_close]
     ChartStore.open(chart_path).close(backup=False)
     assert list_backups(chart_path) == [on_close]  # already one today
+
+
+# ------------------------------------------------------------------ the app's background check
+
+def _chart_with_patients(chart_path, n=20):
+    store = ChartStore.open(chart_path, user="dr.test")
+    for case, _ in demo_cases(n, seed=4):
+        store.import_case(case)
+    store.backup()
+    time.sleep(0.01)
+    return store.close()
+
+
+def test_a_background_check_refuses_the_first_write_to_a_damaged_file(chart_path, patient_factory):
+    newest = _chart_with_patients(chart_path)
+    corrupt(chart_path, chart_path.stat().st_size // 2, 8192)
+    heard = []
+    store = ChartStore.open(chart_path, user="dr.test", check_in_background=True, on_checked=heard.append)
+    before = list_backups(chart_path)
+    problem = store.wait_checked()
+    assert "damaged" in problem and f"the newest good backup is {newest}" in problem
+    with pytest.raises(StoreError, match="damaged"):
+        store.add_patient(patient_factory(id="MRN-NEW"))
+    store.close()
+    assert heard == [problem]
+    assert list_backups(chart_path) == before  # no damaged copy rotated the good backups out
+
+
+def test_a_background_check_of_a_sound_chart_lets_writes_through_as_the_right_user(chart_path, patient_factory):
+    _chart_with_patients(chart_path)
+    for b in list_backups(chart_path):
+        b.unlink()  # so the daily backup is due
+    heard = []
+    store = ChartStore.open(chart_path, user="dr.background", check_in_background=True, on_checked=heard.append)
+    assert store.count_patients() == 20  # reads do not wait for the check
+    store.add_patient(patient_factory(id="MRN-NEW"))
+    assert heard == [None]
+    assert store.audit_trail("MRN-NEW")[-1].user == "dr.background"
+    store.close(backup=False)
+    assert len(list_backups(chart_path)) == 1  # the daily backup, made by the check's thread
+
+
+def test_a_new_chart_needs_no_background_check(chart_path):
+    heard = []
+    store = ChartStore.open(chart_path, user="dr.test", check_in_background=True, on_checked=heard.append)
+    assert store.wait_checked() is None and heard == [None]
+    store.close(backup=False)

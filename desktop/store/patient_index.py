@@ -1,0 +1,138 @@
+"""The patient list's queries, on the standard library's sqlite3 alone.
+
+``ChartStore.search_patients`` runs these on its own connection. :class:`PatientIndex` runs
+them on a separate read-only connection that opens in a few milliseconds, before sqlite-utils,
+pydantic and the classifier are imported, so the window can show and search the patient list
+while the rest of the chart loads (``desktop.ui.app``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 5
+"""The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
+in :mod:`desktop.store.migrations`, which checks the two agree when it is imported."""
+
+_ORDER = "ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    id: str
+    family_name: str | None
+    given_names: str | None
+    birth_date: dt.date | None
+    onset_date: dt.date | None
+    onset_region: str | None
+    n_visits: int
+    last_visit: dt.date | None
+
+
+def _d(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def fts_query(text: str) -> str | None:
+    """Each word of ``text`` as a prefix term, all required (FTS5 syntax, quotes escaped)."""
+    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def count_patients(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM patients").fetchone()[0]
+
+
+def search_patients(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[PatientRow]:
+    """Patients whose family or given name or MRN starts with the words of ``text``
+    (accents ignored), then those whose visit notes contain them."""
+    text = (text or "").strip()
+    if not text:
+        return patient_rows(conn, [r[0] for r in conn.execute(f"SELECT p.id FROM patients p {_ORDER} LIMIT ?",
+                                                               [limit])])
+    ids: list[str] = []
+    seen: set[str] = set()
+
+    def add(rows):
+        for (pid,) in rows:
+            if pid not in seen and len(ids) < limit:
+                seen.add(pid)
+                ids.append(pid)
+
+    add(conn.execute("SELECT id FROM patients WHERE id = ?", [text]))
+    query = fts_query(text)
+    if query:
+        add(conn.execute(
+            f"SELECT p.id FROM patients p WHERE p.rowid IN "
+            f"(SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?) {_ORDER} LIMIT ?",
+            [query, limit]))
+    if len(ids) < limit:
+        add(conn.execute(
+            f"SELECT p.id FROM patients p WHERE p.id >= ? AND p.id < ? {_ORDER} LIMIT ?",
+            [text, text + "\U0010ffff", limit]))
+    if query and len(ids) < limit:
+        add(conn.execute(
+            "SELECT DISTINCT v.patient_id FROM visits v WHERE v.id IN "
+            "(SELECT rowid FROM visits_fts WHERE visits_fts MATCH ?) LIMIT ?",
+            [query, limit * 4]))
+    return patient_rows(conn, ids)
+
+
+def patient_rows(conn: sqlite3.Connection, ids: list[str]) -> list[PatientRow]:
+    """The list rows of ``ids``, in that order."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = {
+        r[0]: r for r in conn.execute(
+            "SELECT p.id, p.family_name, p.given_names, p.birth_date, p.onset_date, p.onset_region, "
+            "(SELECT count(DISTINCT date) FROM visits v WHERE v.patient_id = p.id), "
+            "(SELECT max(date) FROM visits v WHERE v.patient_id = p.id) "
+            f"FROM patients p WHERE p.id IN ({marks})", ids)
+    }
+    return [PatientRow(r[0], r[1], r[2], _d(r[3]), _d(r[4]), r[5], r[6], _d(r[7])) for r in (rows[i] for i in ids)]
+
+
+class PatientIndex:
+    """A read-only look at a chart's patient list (``search_patients`` / ``count_patients``,
+    the two calls the patient list makes), for the first moments after launch.
+
+    :meth:`peek` returns None whenever the full open has something to say first (no file yet,
+    a file that is not a chart, damaged, locked, or from another schema version): the app then
+    opens the chart the ordinary way and reports the problem before showing the window.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    @classmethod
+    def peek(cls, path: str | Path) -> PatientIndex | None:
+        path = Path(path)
+        if not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        except sqlite3.Error:
+            return None
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError("another schema version")
+            count_patients(conn)
+        except sqlite3.Error:
+            conn.close()
+            return None
+        return cls(conn)
+
+    def search_patients(self, text: str, limit: int = 50) -> list[PatientRow]:
+        return search_patients(self._conn, text, limit)
+
+    def count_patients(self) -> int:
+        return count_patients(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
