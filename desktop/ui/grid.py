@@ -138,6 +138,8 @@ class FindingsTableModel(QAbstractTableModel):
         self._states: dict[tuple[str, str], Any] = {}
         self._highlight: set[tuple[str, str, str]] = set()
         self._unreviewed: set[tuple[str, str, str, str]] = set()
+        self._cells: dict[tuple[str, str, str], list[tuple[int, int, tuple]]] = {}
+        self._name_rows: dict[str, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)
         self._italic = QFont()
@@ -147,13 +149,33 @@ class FindingsTableModel(QAbstractTableModel):
     def set_rows(self, rows: list[GridRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._index_cells()
         self.endResetModel()
 
+    def _index_cells(self) -> None:
+        """Where each finding is shown: (kind, id, side) -> [(row, column, cell key)], and the
+        row of each muscle's name, so a change repaints its own cells and no others."""
+        cells: dict[tuple[str, str, str], list[tuple[int, int, tuple]]] = {}
+        names: dict[str, int] = {}
+        for r, row in enumerate(self._rows):
+            if row.muscle is None:
+                continue
+            names[row.muscle.id] = r
+            for c, col in enumerate(self.COLUMNS):
+                k = self._key(row, col)
+                if k is not None:
+                    cells.setdefault(k[:3], []).append((r, c, k))
+        self._cells = cells
+        self._name_rows = names
+
     def set_visit(self, visit: Visit | None, *, readonly: bool) -> None:
+        readonly = readonly or visit is None
+        if visit is self._visit and readonly == self._readonly:
+            return  # the same snapshot (visit_changed and state_changed both reload)
         old_ix, old_visit, old_ro = self._ix, self._visit, self._readonly
         self._visit = visit
         self._ix = E.FindingIndex.of(visit) if visit is not None else E.FindingIndex({}, {}, {})
-        self._readonly = readonly or visit is None
+        self._readonly = readonly
         same_visit = (
             old_visit is not None and visit is not None and old_visit.date == visit.date
             and old_ro == self._readonly
@@ -161,43 +183,62 @@ class FindingsTableModel(QAbstractTableModel):
         if not same_visit:
             self._changed_all()
             return
-        # An edit of the same visit: repaint only the rows whose findings changed (a full
+        # An edit of the same visit: repaint only the cells whose value changed (a full
         # dataChanged re-queried every cell and cost ~100 ms per keystroke on a full grid).
-        muscles = {k[0] for k in _diff(old_ix.muscles, self._ix.muscles)}
-        reflexes = {k[0] for k in _diff(old_ix.reflexes, self._ix.reflexes)}
-        self._changed_rows(lambda m: m.id in muscles or (m.linked_reflex in reflexes))
+        cells: set[tuple[int, int]] = set()
+        for kind, old, new in (("muscle", old_ix.muscles, self._ix.muscles),
+                               ("reflex", old_ix.reflexes, self._ix.reflexes)):
+            for id_, side in _diff(old, new):
+                for r, c, k in self._cells.get((kind, id_, side), ()):
+                    if _cell_value(old_ix, k) != _cell_value(self._ix, k):
+                        cells.add((r, c))
+        self._changed_cells(cells)
 
     def set_marks(self, *, mixed=None, states=None, highlight=None, unreviewed=None) -> None:
-        touched: set[str] = set()
+        cells: set[tuple[int, int]] = set()
+
+        def finding(k3) -> None:
+            cells.update((r, c) for r, c, _k in self._cells.get(k3, ()))
+
+        def name(muscle_id: str) -> None:
+            if muscle_id in self._name_rows:
+                cells.add((self._name_rows[muscle_id], 0))
+
         if mixed is not None:
-            touched |= {k[0] for k in self._mixed ^ set(mixed)}
+            for m, side in self._mixed ^ set(mixed):  # background of the cells and the name
+                finding(("muscle", m, side))
+                name(m)
             self._mixed = mixed
         if states is not None:
-            touched |= {k[0] for k in _diff(self._states, states)}
+            for m, _side in _diff(self._states, states):  # the name's tooltip
+                name(m)
             self._states = states
         if highlight is not None:
-            touched |= {k[1] for k in self._highlight ^ set(highlight)}
-            reflexes = {k[1] for k in self._highlight ^ set(highlight) if k[0] == "reflex"}
-            touched |= {m.id for m in self.catalogue.muscles if m.linked_reflex in reflexes}
+            for k3 in self._highlight ^ set(highlight):
+                finding(tuple(k3))
             self._highlight = highlight
         if unreviewed is not None:
-            changed = self._unreviewed ^ set(unreviewed)
-            touched |= {k[1] for k in changed}
-            reflexes = {k[1] for k in changed if k[0] == "reflex"}
-            touched |= {m.id for m in self.catalogue.muscles if m.linked_reflex in reflexes}
+            for k in self._unreviewed ^ set(unreviewed):
+                cells.update((r, c) for r, c, kk in self._cells.get(tuple(k[:3]), ()) if kk == tuple(k))
             self._unreviewed = unreviewed
-        if touched:
-            self._changed_rows(lambda m: m.id in touched)
+        self._changed_cells(cells)
 
     def _changed_all(self) -> None:
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.COLUMNS) - 1))
 
-    def _changed_rows(self, pred) -> None:
-        last = len(self.COLUMNS) - 1
-        for i, row in enumerate(self._rows):
-            if row.muscle is not None and pred(row.muscle):
-                self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+    def _changed_cells(self, cells: set[tuple[int, int]]) -> None:
+        """dataChanged for each run of adjacent changed cells in a row."""
+        run = None
+        for r, c in sorted(cells):
+            if run is not None and r == run[0] and c == run[2] + 1:
+                run[2] = c
+                continue
+            if run is not None:
+                self.dataChanged.emit(self.index(run[0], run[1]), self.index(run[0], run[2]))
+            run = [r, c, c]
+        if run is not None:
+            self.dataChanged.emit(self.index(run[0], run[1]), self.index(run[0], run[2]))
 
     @property
     def rows(self) -> list[GridRow]:
@@ -272,12 +313,7 @@ class FindingsTableModel(QAbstractTableModel):
 
     def value(self, index: QModelIndex) -> Any:
         k = self.key(index)
-        if k is None:
-            return None
-        kind, id_, side, field = k
-        if kind == "reflex":
-            return E.reflex_value(self._ix, id_, side)
-        return E.muscle_value(self._ix, id_, side, field)
+        return None if k is None else _cell_value(self._ix, k)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -297,7 +333,7 @@ class FindingsTableModel(QAbstractTableModel):
             return None
         if role == KeyRole:
             return k
-        value = self.value(index)
+        value = _cell_value(self._ix, k)
         if role == ValueRole:
             return value
         if role == Qt.ItemDataRole.DisplayRole:
@@ -428,8 +464,22 @@ class EmgTableModel(FindingsTableModel):
 
 
 def _diff(old: dict, new: dict) -> set:
-    """Keys whose value differs between two dicts (added, removed or changed)."""
-    return {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    """Keys whose value differs between two dicts (added, removed or changed). Findings an
+    edit did not touch are the same objects, so identity settles most keys without comparing
+    models field by field."""
+    out = set()
+    for k in old.keys() | new.keys():
+        a, b = old.get(k), new.get(k)
+        if a is not b and a != b:
+            out.add(k)
+    return out
+
+
+def _cell_value(ix: E.FindingIndex, key: tuple[str, str, str, str]) -> Any:
+    kind, id_, side, field = key
+    if kind == "reflex":
+        return E.reflex_value(ix, id_, side)
+    return E.muscle_value(ix, id_, side, field)
 
 
 def header_row_data(row, column: int, role, bold_font):
