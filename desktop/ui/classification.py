@@ -1,16 +1,23 @@
 """Live classification panel: regions UMN/LMN/mixed, the criteria with reasons, stages, scores.
 
-Rebuilt from ``session.classification`` on every edit. Selecting a reason emits the findings
-behind it (``refs_selected``) so the grid can highlight those cells.
+Reconciled with ``session.classification`` on every edit: only the cells and rows whose text
+changed are touched, and nothing in the panel changes its size hint (an edit must not re-lay
+out the window). Selecting a reason emits the findings behind it (``refs_selected``) so the
+grid can highlight those cells.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette, QStaticText
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QHeaderView,
     QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QTreeWidget,
@@ -26,8 +33,73 @@ from .grid import GREY, REGION_LABELS
 
 RefsRole = Qt.ItemDataRole.UserRole + 1
 _SHOWN = 90  # characters of a reason shown in the tree row
-_MET = QColor("#1b6e20")
-_PENDING = QColor("#8a5a00")
+_MET = "#1b6e20"
+_NOT_MET = "#333333"
+_PENDING = "#8a5a00"
+SCORE_ROWS = ("King's (clinical)", "King's (ALSFRS-R)", "MiToS", "ALSFRS-R", "ALSFRS-R subscores",
+              "ΔFS (onset)", "Slope since last", "MRC sum", "UMN score", "Phenotype", "Progression")
+NOT_RECORDED = "·"
+
+
+_Spec = tuple  # (shown text, tooltip, foreground colour name or None, bold, refs or None)
+
+
+def _spec(full: str, *, tip: str | None = None, fg: str | None = None, bold: bool = False,
+          refs: frozenset | None = None) -> _Spec:
+    """What one tree row shows. Long reasons show their first words (the panel is narrow) and
+    the whole reason in the tooltip."""
+    text = full if len(full) <= _SHOWN else full[: _SHOWN - 1] + "…"
+    return (text, full if tip is None else tip, fg, bold, refs)
+
+
+class _StaticTextDelegate(QStyledItemDelegate):
+    """Draws a row's text from a cache of shaped, elided ``QStaticText`` per (text, width, font).
+
+    A reason added or dropped makes the tree repaint every visible row, and the style shaped
+    (and for long reasons elided, shaping again) each row's text on every repaint: that was
+    most of the panel's paint time. Background, selection and focus are still drawn by the style.
+    """
+
+    _LIMIT = 4096  # cached texts; cleared when full (widths change only when the panel is resized)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._texts: dict[tuple[str, int, str], QStaticText] = {}
+
+    def paint(self, painter, option, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        if not text:
+            return
+        # As QCommonStyle lays out an item view text: inside the focus-frame margin, centred.
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        rect = rect.adjusted(margin, 0, -margin, 0)
+        key = (text, rect.width(), opt.font.key())
+        st = self._texts.get(key)
+        if st is None:
+            if len(self._texts) >= self._LIMIT:
+                self._texts.clear()
+            shown = QFontMetrics(opt.font).elidedText(text, opt.textElideMode, rect.width())
+            st = QStaticText(shown)
+            st.setTextFormat(Qt.TextFormat.PlainText)
+            st.prepare(font=opt.font)
+            self._texts[key] = st
+        enabled = bool(opt.state & QStyle.StateFlag.State_Enabled)
+        group = (QPalette.ColorGroup.Disabled if not enabled else QPalette.ColorGroup.Active
+                 if opt.state & QStyle.StateFlag.State_Active else QPalette.ColorGroup.Inactive)
+        role = (QPalette.ColorRole.HighlightedText if opt.state & QStyle.StateFlag.State_Selected
+                else QPalette.ColorRole.Text)
+        painter.save()
+        painter.setFont(opt.font)
+        painter.setPen(opt.palette.color(group, role))
+        y = rect.y() + (rect.height() - st.size().height()) / 2
+        painter.drawStaticText(QPointF(rect.x(), y), st)
+        painter.restore()
 
 
 class ClassificationView(QWidget):
@@ -61,18 +133,54 @@ class ClassificationView(QWidget):
         # re-measure each row, the bulk of the edit-to-panel time.
         self.criteria.setWordWrap(False)
         self.criteria.setUniformRowHeights(True)
+        self.criteria.setItemDelegate(_StaticTextDelegate(self.criteria))
         self.criteria.itemSelectionChanged.connect(self._on_select)
         lay.addWidget(self.criteria, 1)
 
-        self.scores = QLabel()
-        self.scores.setObjectName("scoresLabel")
-        self.scores.setWordWrap(True)
-        self.scores.setTextFormat(Qt.TextFormat.RichText)
+        self.scores = self._scores_table()
         lay.addWidget(self.scores)
         self._bold = QFont()
         self._bold.setBold(True)
+        self._region_rows: list = [None] * len(REGIONS)
+        self._shown: list[tuple[_Spec | None, list[_Spec]]] = []  # per top-level row: its spec, its children's
         session.classified.connect(self.refresh)
         self.refresh()
+
+    def _scores_table(self) -> QTableWidget:
+        """Stages and scores, one row each, in a table of fixed height: a changed value repaints
+        its cell only. (A word-wrapped rich-text label re-measured itself on every new text and
+        made the whole window lay out again on every keystroke.)"""
+        t = QTableWidget(len(SCORE_ROWS), 2)
+        t.setObjectName("scoresTable")
+        t.horizontalHeader().hide()
+        t.verticalHeader().hide()
+        t.setShowGrid(False)
+        t.setFrameShape(QTableWidget.Shape.NoFrame)
+        t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        t.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        t.setWordWrap(False)
+        t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        t.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        pal = t.palette()
+        pal.setColor(QPalette.ColorRole.Base, pal.color(QPalette.ColorRole.Window))
+        t.setPalette(pal)
+        bold = QFont(t.font())
+        bold.setBold(True)
+        head = t.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        t.setColumnWidth(0, max(QFontMetrics(bold).horizontalAdvance(k) for k in SCORE_ROWS) + 16)
+        row_height = QFontMetrics(bold).height() + 3
+        t.verticalHeader().setMinimumSectionSize(row_height)
+        t.verticalHeader().setDefaultSectionSize(row_height)
+        for r, name in enumerate(SCORE_ROWS):
+            key = QTableWidgetItem(name)
+            key.setFont(bold)
+            t.setItem(r, 0, key)
+            t.setItem(r, 1, QTableWidgetItem(""))
+        t.setFixedHeight(len(SCORE_ROWS) * row_height + 2)
+        return t
 
     # ------------------------------------------------------------------
     def refresh(self) -> None:
@@ -96,13 +204,15 @@ class ClassificationView(QWidget):
                     cells[1] = "UMN" if umn else "–"
                     cells[2] = ("LMN" if ev.lmn("el_escorial") else "LMN (EMG)") if lmn else "–"
                     cells[3] = "mixed" if umn and lmn else ("UMN" if umn else ("LMN" if lmn else "no evidence"))
+            state = (tuple(cells), colour.name() if colour else None)
+            if self._region_rows[i] == state:
+                continue
+            self._region_rows[i] = state
             for c, text in enumerate(cells):
                 item = self.regions.item(i, c)
                 if item is None:
                     item = QTableWidgetItem()
                     self.regions.setItem(i, c, item)
-                if item.text() == text and c != 3:
-                    continue
                 item.setText(text)
                 item.setForeground(QBrush(colour) if colour else QBrush())
                 if c == 3 and text == "mixed":
@@ -112,104 +222,93 @@ class ClassificationView(QWidget):
 
     def _fill_criteria(self, vc) -> None:
         """Reconcile the tree with the classification in place: rebuilding it on every
-        keystroke re-laid out the whole panel (16 ms of the 16 ms budget)."""
+        keystroke re-laid out the whole panel (16 ms of the 16 ms budget). Each row's last
+        applied spec is kept, so an unchanged row costs one tuple comparison, not a round of
+        reads through the item."""
         tree = self.criteria
         tree.blockSignals(True)
-        tops: list[tuple[dict, list[dict]]] = []
+        tops: list[tuple[_Spec, list[_Spec]]] = []
         if vc is None:
-            tops.append(({"text": "No visit yet"}, []))
+            tops.append((_spec("No visit yet"), []))
         else:
             for cid, crit in REGISTRY.items():
                 res = vc.criteria[cid]
-                verdict = res.verdict
                 children = []
                 all_refs: set = set()
                 for reason in res.reasons:
                     refs = frozenset((r.kind, r.id, r.side) for r in reason.refs)
                     all_refs |= refs
-                    children.append({"text": reason.text, "refs": refs})
+                    children.append(_spec(reason.text, refs=refs))
                 for p in res.pending:
-                    children.append({"text": f"Pending: {p}", "fg": _PENDING, "tip": p})
-                tops.append(({
-                    "text": f"{crit.label}: {verdict}", "bold": True,
-                    "fg": _MET if res.reached else QColor("#333333"),
-                    "tip": res.clause or None, "refs": frozenset(all_refs),
-                }, children))
+                    children.append(_spec(f"Pending: {p}", fg=_PENDING, tip=p))
+                tops.append((_spec(f"{crit.label}: {res.verdict}", bold=True,
+                                   fg=_MET if res.reached else _NOT_MET,
+                                   tip=res.clause or "", refs=frozenset(all_refs)), children))
             if vc.not_examined:
-                tops.append(({"text": "Not examined: " + ", ".join(REGION_LABELS[r] for r in vc.not_examined)}, []))
+                tops.append((_spec("Not examined: " + ", ".join(REGION_LABELS[r] for r in vc.not_examined)), []))
+        shown = self._shown
         while tree.topLevelItemCount() > len(tops):
             tree.takeTopLevelItem(tree.topLevelItemCount() - 1)
+            shown.pop()
         for i, (spec, children) in enumerate(tops):
             item = tree.topLevelItem(i)
             new = item is None
             if new:
                 item = QTreeWidgetItem()
                 tree.addTopLevelItem(item)
-            self._apply(item, spec)
+                shown.append((None, []))
+            old_spec, old_children = shown[i]
+            if spec != old_spec:
+                self._apply(item, spec, old_spec)
             while item.childCount() > len(children):
                 item.takeChild(item.childCount() - 1)
+                old_children.pop()
             for j, cspec in enumerate(children):
-                child = item.child(j)
-                if child is None:
+                if j < len(old_children):
+                    if cspec != old_children[j]:
+                        self._apply(item.child(j), cspec, old_children[j])
+                        old_children[j] = cspec
+                else:
                     child = QTreeWidgetItem()
                     item.addChild(child)
-                self._apply(child, cspec)
+                    self._apply(child, cspec, None)
+                    old_children.append(cspec)
+            shown[i] = (spec, old_children)
             if new:
                 item.setExpanded(True)
         tree.blockSignals(False)
 
-    def _apply(self, item: QTreeWidgetItem, spec: dict) -> None:
-        """Set an item's text, tooltip, colour, font and refs, touching only what changed."""
-        full = spec["text"]
-        # Shaping and eliding ~45 long reasons on every repaint was most of the panel's cost;
-        # show the first words (the panel is narrow) and the whole reason in the tooltip.
-        text = full if len(full) <= _SHOWN else full[: _SHOWN - 1] + "…"
-        if item.text(0) != text:
+    def _apply(self, item: QTreeWidgetItem, spec: _Spec, old: _Spec | None) -> None:
+        """Set an item's text, tooltip, colour, font and refs, touching only what changed
+        since ``old`` (the spec last applied to this item, None for a new item)."""
+        text, tip, fg, bold, refs = spec
+        o_text, o_tip, o_fg, o_bold, o_refs = old if old is not None else (None, None, None, False, None)
+        if text != o_text:
             item.setText(0, text)
-        tip = spec.get("tip", full)
-        if item.toolTip(0) != (tip or ""):
-            item.setToolTip(0, tip or "")
-        fg = spec.get("fg")
-        if fg is not None and item.foreground(0).color() != fg:
-            item.setForeground(0, QBrush(fg))
-        elif fg is None and item.data(0, Qt.ItemDataRole.ForegroundRole) is not None:
-            item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
-        bold = spec.get("bold", False)
-        if item.font(0).bold() != bold:
+        if tip != o_tip:
+            item.setToolTip(0, tip)
+        if fg != o_fg:
+            if fg is None:
+                item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
+            else:
+                item.setForeground(0, QBrush(QColor(fg)))
+        if bold != o_bold:
             item.setFont(0, self._bold if bold else QFont())
-        refs = spec.get("refs")
-        if item.data(0, RefsRole) != refs:
+        if refs != o_refs:
             item.setData(0, RefsRole, refs)
 
     def _fill_scores(self, vc) -> None:
-        if vc is None:
-            self.scores.setText("")
-            return
-        def fmt(v, nd=2):
-            if v is None:
-                return "<span style='color:#9a9a9a'>·</span>"
-            return f"{v:.{nd}f}" if isinstance(v, float) else str(v)
-        a = vc.alsfrs_r
-        alsfrs = (f"{a['total']}/48 (bulbar {a['bulbar']}, fine {a['fine_motor']}, gross "
-                  f"{a['gross_motor']}, resp {a['respiratory']})") if a else fmt(None)
-        phen = vc.phenotype
-        plabel = phen.name + (" (provisional)" if phen.provisional else "")
-        rows = [
-            ("King's (clinical)", vc.kings_clinical),
-            ("King's (ALSFRS-R)", fmt(vc.kings_alsfrs)),
-            ("MiToS", fmt(vc.mitos)),
-            ("ALSFRS-R", alsfrs),
-            ("ΔFS (onset)", fmt(vc.delta_fs)),
-            ("Slope since last", fmt(vc.alsfrs_r_slope)),
-            ("MRC sum", fmt(vc.mrc_sum)),
-            ("UMN score", fmt(vc.umn_score)),
-            ("Phenotype", plabel),
-            ("Progression", "confirmed" if vc.progression else "not shown"),
-        ]
-        html = "<table cellspacing=2>" + "".join(
-            f"<tr><td><b>{k}</b>&nbsp;</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
-        if html != self.scores.text():  # a rich-text label re-lays out on every setText
-            self.scores.setText(html)
+        for r, (value, tip) in enumerate(score_rows(vc)):
+            item = self.scores.item(r, 1)
+            if item.text() != value:  # an unchanged cell is not repainted
+                item.setText(value)
+                item.setForeground(QBrush(GREY) if value == NOT_RECORDED else QBrush())
+            if item.toolTip() != tip:
+                item.setToolTip(tip)
+
+    def score_text(self, name: str) -> str:
+        """The value shown beside ``name`` (one of SCORE_ROWS) in the scores table."""
+        return self.scores.item(SCORE_ROWS.index(name), 1).text()
 
     def _on_select(self) -> None:
         items = self.criteria.selectedItems()
@@ -226,3 +325,34 @@ class ClassificationView(QWidget):
             if t.startswith(label + ":"):
                 return t
         return ""
+
+
+def score_rows(vc) -> list[tuple[str, str]]:
+    """(value, tooltip) for each of SCORE_ROWS; ``·`` where nothing is recorded, all empty
+    without a visit."""
+    if vc is None:
+        return [("", "")] * len(SCORE_ROWS)
+
+    def fmt(v, nd=2) -> str:
+        if v is None:
+            return NOT_RECORDED
+        return f"{v:.{nd}f}" if isinstance(v, float) else str(v)
+
+    a = vc.alsfrs_r
+    phen = vc.phenotype
+    values = [
+        fmt(vc.kings_clinical),
+        fmt(vc.kings_alsfrs),
+        fmt(vc.mitos),
+        f"{a['total']}/48" if a else NOT_RECORDED,
+        (f"bulbar {a['bulbar']}, fine {a['fine_motor']}, gross {a['gross_motor']}, "
+         f"resp {a['respiratory']}") if a else NOT_RECORDED,
+        fmt(vc.delta_fs),
+        fmt(vc.alsfrs_r_slope),
+        fmt(vc.mrc_sum),
+        fmt(vc.umn_score),
+        phen.name + (" (provisional)" if phen.provisional else ""),
+        "confirmed" if vc.progression else "not shown",
+    ]
+    # The tooltip repeats the value: the narrow panel may cut a long one short.
+    return [(v, "" if v == NOT_RECORDED else f"{k}: {v}") for k, v in zip(SCORE_ROWS, values)]

@@ -1,13 +1,15 @@
-"""The grid repaints only what an edit changed, and what it shows is always what a grid built
-afresh from the same session would show."""
+"""The live classification panel and the grid repaint only what an edit changed, and what they
+show is always what a panel or model built afresh from the same session would show."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication
 
-from desktop.ui.grid import HIGHLIGHT_BG, MIXED_BG
+from desktop.ui.classification import SCORE_ROWS, ClassificationView, RefsRole
+from desktop.ui.grid import GREY, HIGHLIGHT_BG, MIXED_BG
 from desktop.ui.visit_editor import VisitEditorView
 
 ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole,
@@ -23,6 +25,22 @@ def _plain(v):
     if hasattr(v, "toString"):
         return ("font", v.toString())
     return repr(v)
+
+
+def panel_snapshot(panel: ClassificationView):
+    tree = []
+    for i in range(panel.criteria.topLevelItemCount()):
+        top = panel.criteria.topLevelItem(i)
+        for it in [top] + [top.child(j) for j in range(top.childCount())]:
+            tree.append((it.parent() is not None, it.text(0), it.toolTip(0), _plain(it.foreground(0)),
+                         it.font(0).bold(), it.data(0, RefsRole)))
+    regions = [(panel.regions.item(r, c).text(), _plain(panel.regions.item(r, c).foreground()),
+                _plain(panel.regions.item(r, c).background()))
+               for r in range(panel.regions.rowCount()) for c in range(panel.regions.columnCount())]
+    scores = [(panel.scores.item(r, 0).text(), panel.scores.item(r, 1).text(),
+               panel.scores.item(r, 1).toolTip(), _plain(panel.scores.item(r, 1).foreground()))
+              for r in range(panel.scores.rowCount())]
+    return tree, regions, scores
 
 
 def grid_snapshot(model):
@@ -45,6 +63,18 @@ class Repaints:
         return out
 
 
+class LayoutRequests(QObject):
+    def __init__(self, widget):
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
 def cell(model, muscle, field, side):
     return model.index(model.row_of(muscle), model.column_of(field, side))
 
@@ -56,6 +86,57 @@ EDITS = [  # (muscle, field, side, typed): weak, wasted, brisk reflexes, then ta
     ("tongue", "wasting", "left", "2"), ("masseter", "reflex", "left", "4"), ("deltoid", "fasciculations", "left", "y"),
     ("biceps", "reflex", "right", "2"), ("quadriceps", "mrc", "left", "5"), ("deltoid", "mrc", "right", "2"),
 ]
+
+
+def test_the_panel_after_each_edit_shows_what_a_fresh_panel_shows(visit_window, qtbot):
+    w = visit_window
+    model = w.editor.exam_model
+    for muscle, field, side, typed in EDITS:
+        assert model.setData(cell(model, muscle, field, side), typed)
+        QApplication.processEvents()
+        fresh = ClassificationView(w.session)
+        qtbot.addWidget(fresh)
+        assert panel_snapshot(w.panel) == panel_snapshot(fresh), (muscle, field, side, typed)
+    for _ in range(len(EDITS)):  # and back to an empty visit
+        w.undo_action.trigger()
+        fresh = ClassificationView(w.session)
+        qtbot.addWidget(fresh)
+        assert panel_snapshot(w.panel) == panel_snapshot(fresh)
+    assert w.panel.criterion_text("el_escorial").endswith("Not met")
+
+
+def test_the_scores_table_shows_the_new_scores_when_the_edit_returns(visit_window):
+    w = visit_window
+    model = w.editor.exam_model
+    assert w.panel.score_text("UMN score") == "·" and w.panel.score_text("ALSFRS-R") == "·"
+    assert w.panel.scores.item(SCORE_ROWS.index("UMN score"), 1).foreground().color() == GREY
+    model.setData(cell(model, "biceps", "reflex", "right"), "4")  # brisk: counts
+    assert w.panel.score_text("UMN score") == "1"
+    model.setData(cell(model, "biceps", "reflex", "right"), "2")  # examined, not brisk
+    assert w.panel.score_text("UMN score") == "0"
+    assert w.panel.scores.item(SCORE_ROWS.index("UMN score"), 1).foreground().style() == Qt.BrushStyle.NoBrush
+    h = w.editor.history_view
+    for i, cb in enumerate(h.items.values()):
+        cb.setCurrentIndex(5 if i else 3)  # 4s, speech 2
+        cb.activated.emit(cb.currentIndex())
+    assert w.panel.score_text("ALSFRS-R") == "46/48"
+    assert w.panel.score_text("ALSFRS-R subscores") == "bulbar 10, fine 12, gross 12, resp 12"
+    assert [w.panel.scores.item(r, 0).text() for r in range(w.panel.scores.rowCount())] == list(SCORE_ROWS)
+
+
+def test_an_edit_never_re_lays_out_the_panel(visit_window):
+    """Every part of the panel keeps its size hint when its text changes: a word-wrapped
+    rich-text scores label used to make the whole window lay out again on every keystroke."""
+    w = visit_window
+    model = w.editor.exam_model
+    QApplication.processEvents()
+    requests = LayoutRequests(w.panel)
+    before = panel_snapshot(w.panel)
+    for muscle, field, side, typed in EDITS[:6]:
+        model.setData(cell(model, muscle, field, side), typed)
+        QApplication.processEvents()
+    assert panel_snapshot(w.panel) != before  # the criteria and the scores did change
+    assert requests.count == 0
 
 
 def test_an_edit_repaints_every_grid_cell_it_changed_and_few_others(visit_window):
