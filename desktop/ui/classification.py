@@ -61,10 +61,14 @@ class _StaticTextDelegate(QStyledItemDelegate):
     """
 
     _LIMIT = 4096  # cached texts; cleared when full (widths change only when the panel is resized)
+    _ENABLED = QStyle.StateFlag.State_Enabled.value
+    _ACTIVE = QStyle.StateFlag.State_Active.value
+    _SELECTED = QStyle.StateFlag.State_Selected.value
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._texts: dict[tuple[str, int, str], QStaticText] = {}
+        self._margins: dict[int, int] = {}  # per style: QCommonStyle's horizontal text margin
 
     def paint(self, painter, option, index) -> None:
         opt = QStyleOptionViewItem(option)
@@ -76,29 +80,30 @@ class _StaticTextDelegate(QStyledItemDelegate):
         if not text:
             return
         # As QCommonStyle lays out an item view text: inside the focus-frame margin, centred.
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        margin = self._margins.get(id(style))
+        if margin is None:
+            margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+            self._margins[id(style)] = margin
         rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
-        rect = rect.adjusted(margin, 0, -margin, 0)
-        key = (text, rect.width(), opt.font.key())
+        rect.adjust(margin, 0, -margin, 0)
+        font = opt.font
+        key = (text, rect.width(), font.key())
         st = self._texts.get(key)
         if st is None:
             if len(self._texts) >= self._LIMIT:
                 self._texts.clear()
-            shown = QFontMetrics(opt.font).elidedText(text, opt.textElideMode, rect.width())
-            st = QStaticText(shown)
+            st = QStaticText(QFontMetrics(font).elidedText(text, opt.textElideMode, rect.width()))
             st.setTextFormat(Qt.TextFormat.PlainText)
-            st.prepare(font=opt.font)
+            st.prepare(font=font)
             self._texts[key] = st
-        enabled = bool(opt.state & QStyle.StateFlag.State_Enabled)
-        group = (QPalette.ColorGroup.Disabled if not enabled else QPalette.ColorGroup.Active
-                 if opt.state & QStyle.StateFlag.State_Active else QPalette.ColorGroup.Inactive)
-        role = (QPalette.ColorRole.HighlightedText if opt.state & QStyle.StateFlag.State_Selected
-                else QPalette.ColorRole.Text)
+        state = opt.state.value
+        group = (QPalette.ColorGroup.Disabled if not state & self._ENABLED else QPalette.ColorGroup.Active
+                 if state & self._ACTIVE else QPalette.ColorGroup.Inactive)
+        role = QPalette.ColorRole.HighlightedText if state & self._SELECTED else QPalette.ColorRole.Text
         painter.save()
-        painter.setFont(opt.font)
+        painter.setFont(font)
         painter.setPen(opt.palette.color(group, role))
-        y = rect.y() + (rect.height() - st.size().height()) / 2
-        painter.drawStaticText(QPointF(rect.x(), y), st)
+        painter.drawStaticText(QPointF(rect.x(), rect.y() + (rect.height() - st.size().height()) / 2), st)
         painter.restore()
 
 

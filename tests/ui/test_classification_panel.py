@@ -218,3 +218,27 @@ def test_the_grid_after_edits_copy_forward_and_confirmation_matches_a_fresh_grid
     w.undo_action.trigger()
     w.undo_action.trigger()
     assert grid_snapshot(model) == fresh()
+
+
+def test_reasons_are_drawn_as_the_default_delegate_draws_them(visit_window):
+    """The tree draws its rows from cached static text; they must look as Qt's own delegate
+    draws them (colours, bold headings, elided long reasons, the selected row)."""
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    w = visit_window
+    model = w.editor.exam_model
+    for muscle, field, side, typed in EDITS[:10]:
+        model.setData(cell(model, muscle, field, side), typed)
+    tree = w.panel.criteria
+    tree.setCurrentItem(tree.topLevelItem(0).child(1))
+    QApplication.processEvents()
+    ours = tree.viewport().grab().toImage()
+    cached = tree.itemDelegate()
+    tree.setItemDelegate(QStyledItemDelegate(tree))
+    QApplication.processEvents()
+    default = tree.viewport().grab().toImage()
+    tree.setItemDelegate(cached)
+    assert ours.size() == default.size()
+    differ = sum(ours.pixel(x, y) != default.pixel(x, y)
+                 for y in range(0, ours.height()) for x in range(0, ours.width()))
+    assert differ <= ours.width() * ours.height() // 200  # identical here; sub-pixel slack elsewhere
