@@ -3,7 +3,7 @@
 import multiprocessing
 import sys
 
-from desktop.cli import main
+from desktop.launch import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # harmless unless a future part uses multiprocessing on Windows

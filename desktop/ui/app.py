@@ -1,13 +1,20 @@
 """`motorchart` with no subcommand: open the charting window on the chart file.
 
-Start-up stays light: Qt widgets, the store and the domain only; reports and other heavy
-modules are imported when first used.
+Start-up is staged so the clinic sees its patients at once: the window's shell and the patient
+list (read through the standard library's sqlite3) appear first; sqlite-utils, pydantic, the
+domain and the visit editor load behind it (:class:`ChartLoader`). Reports and the progression
+view are imported when first used.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
+import time
 from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
 
 
 def demo_chart_path() -> Path:
@@ -96,24 +103,179 @@ def paint_main_window(chart, patient_id: str) -> str:
             f"demo patient painted {image.width()}x{image.height()}")
 
 
+PROBE_ENV = "MOTORCHART_LAUNCH_PROBE"
+"""Set (to anything) by ``motorchart bench``: the app prints ``interactive`` when the window is
+on screen with its patient list, ``ready`` with the longest event-loop stall of the loading
+once the chart is attached, and then quits."""
+
+_LOAD_STEPS = (
+    # One module per turn of the event loop, so no single step holds the window long. The
+    # first ones are libraries that sqlite-utils and pydantic import (only to split their
+    # import into shorter steps: one that is missing or renamed in another version is skipped).
+    "?inspect", "?secrets", "?click", "?pluggy", "?dateutil.parser",
+    "desktop.store._lean",  # sqlite-utils
+    "?asyncio", "?typing_extensions", "?pydantic_core", "pydantic", "?pydantic._internal._generate_schema",
+    "pydantic.main", "?annotated_types", "?pydantic.types", "?pydantic.fields", "?email.message",
+    "domain.catalogue",
+    "domain.case",
+    "domain.options",
+    "domain.criteria",
+    "domain.evidence",
+    "domain.phenotype",
+    "domain.classify",
+    "desktop.store.migrations",
+    "desktop.store.chart",
+    "desktop.resources",
+    "desktop.ui.grid",
+    "desktop.ui.gridview",
+    "desktop.ui.signs",
+    "desktop.ui.classification",
+    "desktop.ui.session",
+    "desktop.ui.visit_editor",
+)
+
+
+def _import_step(name: str):
+    optional = name.startswith("?")
+    name = name.lstrip("?")
+
+    def step():
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            if not optional:
+                raise
+
+    return step
+
+
+class ChartLoader(QObject):
+    """Opens the chart behind a window that is already on screen.
+
+    The window's shell shows the patient list from a read-only ``PatientIndex``; this loader
+    then imports the heavy modules one per turn of the event loop (so typing in the search box
+    is never held up by more than one import), opens the ``ChartStore`` with its integrity
+    check in the background, loads the catalogue and attaches them to the window.
+    ``stalls_ms`` records how long each step held the event loop.
+    """
+
+    failed = Signal(str)  # the chart could not be opened: one line
+    damaged = Signal(str)  # the background integrity check found damage: one line
+
+    def __init__(self, window, path: Path, parent=None, *, daily_backup: bool = True):
+        super().__init__(parent)
+        self.window = window
+        self.path = path
+        self.daily_backup = daily_backup
+        self.store = None
+        self.stalls_ms: list[float] = []
+        self._steps = [*map(_import_step, _LOAD_STEPS), self._open, self._attach]
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self._next)
+
+    def _next(self) -> None:
+        step = self._steps.pop(0)
+        t0 = time.perf_counter()
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001  (one clear line, never a traceback in the clinic)
+            from desktop.store import StoreError
+
+            self._steps.clear()
+            self.failed.emit(str(e) if isinstance(e, StoreError) else f"{self.path}: cannot open the chart ({e})")
+            return
+        finally:
+            self.stalls_ms.append((time.perf_counter() - t0) * 1000)
+        if self._steps:
+            QTimer.singleShot(0, self._next)
+
+    def _open(self) -> None:
+        from desktop.store import ChartStore
+
+        self.store = ChartStore.open(self.path, check_in_background=True, on_checked=self._checked,
+                                     daily_backup=self.daily_backup)
+
+    def _checked(self, problem: str | None) -> None:  # called from the check's thread
+        if problem:
+            self.damaged.emit(problem)  # queued to the window's thread
+
+    def _attach(self) -> None:
+        from desktop.resources import load_catalogue
+
+        self.window.attach(self.store, load_catalogue())
+
+
 def run_app(db: str | None, demo: bool) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop.store import StoreError
+    from desktop.store.patient_index import PatientIndex
 
+    probe = bool(os.environ.get(PROBE_ENV))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Motorchart")
     app.setOrganizationName("Motorchart")
+
+    def refuse(message: str) -> int:
+        QMessageBox.critical(None, "Motorchart", message)
+        print(message, file=sys.stderr)
+        return 2
+
     try:
         path = resolve_chart(db, demo)
-        store = open_store(path)
-    except StoreError as e:
-        QMessageBox.critical(None, "Motorchart", str(e))
-        print(str(e), file=sys.stderr)
-        return 2
-    window = make_window(store)
+    except Exception as e:  # noqa: BLE001  (StoreError from building the demo: one line)
+        return refuse(str(e))
+    index = PatientIndex.peek(path)
+    loader = None
+    if index is None:
+        # A new chart, or one the full open must speak about first (damaged, locked, older or
+        # newer schema): open it before showing anything.
+        from desktop.store import StoreError
+
+        try:
+            store = open_store(path)
+        except StoreError as e:
+            return refuse(str(e))
+        window = make_window(store)
+    else:
+        from .main_window import MainWindow
+
+        window = MainWindow(chart_path=path, patient_index=index)
+        # (the benchmark's runs make no backups: they would pile up beside its cached chart)
+        loader = ChartLoader(window, path, window, daily_backup=not probe)
+        status = {"code": 0}
+
+        def failed(message: str) -> None:
+            print(message, file=sys.stderr)
+            QMessageBox.critical(window, "Motorchart", message)
+            status["code"] = 2
+            app.exit(2)
+
+        def damaged(message: str) -> None:
+            window.show_message(message)
+            QMessageBox.critical(window, "Motorchart", message + "\nNothing can be saved to this file.")
+
+        loader.failed.connect(failed)
+        loader.damaged.connect(damaged)  # emitted from the check's thread: queued to this one
     window.show()
+    app.processEvents()
+    if probe:
+        print("interactive", flush=True)
+        if loader is not None:
+            def report_ready():
+                print(f"ready max_stall_ms={max(loader.stalls_ms):.1f} steps={len(loader.stalls_ms)}", flush=True)
+                app.quit()
+
+            window.attached.connect(lambda: QTimer.singleShot(0, report_ready))
+        else:
+            print("ready max_stall_ms=0 steps=0", flush=True)
+            QTimer.singleShot(0, app.quit)
+    if loader is not None:
+        loader.start()
     try:
-        return app.exec()
+        code = app.exec()
     finally:
-        store.close()
+        store = window.store or (loader.store if loader is not None else None)
+        if store is not None:
+            store.close(backup=not probe)
+    return code or (status["code"] if loader is not None else 0)

@@ -18,6 +18,7 @@ from domain.case import Visit
 from domain.catalogue import REGIONS, Catalogue, Muscle
 
 from . import entries as E
+from .labels import REGION_LABELS
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 ValueRole = Qt.ItemDataRole.UserRole + 2
@@ -32,8 +33,6 @@ UNREVIEWED_BG = QColor("#fde7c8")
 ABNORMAL_FG = QColor("#b3261e")
 READONLY_BG = QColor("#f4f4f4")
 
-REGION_LABELS = {"bulbar": "Bulbar", "cervical": "Cervical", "thoracic": "Thoracic",
-                 "lumbosacral": "Lumbosacral"}
 MIDLINE_MUSCLES = frozenset({"tongue", "palate"})
 """Examined as one midline structure: their single finding sits in the left-side columns."""
 

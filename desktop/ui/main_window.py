@@ -1,64 +1,153 @@
-"""The main window: patient list | patient header, visit bar and visit editor | classification."""
+"""The main window: patient list | patient header, visit bar and visit editor | classification.
+
+It opens in two steps so the clinic sees its patient list at once. The *shell* (menus, patient
+list, visit bar) needs only Qt and a source of patient rows, at launch a read-only
+``PatientIndex``; :meth:`MainWindow.attach` then adds the store, the session, the visit editor
+and the classification panel (``desktop.ui.app`` calls it once they are loaded). A patient
+chosen before that is opened as soon as the store is attached. Built with a store, the window
+attaches at once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from domain.catalogue import REGIONS
+from .labels import REGION_LABELS
+from .patients import PatientListView
 
-from .classification import ClassificationView
-from .grid import REGION_LABELS
-from .patients import NewPatientDialog, PatientHeader, PatientListView
-from .protocols import protocol_muscles, protocol_names
-from .session import VisitSession
-from .visit_editor import VisitEditorView
+_HEADER_STYLE = ("QLabel#patientHeader { background:#f3f6fa; padding:6px; "
+                 "border-bottom:1px solid #d0d7e2 }")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store, catalogue, parent=None):
+    attached = Signal()  # the store, session, editor and panel are in place
+
+    def __init__(self, store=None, catalogue=None, parent=None, *, chart_path: Path | None = None,
+                 patient_index=None):
         super().__init__(parent)
+        if store is None and (chart_path is None or patient_index is None):
+            raise TypeError("MainWindow needs a store, or a chart path and a patient index")
+        self.store = None
+        self.catalogue = None
+        self.session = None
+        self.editor = None
+        self.panel = None
+        self.progression = None
+        self._pending_patient: str | None = None
+        self._patient_index = patient_index
+        self.chart_path = Path(store.path if store is not None else chart_path)
+        self.setWindowTitle(f"Motorchart: {self.chart_path.name}")
+
+        # Before the store is attached the list shows a screenful (60 rows), then 200.
+        self.patients = PatientListView(store) if store is not None else PatientListView(patient_index, limit=60)
+        self.header = QLabel("<span style='color:#777'>Opening the chart…</span>")
+        self.header.setObjectName("patientHeader")
+        self.header.setStyleSheet(_HEADER_STYLE)
+
+        # the editor and the panel take these places when the chart is attached
+        self._editor_slot = QLabel("Opening the chart…")
+        self._editor_slot.setStyleSheet("color:#777; qproperty-alignment: AlignCenter")
+        self._panel_slot = QWidget()
+        self._panel_slot.setMinimumWidth(330)
+
+        center = QWidget()
+        self._center = QVBoxLayout(center)
+        self._center.setContentsMargins(0, 0, 0, 0)
+        self._center.addWidget(self.header)
+        self._center.addWidget(self._editor_slot, 1)  # the visit bar goes above it on attach
+        self._split = QSplitter()  # horizontal (no Qt enum on the launch path: see patients.RowRole)
+        self._split.addWidget(self.patients)
+        self._split.addWidget(center)
+        self._split.addWidget(self._panel_slot)
+        self._split.setSizes([300, 860, 380])
+        self._split.setStretchFactor(1, 1)
+        self.setCentralWidget(self._split)
+        self.resize(1560, 900)
+
+        self._build_menus()
+        self.patients.patient_selected.connect(self.open_patient)
+        if store is not None:
+            self.attach(store, catalogue)
+        else:
+            self.statusBar().showMessage("Opening the chart… (search the patient list meanwhile)")
+
+    def attach(self, store, catalogue) -> None:
+        """Put the store, session, visit editor and classification panel in place."""
+        from .classification import ClassificationView
+        from .patients import PatientHeader
+        from .protocols import protocol_names
+        from .session import VisitSession
+        from .visit_editor import VisitEditorView
+
         self.store = store
         self.catalogue = catalogue
-        self.setWindowTitle(f"Motorchart: {store.path.name}")
-        self.session = VisitSession(store, catalogue, self)
-        s = self.session
-
-        self.patients = PatientListView(store)
-        self.header = PatientHeader(s)
+        self.session = s = VisitSession(store, catalogue, self)
+        header = PatientHeader(s)
+        self._center.replaceWidget(self.header, header)
+        self.header.deleteLater()
+        self.header = header
+        self._center.insertLayout(1, self._build_visit_bar())
         self.editor = VisitEditorView(s, catalogue)
+        self._center.replaceWidget(self._editor_slot, self.editor)
+        self._editor_slot.deleteLater()
         self.panel = ClassificationView(s)
         self.panel.setMinimumWidth(330)
+        sizes = self._split.sizes()
+        self._split.replaceWidget(2, self.panel)
+        self._split.setSizes(sizes)
+        self._panel_slot.deleteLater()
         # The progression view costs ~0.3 s to import (pyqtgraph) and ~0.25 s to build: it is
         # made the first time its tab is shown, so the window opens fast.
-        self.progression = None
         self._progression_tab = QWidget()
         self.editor.tabs.addTab(self._progression_tab, "Progression (Ctrl+P)")
         self._progression_stale = True
         self.editor.tabs.currentChanged.connect(self._maybe_build_progression)
         s.classified.connect(self._progression_outdated)
+        self.protocol_combo.addItems(protocol_names(store.settings()))
+        self.protocol_combo.currentTextChanged.connect(self._protocol_chosen)
 
-        # visit bar
+        self._build_chart_actions()
+        self.panel.refs_selected.connect(self.editor.highlight)
+        s.message.connect(self.show_message)
+        self.editor.message.connect(self.show_message)
+        s.patient_changed.connect(self._fill_visits)
+        s.state_changed.connect(self._state)
+        s.visit_changed.connect(self._fill_visits)
+        self.patients.set_source(store)
+        if self._patient_index is not None:
+            self._patient_index.close()
+            self._patient_index = None
+        self._state()
+        self.statusBar().showMessage("Type grades straight into the grid: Enter/Tab/arrows move, "
+                                     "Space toggles, Delete clears, Ctrl+1-4 jump to a region.")
+        self.attached.emit()
+        if self._pending_patient is not None:
+            pending, self._pending_patient = self._pending_patient, None
+            self.open_patient(pending)
+
+    # ---------------------------------------------------------------- actions
+    def _build_visit_bar(self) -> QHBoxLayout:
+        """Visit choice, new visit, copy forward, the protocol, sign and amend (on attach:
+        none of it means anything before there is a chart)."""
         self.visit_combo = QComboBox()
         self.visit_combo.setObjectName("visitCombo")
         self.visit_combo.setMinimumWidth(190)
         self.protocol_combo = QComboBox()
         self.protocol_combo.setObjectName("protocolCombo")
-        self.protocol_combo.addItems(protocol_names(store.settings()))
         self.new_visit_button = QPushButton("New visit (Ctrl+N)")
         self.copy_button = QPushButton("Copy forward (Ctrl+D)")
         self.sign_button = QPushButton("Sign (Ctrl+Shift+S)")
@@ -73,61 +162,39 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.protocol_combo)
         bar.addWidget(self.sign_button)
         bar.addWidget(self.amend_button)
-
-        center = QWidget()
-        cl = QVBoxLayout(center)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.header)
-        cl.addLayout(bar)
-        cl.addWidget(self.editor, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.patients)
-        split.addWidget(center)
-        split.addWidget(self.panel)
-        split.setSizes([300, 860, 380])
-        split.setStretchFactor(1, 1)
-        self.setCentralWidget(split)
-        self.resize(1560, 900)
-
-        self._build_actions()
-        self.patients.patient_selected.connect(self.open_patient)
         self.visit_combo.activated.connect(self._visit_chosen)
-        self.protocol_combo.currentTextChanged.connect(self._protocol_chosen)
         self.new_visit_button.clicked.connect(lambda: self.new_visit(copy=False))
         self.copy_button.clicked.connect(lambda: self.new_visit(copy=True))
         self.sign_button.clicked.connect(self.sign_visit)
         self.amend_button.clicked.connect(self.amend_visit)
-        self.panel.refs_selected.connect(self.editor.highlight)
-        s.message.connect(self.show_message)
-        self.editor.message.connect(self.show_message)
-        s.patient_changed.connect(self._fill_visits)
-        s.state_changed.connect(self._state)
-        s.visit_changed.connect(self._fill_visits)
-        self._state()
-        self.statusBar().showMessage("Type grades straight into the grid: Enter/Tab/arrows move, "
-                                     "Space toggles, Delete clears, Ctrl+1-4 jump to a region.")
+        return bar
 
-    # ---------------------------------------------------------------- actions
-    def _build_actions(self) -> None:
-        s = self.session
+    def _build_menus(self) -> None:
+        """The shell's menus: only finding a patient works before the chart is attached."""
         mb = self.menuBar()
-        m_patient = mb.addMenu("&Patient")
-        m_visit = mb.addMenu("&Visit")
-        m_edit = mb.addMenu("&Edit")
-        m_view = mb.addMenu("V&iew")
+        self._patient_menu = mb.addMenu("&Patient")
+        self._visit_menu = mb.addMenu("&Visit")
+        self._edit_menu = mb.addMenu("&Edit")
+        self._view_menu = mb.addMenu("V&iew")
+        self._act(self._patient_menu, "Find patient", "Ctrl+F", self._focus_search)
 
-        def act(menu, text, shortcut, fn, name=None):
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(fn)
-            menu.addAction(a)
-            self.addAction(a)
-            if name:
-                setattr(self, name, a)
-            return a
+    def _act(self, menu, text, shortcut, fn, name=None):
+        a = QAction(text, self)
+        if shortcut:
+            # setShortcuts, not setShortcut: the latter's overload check builds the Qt enums
+            # (~25 ms at launch; see patients.RowRole)
+            a.setShortcuts([QKeySequence(shortcut)])
+        a.triggered.connect(fn)
+        menu.addAction(a)
+        self.addAction(a)
+        if name:
+            setattr(self, name, a)
+        return a
 
-        act(m_patient, "Find patient", "Ctrl+F", self._focus_search)
+    def _build_chart_actions(self) -> None:
+        """Everything else, once there is a chart (built in :meth:`attach`)."""
+        act, s = self._act, self.session
+        m_patient, m_visit, m_view = self._patient_menu, self._visit_menu, self._view_menu
         act(m_patient, "New patient…", "Ctrl+Shift+N", self.new_patient)
         act(m_patient, "Preferences…", "Ctrl+,", self.preferences)
         act(m_visit, "New visit…", "Ctrl+N", lambda: self.new_visit(copy=False))
@@ -150,7 +217,7 @@ class MainWindow(QMainWindow):
         redo = s.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
         for a in (undo, redo):
-            m_edit.addAction(a)
+            self._edit_menu.addAction(a)
             self.addAction(a)
         self.undo_action, self.redo_action = undo, redo
         ed = self.editor
@@ -160,9 +227,8 @@ class MainWindow(QMainWindow):
         act(m_view, "History and scores", "Ctrl+H", lambda: self.show_view(ed.history_view))
         act(m_view, "Progression", "Ctrl+P", lambda: self.show_view(self.ensure_progression()))
         act(m_view, "Classification panel", "Ctrl+K", lambda: self.panel.criteria.setFocus())
-        for i, region in enumerate(REGIONS, start=1):
-            act(m_view, f"Jump to {REGION_LABELS[region]}", f"Ctrl+{i}",
-                lambda _c=False, r=region: self.jump_to_region(r))
+        for i, (region, label) in enumerate(REGION_LABELS.items(), start=1):
+            act(m_view, f"Jump to {label}", f"Ctrl+{i}", lambda _c=False, r=region: self.jump_to_region(r))
 
     def _report(self, how: str, *, progression: bool):
         from . import printing  # reportlab loads on first use, not at start-up
@@ -249,6 +315,10 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- patient and visits
     def open_patient(self, patient_id: str) -> None:
+        if self.session is None:  # chosen while the chart is still opening: opened on attach
+            self._pending_patient = patient_id
+            self.show_message("Opening the chart… the patient opens in a moment.")
+            return
         if self.session.patient_id == patient_id:
             return
         self.editor.history_view.commit_notes()
@@ -257,6 +327,8 @@ class MainWindow(QMainWindow):
         self.editor.exam_view.setFocus()
 
     def new_patient(self) -> None:
+        from .new_patient import NewPatientDialog
+
         dlg = NewPatientDialog(self.store, self)
         if dlg.exec() and dlg.patient is not None:
             self.patients.refresh()
@@ -288,6 +360,8 @@ class MainWindow(QMainWindow):
         if self.session.patient is None:
             self.show_message("Open a patient first.")
             return
+        from PySide6.QtWidgets import QInputDialog
+
         text, ok = QInputDialog.getText(self, "New visit", "Visit date (YYYY-MM-DD):",
                                         text=dt.date.today().isoformat())
         if not ok:
@@ -318,6 +392,8 @@ class MainWindow(QMainWindow):
         if s.visit is None or s.status != "draft":
             return
         self.editor.history_view.commit_notes()
+        from PySide6.QtWidgets import QInputDialog, QMessageBox
+
         if not str(self.store.settings().get("clinician") or "").strip():
             name, ok = QInputDialog.getText(self, "Sign visit", "Your name (saved in Preferences):")
             if not ok or not name.strip():
@@ -339,6 +415,8 @@ class MainWindow(QMainWindow):
             s.end_amend()
             self.show_message("Amendment finished; the visit is read-only again.")
             return
+        from PySide6.QtWidgets import QInputDialog
+
         reason, ok = QInputDialog.getText(self, "Amend signed visit", "Reason for the amendment:")
         if ok and reason.strip():
             s.begin_amend(reason.strip())
@@ -346,6 +424,8 @@ class MainWindow(QMainWindow):
             self.show_message("An amendment needs a reason.")
 
     def _protocol_chosen(self, name: str) -> None:
+        from .protocols import protocol_muscles
+
         self.editor.set_protocol(protocol_muscles(name, self.catalogue, self.store.settings()))
 
     def new_protocol(self) -> None:
@@ -353,6 +433,8 @@ class MainWindow(QMainWindow):
 
         dlg = ProtocolDialog(self.store, self.catalogue, self)
         if dlg.exec():
+            from .protocols import protocol_names
+
             self.protocol_combo.blockSignals(True)
             self.protocol_combo.clear()
             self.protocol_combo.addItems(protocol_names(self.store.settings()))
@@ -368,5 +450,6 @@ class MainWindow(QMainWindow):
             self.show_message("Preferences saved.")
 
     def closeEvent(self, event) -> None:
-        self.editor.history_view.commit_notes()
+        if self.editor is not None:
+            self.editor.history_view.commit_notes()
         super().closeEvent(event)

@@ -1,84 +1,56 @@
-"""Patient list with incremental search, the new-patient dialog and the patient header."""
+"""Patient list with incremental search, and the patient header (the new-patient form is in
+:mod:`desktop.ui.new_patient`). This module is on the launch path: Qt widgets only."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-from domain.case import Patient
-
-RowRole = Qt.ItemDataRole.UserRole + 1
+RowRole = 0x0100 + 1  # Qt.ItemDataRole.UserRole + 1: the row's patient id
+"""Plain ints, not ``Qt`` enums, on the launch path: the first use of PySide6's ``Qt`` namespace
+builds its ~90 enum types (~25 ms), which the window can do after it is on screen."""
 REGION_NAMES = {"bulbar": "bulbar", "upper_limb": "upper limb", "lower_limb": "lower limb",
                 "trunk_axial": "trunk/axial", "respiratory": "respiratory", "generalised": "generalised"}
 
 
-class PatientTableModel(QAbstractTableModel):
-    """Rows are ``PatientRow`` snapshots from ``store.search_patients``."""
+class PatientTableModel(QStandardItemModel):
+    """Rows are ``PatientRow`` snapshots from ``search_patients``, held as C++ items: painting
+    the list calls no Python (a Python ``headerData`` alone would build the ``Qt`` enums)."""
 
     HEADERS = ("Name", "MRN", "Born", "Visits", "Last visit")
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self._rows: list = []
+        super().__init__(0, len(self.HEADERS), parent)
+        self.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.rows: list = []
 
     def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r = self._rows[index.row()]
-        if role == RowRole:
-            return r
-        if role == Qt.ItemDataRole.DisplayRole:
-            c = index.column()
-            if c == 0:
-                name = ", ".join(p for p in (r.family_name, r.given_names) if p)
-                return name or "(no name)"
-            if c == 1:
-                return r.id
-            if c == 2:
-                return r.birth_date.isoformat() if r.birth_date else "·"
-            if c == 3:
-                return str(r.n_visits)
-            if c == 4:
-                return r.last_visit.isoformat() if r.last_visit else "·"
-        return None
+        self.rows = list(rows)
+        self.setRowCount(0)
+        for r in self.rows:
+            name = ", ".join(p for p in (r.family_name, r.given_names) if p) or "(no name)"
+            cells = [QStandardItem(t) for t in (
+                name, r.id, r.birth_date.isoformat() if r.birth_date else "·", str(r.n_visits),
+                r.last_visit.isoformat() if r.last_visit else "·")]
+            for c in cells:  # read-only: the view has no edit triggers
+                c.setData(r.id, RowRole)
+            self.appendRow(cells)
 
 
 class PatientListView(QWidget):
-    patient_selected = Signal(str)
+    """Search box, patient table and count. ``source`` answers ``search_patients`` and
+    ``count_patients``: the ``ChartStore``, or at launch a read-only ``PatientIndex``."""
 
-    def __init__(self, store, parent=None):
+    patient_selected = Signal(str)
+    LIMIT = 200  # rows shown for a search (the count below says how many there are)
+
+    def __init__(self, source, parent=None, *, limit: int = LIMIT):
         super().__init__(parent)
-        self.store = store
+        self.source = source
+        self.limit = limit
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.search = QLineEdit()
@@ -105,10 +77,16 @@ class PatientListView(QWidget):
         self.table.clicked.connect(self._open)
         self.refresh()
 
+    def set_source(self, source, *, limit: int = LIMIT) -> None:
+        """Answer from ``source`` from now on (the store, once it is open)."""
+        self.source = source
+        self.limit = limit
+        self.refresh()
+
     def refresh(self, *_a) -> None:
-        rows = self.store.search_patients(self.search.text(), limit=200)
+        rows = self.source.search_patients(self.search.text(), limit=self.limit)
         self.model.set_rows(rows)
-        total = self.store.count_patients()
+        total = self.source.count_patients()
         self.count.setText(f"{len(rows)} shown of {total} patients")
 
     def _open_first(self) -> None:
@@ -117,99 +95,9 @@ class PatientListView(QWidget):
             self._open(self.model.index(0, 0))
 
     def _open(self, index) -> None:
-        row = index.data(RowRole)
-        if row is not None:
-            self.patient_selected.emit(row.id)
-
-
-def _parse_date(text: str, label: str) -> dt.date | None:
-    t = text.strip()
-    if not t:
-        return None
-    try:
-        return dt.date.fromisoformat(t)
-    except ValueError:
-        raise ValueError(f"{label}: {t!r} is not a date (YYYY-MM-DD)") from None
-
-
-class NewPatientDialog(QDialog):
-    """Identifiers, birth date, sex, onset date, region and side, diagnosis date; validated."""
-
-    def __init__(self, store, parent=None):
-        super().__init__(parent)
-        self.store = store
-        self.patient: Patient | None = None
-        self.setWindowTitle("New patient")
-        form = QFormLayout(self)
-        self.mrn = QLineEdit()
-        self.family = QLineEdit()
-        self.given = QLineEdit()
-        self.birth = QLineEdit()
-        self.birth.setPlaceholderText("YYYY-MM-DD")
-        self.sex = QComboBox()
-        self.sex.addItems(["· not recorded", "female", "male", "other", "unknown"])
-        self.onset = QLineEdit()
-        self.onset.setPlaceholderText("YYYY-MM-DD")
-        self.region = QComboBox()
-        self.region.addItems(["· not recorded", *REGION_NAMES])
-        self.side = QComboBox()
-        self.side.addItems(["· not recorded", "left", "right", "bilateral"])
-        self.diagnosis = QLineEdit()
-        self.diagnosis.setPlaceholderText("YYYY-MM-DD")
-        for name, w in (("MRN *", self.mrn), ("Family name", self.family), ("Given names", self.given),
-                        ("Birth date", self.birth), ("Sex", self.sex), ("Onset date", self.onset),
-                        ("Onset region", self.region), ("Onset side", self.side),
-                        ("Diagnosis date", self.diagnosis)):
-            form.addRow(name, w)
-        self.problem = QLabel()
-        self.problem.setObjectName("problemLabel")
-        self.problem.setStyleSheet("color:#b3261e")
-        self.problem.setWordWrap(True)
-        form.addRow(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        form.addRow(self.buttons)
-
-    def build(self) -> Patient:
-        """The patient from the fields, or ValueError with one clear line."""
-        from pydantic import ValidationError
-
-        from domain.case import format_errors
-
-        mrn = self.mrn.text().strip()
-        if not mrn:
-            raise ValueError("MRN: required (the clinic's patient identifier)")
-        choice = lambda cb: cb.currentText() if cb.currentIndex() > 0 else None  # noqa: E731
-        data = dict(
-            id=mrn,
-            family_name=self.family.text().strip() or None,
-            given_names=self.given.text().strip() or None,
-            birth_date=_parse_date(self.birth.text(), "Birth date"),
-            sex=choice(self.sex),
-            onset_date=_parse_date(self.onset.text(), "Onset date"),
-            onset_region=choice(self.region),
-            onset_side=choice(self.side),
-            diagnosis_date=_parse_date(self.diagnosis.text(), "Diagnosis date"),
-        )
-        today = dt.date.today()
-        for k in ("birth_date", "onset_date", "diagnosis_date"):
-            if data[k] is not None and data[k] > today:
-                raise ValueError(f"{k.replace('_', ' ').capitalize()}: {data[k]} is in the future")
-        try:
-            return Patient(**data)
-        except ValidationError as e:
-            raise ValueError(format_errors(e)[0].replace("_", " ")) from None
-
-    def accept(self) -> None:
-        try:
-            patient = self.build()
-            self.store.add_patient(patient)
-        except Exception as e:  # ValueError from the form, StoreError (MRN exists)
-            self.problem.setText(str(e))
-            return
-        self.patient = patient
-        super().accept()
+        patient_id = index.data(RowRole)
+        if patient_id is not None:
+            self.patient_selected.emit(patient_id)
 
 
 def _years(a: dt.date, b: dt.date) -> float:
@@ -223,6 +111,8 @@ class PatientHeader(QLabel):
         super().__init__(parent)
         self.session = session
         self.setObjectName("patientHeader")
+        from PySide6.QtCore import Qt  # attached after launch (see RowRole)
+
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)
         self.setStyleSheet("QLabel#patientHeader { background:#f3f6fa; padding:6px; border-bottom:1px solid #d0d7e2 }")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -12,9 +14,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from domain.options import Options
-
-from .session import options_to_settings
+if TYPE_CHECKING:  # the dialog imports the domain when it opens: the launch reads only the saved location
+    from domain.options import Options
 
 CHART_LOCATION_KEY = "chart_path"
 """QSettings key: the chart file opened when neither --db nor MOTORCHART_DB is given."""
@@ -42,6 +43,8 @@ class PreferencesDialog(QDialog):
         form.addRow(QLabel("<b>Criteria options</b> (clinical-rules.md)"))
         opts = store.criteria_options()
         self.option_widgets: dict[str, object] = {}
+        from domain.options import Options
+
         for name, field in Options.model_fields.items():
             value = getattr(opts, name)
             if isinstance(value, bool):
@@ -73,6 +76,8 @@ class PreferencesDialog(QDialog):
         form.addRow(buttons)
 
     def options(self) -> Options:
+        from domain.options import Options
+
         values = {}
         for name, w in self.option_widgets.items():
             if isinstance(w, QSpinBox):
@@ -92,6 +97,8 @@ class PreferencesDialog(QDialog):
             return
         self.store.set_setting("clinician", self.clinician.text().strip())
         self.store.set_setting("clinic", self.clinic.text().strip())
+        from .session import options_to_settings
+
         self.store.set_setting("criteria_options", options_to_settings(self.options()))
         if loc and loc != str(self.store.path):
             from PySide6.QtCore import QSettings

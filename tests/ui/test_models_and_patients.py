@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from desktop.ui import entries as E
 from desktop.ui.grid import EmgTableModel, ExamTableModel, build_rows
-from desktop.ui.patients import NewPatientDialog
+from desktop.ui.new_patient import NewPatientDialog
 from desktop.ui.protocols import protocol_muscles, protocol_names, save_protocol
 from desktop.ui.signs import SignsTableModel
 from domain.case import MuscleFinding, ReflexFinding, SignFinding, Visit
