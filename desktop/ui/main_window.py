@@ -281,6 +281,9 @@ class MainWindow(QMainWindow):
 
     def show_view(self, widget) -> None:
         self.editor.tabs.setCurrentWidget(widget)
+        if widget in (self.editor.exam_view, self.editor.emg_view, self.editor.signs_view) \
+                and not widget.currentIndex().isValid():
+            _first_cell(widget)  # so the arrow keys work at once
         widget.setFocus()
 
     def jump_to_region(self, region: str) -> None:
@@ -453,3 +456,14 @@ class MainWindow(QMainWindow):
         if self.editor is not None:
             self.editor.history_view.commit_notes()
         super().closeEvent(event)
+
+
+def _first_cell(view) -> None:
+    """Make the first cell that takes an entry current (none is current when a view first shows)."""
+    m = view.model()
+    for r in range(m.rowCount()):
+        for c in range(1, m.columnCount()):
+            idx = m.index(r, c)
+            if idx.flags() & idx.flags().ItemIsSelectable:
+                view.setCurrentIndex(idx)
+                return

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.ui.entries import NOT_EXAMINED
-from tests.ui.keys import enter_cell, press
+from tests.ui.keys import enter_cell, press, walk_to
 
 D1 = dt.date(2025, 3, 1)
 Tab, Ret, Space = Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Space
@@ -26,18 +26,28 @@ def stored(window):
 
 
 def test_a_full_examination_entered_by_keyboard_only_updates_the_classification(visit_window, qtbot):
+    """Every move, entry and view change is a key press: arrows, Tab, Ctrl+region, Ctrl+view."""
     w = visit_window
     view = w.editor.exam_view
+    m = view.model()
     assert w.panel.criterion_text("el_escorial").endswith("Not met")
+
+    def to(muscle, field, side):
+        walk_to(view, m.row_of(muscle), m.column_of(field, side))
+
+    press(w, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)  # the examination grid
+    press(w, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # jump to the cervical region
+    assert m.rows[view.currentIndex().row()].region == "cervical"
     # Right arm: weak and wasted with a brisk linked reflex, row by row with Tab.
     for muscle in ("first_dorsal_interosseous", "biceps", "triceps"):
-        goto(view, muscle, "mrc", "right")
+        to(muscle, "mrc", "right")
         for entry in ("4-", "2", "y"):
             enter_cell(view, entry, then=Tab)
         if muscle != "first_dorsal_interosseous":
             enter_cell(view, "4", then=Tab)
     # Legs: brisk knee jerks, weak wasted quadriceps; then Babinski in the signs view.
-    goto(view, "quadriceps", "mrc", "left")
+    press(w, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # jump to lumbosacral
+    to("quadriceps", "mrc", "left")
     for entry in ("4", "1", "n", "4"):
         enter_cell(view, entry, then=Tab)
     press(view, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
@@ -45,13 +55,14 @@ def test_a_full_examination_entered_by_keyboard_only_updates_the_classification(
     assert w.editor.tabs.currentWidget() is signs
     sm = signs.model()
     row = next(i for i, r in enumerate(sm.rows) if r.sign is not None and r.sign.id == "babinski")
-    signs.setCurrentIndex(sm.index(row, 1))
+    walk_to(signs, row, 1)
     press(signs, Space)
     # Bulbar: jaw jerk via masseter, tongue wasting.
     press(w, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
-    goto(view, "tongue", "wasting", "left")
+    press(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # jump to bulbar
+    to("tongue", "wasting", "left")
     enter_cell(view, "2")
-    goto(view, "masseter", "reflex", "left")
+    to("masseter", "reflex", "left")
     enter_cell(view, "4")
 
     visit = stored(w)
