@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from .labels import REGION_LABELS
 from .patients import PatientListView
 
+_SPLIT_SIZES = [300, 860, 380]  # patient list | visit | classification panel
 _HEADER_STYLE = ("QLabel#patientHeader { background:#f3f6fa; padding:6px; "
                  "border-bottom:1px solid #d0d7e2 }")
 
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         self._split.addWidget(self.patients)
         self._split.addWidget(center)
         self._split.addWidget(self._panel_slot)
-        self._split.setSizes([300, 860, 380])
+        self._split.setSizes(_SPLIT_SIZES)
         self._split.setStretchFactor(1, 1)
         self.setCentralWidget(self._split)
         self.resize(1560, 900)
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         self._editor_slot.deleteLater()
         self.panel = ClassificationView(s)
         self.panel.setMinimumWidth(330)
-        sizes = self._split.sizes()
+        sizes = self._split.sizes() if self._split.isVisible() else _SPLIT_SIZES  # keep a user's drag
         self._split.replaceWidget(2, self.panel)
         self._split.setSizes(sizes)
         self._panel_slot.deleteLater()
