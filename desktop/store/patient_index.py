@@ -9,6 +9,7 @@ while the rest of the chart loads (``desktop.ui.app``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 from typing import NamedTuple
@@ -99,12 +100,36 @@ def patient_rows(conn: sqlite3.Connection, ids: list[str]) -> list[PatientRow]:
     return [PatientRow(r[0], r[1], r[2], _d(r[3]), _d(r[4]), r[5], r[6], _d(r[7])) for r in (rows[i] for i in ids)]
 
 
+def _held_by_a_writer(path: Path) -> bool:
+    """Whether another process holds the chart's writer lock (``ChartStore`` takes it
+    exclusively); the full open then explains, before any window appears."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover  (Windows: the full open's BEGIN IMMEDIATE probe tells)
+        return False
+    from .paths import lock_path
+
+    try:
+        fd = os.open(lock_path(path), os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: nobody has opened it for writing yet
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # refused while a writer holds it
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
 class PatientIndex:
     """A read-only look at a chart's patient list (``search_patients`` / ``count_patients``,
     the two calls the patient list makes), for the first moments after launch.
 
     :meth:`peek` returns None whenever the full open has something to say first (no file yet,
-    a file that is not a chart, damaged, locked, or from another schema version): the app then
+    a file that is not a chart, unreadable, open for writing in another process, or from
+    another schema version): the app then
     opens the chart the ordinary way and reports the problem before showing the window.
     """
 
@@ -114,7 +139,7 @@ class PatientIndex:
     @classmethod
     def peek(cls, path: str | Path) -> PatientIndex | None:
         path = Path(path)
-        if not path.is_file():
+        if not path.is_file() or _held_by_a_writer(path):
             return None
         try:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)

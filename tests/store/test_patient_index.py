@@ -23,8 +23,10 @@ def filled(chart_path, case_factory, patient_factory, visit_factory):
                                ("MRN-3", "Kierkegård-Ølund", "Søren"), ("A-77", None, None)):
         store.add_patient(patient_factory(pid).model_copy(update={"family_name": family, "given_names": given}))
     store.save_visit("MRN-2", visit_factory("2025-05-05", notes="Fasciculations in the tongue"))
-    yield store
     store.close(backup=False)
+    reader = ChartStore.open(chart_path, readonly=True)  # takes no writer lock, like the peek
+    yield reader
+    reader.close()
 
 
 @pytest.mark.parametrize("text", ["", "cote", "Côté", "Søren", "ive", "Ив", "MRN-", "MRN-2", "tongue", "A-7", "nobody"])
@@ -37,15 +39,17 @@ def test_a_peek_answers_searches_exactly_as_the_store_does(filled, chart_path, t
         index.close()
 
 
-def test_a_peek_sees_what_the_writer_has_committed(filled, chart_path, patient_factory):
-    index = PatientIndex.peek(chart_path)
-    filled.add_patient(patient_factory("MRN-9"))
+def test_a_peek_sees_what_the_writer_opened_after_it_commits(filled, chart_path, patient_factory):
+    index = PatientIndex.peek(chart_path)  # the launch: the peek first, then the app's writer
+    writer = ChartStore.open(chart_path, user="dr.test")
+    writer.add_patient(patient_factory("MRN-9"))
     assert [r.id for r in index.search_patients("MRN-9")] == ["MRN-9"]
+    writer.close(backup=False)
     index.close()
 
 
 def test_a_peek_defers_to_the_full_open_when_it_has_something_to_say(tmp_path, chart_path, filled):
-    filled.close(backup=False)
+    filled.close()
     assert PatientIndex.peek(tmp_path / "missing.sqlite") is None
     assert PatientIndex.peek(tmp_path) is None  # a folder
     text = tmp_path / "notes.txt"
@@ -55,3 +59,15 @@ def test_a_peek_defers_to_the_full_open_when_it_has_something_to_say(tmp_path, c
     raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # a newer Motorchart's file
     raw.close()
     assert PatientIndex.peek(chart_path) is None
+
+
+def test_a_peek_defers_while_another_process_writes_to_the_chart(filled, chart_path):
+    """A writer holds the lock: the app must say so before any window."""
+    writer = ChartStore.open(chart_path, user="elsewhere")
+    assert PatientIndex.peek(chart_path) is None
+    writer.close(backup=False)
+    index = PatientIndex.peek(chart_path)
+    assert index is not None and index.count_patients() == 5
+    index.close()
+    # the peek's own probe never stops a writer from opening
+    ChartStore.open(chart_path, user="dr.next").close(backup=False)
