@@ -201,6 +201,31 @@ class VisitSession(QObject):
         except Exception as e:  # StoreError: the marks are a convenience, the findings are stored
             self.message.emit(f"Could not keep the not-reviewed marks: {e}")
 
+    # ------------------------------------------------------------------ ALSFRS-R scored in part
+    def _alsfrs_draft_key(self, date: dt.date) -> str:
+        return f"alsfrs_draft:{self.patient.id}:{date.isoformat()}"
+
+    def alsfrs_draft(self) -> dict:
+        """The items of an ALSFRS-R scored in part at the open visit. A visit stores the scale
+        whole (FRS: all 12 items), so the items typed so far wait in the chart's settings
+        until the twelfth: none is lost by changing visit or closing the chart."""
+        if self.visit is None or self.visit.alsfrs_r is not None:
+            return {}
+        return dict(self.store.settings().get(self._alsfrs_draft_key(self.visit.date)) or {})
+
+    def store_alsfrs_draft(self, items: dict | None) -> None:
+        """Keep (or, with None or nothing scored, drop) the open visit's partial ALSFRS-R."""
+        if self.visit is None or self.readonly:
+            return
+        key = self._alsfrs_draft_key(self.visit.date)
+        items = {k: v for k, v in (items or {}).items() if v is not None and v is not False} or None
+        if self.store.settings().get(key) == items:
+            return
+        try:
+            self.store.set_setting(key, items)
+        except Exception as e:  # StoreError
+            self.message.emit(f"Could not keep the ALSFRS-R items scored so far: {e}")
+
     # ------------------------------------------------------------------ signing
     @property
     def clinician(self) -> str:

@@ -121,11 +121,17 @@ class HistoryScoresView(QWidget):
             notes = (v.notes if v else None) or ""
             if self.notes.toPlainText() != notes:
                 self.notes.setPlainText(notes)
+            # The visit's own ALSFRS-R, else the items it has scored so far (never what another
+            # visit or patient left in the boxes).
             a = v.alsfrs_r if v else None
-            if a is not None or not self._partial():
-                for key, cb in self.items.items():
-                    cb.setCurrentIndex(0 if a is None else getattr(a, key) + 1)
-                self.gastrostomy.setChecked(bool(a and a.gastrostomy))
+            if a is not None:
+                items, gastrostomy = {k: getattr(a, k) for k in ALSFRS_ITEMS}, a.gastrostomy
+            else:
+                draft = self.session.alsfrs_draft()
+                items, gastrostomy = {k: draft.get(k) for k in ALSFRS_ITEMS}, bool(draft.get("gastrostomy"))
+            for key, cb in self.items.items():
+                cb.setCurrentIndex(0 if items[key] is None else items[key] + 1)
+            self.gastrostomy.setChecked(gastrostomy)
             self._show_total()
         finally:
             self._loading = False
@@ -138,9 +144,6 @@ class HistoryScoresView(QWidget):
             w.setEnabled(not ro)
         self.notes.setReadOnly(ro)
 
-    def _partial(self) -> bool:
-        return any(cb.currentIndex() > 0 for cb in self.items.values())
-
     def _values(self) -> dict[str, int | None]:
         return {k: (cb.currentIndex() - 1 if cb.currentIndex() > 0 else None) for k, cb in self.items.items()}
 
@@ -150,14 +153,15 @@ class HistoryScoresView(QWidget):
         if not got:
             self.total.setText("<span style='color:#9a9a9a'>· not scored</span>")
             return
-        sub = lambda keys: sum(vals[k] or 0 for k in keys)  # noqa: E731
-        text = (f"<b>Total {sum(got)}/48</b>: bulbar {sub(ALSFRS_ITEMS[0:3])}, fine motor "
-                f"{sub(ALSFRS_ITEMS[3:6])}, gross motor {sub(ALSFRS_ITEMS[6:9])}, respiratory "
-                f"{sub(ALSFRS_ITEMS[9:12])}")
         missing = len(vals) - len(got)
-        if missing:
-            text += f"<br><span style='color:#8a5a00'>{missing} item(s) not scored: saved when all 12 are</span>"
-        self.total.setText(text)
+        if missing:  # no total for a part of the scale: it would read as a (very low) score
+            self.total.setText(f"<span style='color:#8a5a00'><b>Not complete</b>: {len(got)} of 12 items "
+                               f"scored (kept); the total and subscores count once all 12 are</span>")
+            return
+        sub = lambda keys: sum(vals[k] for k in keys)  # noqa: E731
+        self.total.setText(f"<b>Total {sum(got)}/48</b>: bulbar {sub(ALSFRS_ITEMS[0:3])}, fine motor "
+                           f"{sub(ALSFRS_ITEMS[3:6])}, gross motor {sub(ALSFRS_ITEMS[6:9])}, respiratory "
+                           f"{sub(ALSFRS_ITEMS[9:12])}")
 
     # -------------------------------------------------------------- edits
     def _edit(self, update: dict, text: str) -> None:
@@ -200,12 +204,17 @@ class HistoryScoresView(QWidget):
         v = self.session.visit
         if v is None:
             return
+        if self.session.readonly:
+            return
         if all(x is not None for x in vals.values()):
             new = AlsfrsR(**vals, gastrostomy=self.gastrostomy.isChecked())
             if new != v.alsfrs_r:
                 self._edit({"alsfrs_r": new}, f"ALSFRS-R total {new.total}")
-        elif v.alsfrs_r is not None:
-            self._edit({"alsfrs_r": None}, "ALSFRS-R incomplete")
+            self.session.store_alsfrs_draft(None)
+        else:
+            self.session.store_alsfrs_draft({**vals, "gastrostomy": self.gastrostomy.isChecked()})
+            if v.alsfrs_r is not None:
+                self._edit({"alsfrs_r": None}, "ALSFRS-R incomplete")
 
     def _notes_typed(self) -> None:
         # Stored at once (the chart never loses a keystroke); the undo stack merges the run.
