@@ -54,8 +54,8 @@ def parse_wasting(text: str) -> str | None:
                      "3 severe (Delete clears)")
 
 
-_YES = ("y", "yes", "1", "+", "t", "true", "p")
-_NO = ("n", "no", "0", "f", "false", "a")
+_YES = ("y", "yes", "1", "+", "t", "true", "p", "present")
+_NO = ("n", "no", "0", "f", "false", "a", "absent", "-", "−")  # "−": absent, as charted on paper
 
 
 def parse_bool(text: str) -> bool | None:
@@ -66,20 +66,30 @@ def parse_bool(text: str) -> bool | None:
         return False
     if _clear(t):
         return None
-    raise EntryError(f'"{text}" is not yes or no: type y or n, or press Space to toggle '
+    raise EntryError(f'"{text}" is not allowed here: type y (+) or n (−), or press Space to toggle '
                      "(Delete clears)")
 
 
+_SPREAD_SUFFIXES = ("spread", "sp", "s")
+
+
 def parse_reflex(text: str) -> tuple[int, bool] | None:
-    """NINDS grade 0-4; a trailing ``s`` (or ``+``) records spread: ``3s``."""
+    """NINDS grade 0-4, as ``3`` or in the usual ``3+`` notation (the same grade: "+" is not
+    spread, which would make a UMN sign of a merely brisk reflex); a trailing ``s`` records
+    spread to adjacent segments (clinical-rules.md, Reflexes): ``3s``."""
     t = text.strip().lower().replace(" ", "")
     if _clear(t):
         return None
-    spread = t.endswith(("s", "+"))
-    core = t[:-1] if spread else t
-    if core in ("0", "1", "2", "3", "4"):
-        return (int(core), spread)
-    raise EntryError(f'"{text}" is not a reflex grade: type NINDS 0-4, add s for spread '
+    spread = False
+    for suffix in _SPREAD_SUFFIXES:
+        if t.endswith(suffix) and len(t) > len(suffix):
+            t, spread = t[:-len(suffix)], True
+            break
+    if t.endswith("+") and len(t) == 2:
+        t = t[:-1]
+    if t in ("0", "1", "2", "3", "4"):
+        return (int(t), spread)
+    raise EntryError(f'"{text}" is not a reflex grade: type NINDS 0-4 (3 or 3+), add s for spread '
                      "(3s) (Delete clears)")
 
 

@@ -100,7 +100,7 @@ _TIPS = {
     "mrc": "MRC grade: 0 1 2- 2 2+ 3- 3 3+ 4- 4 4+ 5- 5",
     "wasting": "Wasting: 0 none, 1 mild, 2 moderate, 3 severe",
     "bool": "y / n, or Space to toggle",
-    "reflex": "Linked reflex, NINDS 0-4; add s for spread (3s)",
+    "reflex": "Linked reflex, NINDS 0-4 (3 and 3+ are the same grade); add s for spread (3s)",
     "grade": "0-4",
     "choice": "type the number or the first letters",
 }
