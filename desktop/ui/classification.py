@@ -193,6 +193,8 @@ class ClassificationView(QWidget):
         self._fill_regions(vc)
         self._fill_criteria(vc)
         self._fill_scores(vc)
+        if self.criteria.selectedItems():
+            self._on_select()  # the highlight follows the findings the reason now names
 
     def _fill_regions(self, vc) -> None:
         for i, region in enumerate(REGIONS):

@@ -27,6 +27,7 @@ SortRole = Qt.ItemDataRole.UserRole + 4
 
 GREY = QColor("#9a9a9a")
 HEADER_BG = QColor("#e4e8ee")
+HEADER_FG = QColor("#2b3a4d")
 MIXED_BG = QColor("#e9d5f5")
 HIGHLIGHT_BG = QColor("#fff07a")
 UNREVIEWED_BG = QColor("#fde7c8")
@@ -119,7 +120,23 @@ def build_rows(catalogue: Catalogue, muscle_ids: set[str] | None, visit: Visit |
     return rows
 
 
-class FindingsTableModel(QAbstractTableModel):
+class CollapsibleHeaders:
+    """Mixin for the grid models: the view tells which regions are folded (header text)."""
+
+    _collapsed: frozenset = frozenset()
+
+    def set_collapsed(self, regions) -> None:
+        regions = frozenset(regions)
+        if regions == self._collapsed:
+            return
+        self._collapsed = regions
+        for r, row in enumerate(self._rows):
+            if row.is_header:
+                i = self.index(r, 0)
+                self.dataChanged.emit(i, i)
+
+
+class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
     """Base of the two muscle views; subclasses give the column spec."""
 
     COLUMNS: tuple[Column, ...] = ()
@@ -322,7 +339,7 @@ class FindingsTableModel(QAbstractTableModel):
         if role == RowRole:
             return row
         if row.is_header:
-            return header_row_data(row, index.column(), role, self._bold)
+            return header_row_data(row, index.column(), role, self._bold, self._collapsed)
         if col.side is None:
             return self._name_data(row, role)
         k = self._key(row, col)
@@ -481,12 +498,18 @@ def _cell_value(ix: E.FindingIndex, key: tuple[str, str, str, str]) -> Any:
     return E.muscle_value(ix, id_, side, field)
 
 
-def header_row_data(row, column: int, role, bold_font):
-    """What a region header row shows (the examination, EMG and signs grids share it)."""
+def header_row_data(row, column: int, role, bold_font, collapsed=frozenset()):
+    """What a region header row shows (the examination, EMG and signs grids share it): dark
+    text (it takes no entries, but it is not disabled) and whether the region is folded."""
     if role == Qt.ItemDataRole.DisplayRole and column == 0:
-        return REGION_LABELS[row.region]
+        if row.region in collapsed:
+            return f"▸ {REGION_LABELS[row.region]} (folded: click to show)"
+        return f"▾ {REGION_LABELS[row.region]}"
     if role == Qt.ItemDataRole.BackgroundRole:
         return QBrush(HEADER_BG)
+    if role == Qt.ItemDataRole.ForegroundRole:
+        return QBrush(HEADER_FG)
     if role == Qt.ItemDataRole.FontRole:
         return bold_font
     return None
+

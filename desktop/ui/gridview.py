@@ -8,7 +8,7 @@ message goes to the status bar.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QTableView
 
 from .grid import REGION_LABELS, RowRole
@@ -55,7 +55,15 @@ class FindingsView(QTableView):
                 self.setRowHidden(r, row.region in self.collapsed)
         first = self.first_row()
         if first is not None and not self.currentIndex().isValid():
-            self.setCurrentIndex(m.index(first, 1))
+            self.go_to(m.index(first, 1))
+        if hasattr(m, "set_collapsed"):
+            m.set_collapsed(self.collapsed)
+
+    def go_to(self, index) -> None:
+        """Make ``index`` the one current and selected cell. (QTableView.setCurrentIndex reads
+        the keyboard modifiers: during Ctrl+1 it added the cell to the selection, so Delete then
+        cleared cells in other regions too.)"""
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _label_header(self, r: int, region: str) -> None:
         pass  # the arrow is drawn by the header text below
@@ -78,8 +86,24 @@ class FindingsView(QTableView):
             row = m.index(r, 0).data(RowRole)
             if not row.is_header and row.region == region:
                 self.setRowHidden(r, region in self.collapsed)
+        if hasattr(m, "set_collapsed"):
+            m.set_collapsed(self.collapsed)
+        cur = self.currentIndex()
+        if cur.isValid() and self.isRowHidden(cur.row()):
+            # never leave the cursor (and typing) in a hidden row: the next shown row takes it
+            below = [r for r in range(cur.row(), m.rowCount()) if self._shown_data_row(r)]
+            above = [r for r in range(cur.row(), -1, -1) if self._shown_data_row(r)]
+            target = (below or above or [None])[0]
+            if target is None:
+                self.selectionModel().clear()
+            else:
+                self.go_to(m.index(target, max(cur.column(), 1)))
         state = "collapsed" if region in self.collapsed else "expanded"
         self.message.emit(f"{REGION_LABELS[region]} {state} (click its header to toggle)")
+
+    def _shown_data_row(self, r: int) -> bool:
+        row = self.model().index(r, 0).data(RowRole)
+        return not row.is_header and not self.isRowHidden(r)
 
     def jump_to_region(self, region: str) -> bool:
         if region in self.collapsed:
@@ -87,8 +111,12 @@ class FindingsView(QTableView):
         r = self.first_row(region)
         if r is None:
             return False
+        m = self.model()
         col = max(self.currentIndex().column(), 1)
-        self.setCurrentIndex(self.model().index(r, col))
+        if not m.index(r, col).flags() & Qt.ItemFlag.ItemIsSelectable:  # e.g. a midline row
+            col = next((c for c in range(1, m.columnCount())
+                        if m.index(r, c).flags() & Qt.ItemFlag.ItemIsSelectable), 0)
+        self.go_to(m.index(r, col))
         self.scrollTo(self.currentIndex(), QAbstractItemView.ScrollHint.PositionAtTop)
         self.setFocus()
         return True
@@ -116,10 +144,15 @@ class FindingsView(QTableView):
                     return
                 self._move(QAbstractItemView.CursorAction.MoveDown)
                 return
+            if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not (mods & Qt.KeyboardModifier.ControlModifier):
+                back = key == Qt.Key.Key_Backtab or bool(mods & Qt.KeyboardModifier.ShiftModifier)
+                self._move(QAbstractItemView.CursorAction.MovePrevious if back
+                           else QAbstractItemView.CursorAction.MoveNext)
+                return
             editable = bool(idx.flags() & Qt.ItemFlag.ItemIsEditable)
             if key in (Qt.Key.Key_Space, Qt.Key.Key_Delete, Qt.Key.Key_Backspace) \
                     and m.key(idx) is not None and not editable:
-                self.message.emit("This visit is signed and read-only: use Visit > Amend to change it.")
+                self.message.emit(self._not_editable_message())
                 return
             if key == Qt.Key.Key_Space and not mods:
                 if hasattr(m, "toggle") and m.toggle(idx):
@@ -135,17 +168,45 @@ class FindingsView(QTableView):
 
     def _move(self, action) -> None:
         nxt = self.moveCursor(action, Qt.KeyboardModifier.NoModifier)
-        if nxt.isValid():
-            self.setCurrentIndex(nxt)
+        if not nxt.isValid():
+            return
+        A = QAbstractItemView.CursorAction
+        if nxt.column() == 0 and action in (A.MoveNext, A.MovePrevious):
+            # Tab runs over the cells that take entries: past a row's last one to the next
+            # row's first, never onto the name column (where typing did nothing)
+            nxt = self._entry_cell(nxt.row(), forward=action == A.MoveNext)
+            if nxt is None:
+                return
+        self.go_to(nxt)
+
+    def _entry_cell(self, row: int, *, forward: bool):
+        """The first (forward) or, in the row above, the last cell after/before a name cell."""
+        m = self.model()
+        rows = range(row, m.rowCount()) if forward else range(row - 1, -1, -1)
+        for r in rows:
+            if not self._shown_data_row(r):
+                continue
+            cols = range(1, m.columnCount()) if forward else range(m.columnCount() - 1, 0, -1)
+            for c in cols:
+                if m.index(r, c).flags() & Qt.ItemFlag.ItemIsSelectable:
+                    return m.index(r, c)
+        return None
+
+    def _not_editable_message(self) -> str:
+        if getattr(self.model(), "_visit", None) is None:
+            return "No visit is open: choose one in the Visit list or start one (Ctrl+N)."
+        return "This visit is signed and read-only: use Visit > Amend to change it."
 
     def edit(self, index, trigger=QAbstractItemView.EditTrigger.AllEditTriggers, event=None):
         if event is None:
             return super().edit(index, trigger, event)
         ok = super().edit(index, trigger, event)
         if not ok and trigger == QAbstractItemView.EditTrigger.AnyKeyPressed and event is not None \
-                and event.type() == QEvent.Type.KeyPress and event.text().strip() \
-                and self.model().key(index) is not None and not (index.flags() & Qt.ItemFlag.ItemIsEditable):
-            self.message.emit("This visit is signed and read-only: use Visit > Amend to change it.")
+                and event.type() == QEvent.Type.KeyPress and event.text().strip():
+            if self.model().key(index) is None:
+                self.message.emit("Names are not typed over: move to a finding's cell (Tab or the arrows).")
+            elif not (index.flags() & Qt.ItemFlag.ItemIsEditable):
+                self.message.emit(self._not_editable_message())
         return ok
 
     def closeEditor(self, editor, hint):

@@ -216,7 +216,14 @@ class MainWindow(QMainWindow):
         undo = s.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = s.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+        # the platform's Redo keys plus both usual ones, each once (StandardKey.Redo is Ctrl+Y on
+        # some platforms: listed twice, Qt found the shortcut ambiguous and did nothing)
+        keys: list[QKeySequence] = []
+        for k in (*QKeySequence.keyBindings(QKeySequence.StandardKey.Redo),
+                  QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")):
+            if k not in keys:
+                keys.append(k)
+        redo.setShortcuts(keys)
         for a in (undo, redo):
             self._edit_menu.addAction(a)
             self.addAction(a)
@@ -292,14 +299,6 @@ class MainWindow(QMainWindow):
         if view not in (self.editor.exam_view, self.editor.emg_view, self.editor.signs_view):
             view = self.editor.exam_view
             self.editor.tabs.setCurrentWidget(view)
-        if view is self.editor.signs_view:
-            m = view.model()
-            for r, row in enumerate(m.rows):
-                if not row.is_header and row.region == region:
-                    view.setCurrentIndex(m.index(r, 1))
-                    view.setFocus()
-                    return
-            return
         if not view.jump_to_region(region):
             self.show_message(f"No {REGION_LABELS[region]} muscles in this protocol.")
 

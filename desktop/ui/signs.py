@@ -20,6 +20,7 @@ from .grid import (
     RowRole,
     UNREVIEWED_BG,
     ValueRole,
+    CollapsibleHeaders,
     header_row_data,
 )
 
@@ -38,7 +39,7 @@ SIGN_SIDES = ("left", "right", "midline")
 _HEADERS = ("Sign", "Left", "Right", "Midline")
 
 
-class SignsTableModel(QAbstractTableModel):
+class SignsTableModel(CollapsibleHeaders, QAbstractTableModel):
     edit_requested = Signal(object, object, str)
     entry_refused = Signal(str)
 
@@ -122,7 +123,7 @@ class SignsTableModel(QAbstractTableModel):
         if role == RowRole:
             return row
         if row.is_header:
-            return header_row_data(row, index.column(), role, self._bold)
+            return header_row_data(row, index.column(), role, self._bold, self._collapsed)
         if index.column() == 0:
             if role == Qt.ItemDataRole.DisplayRole:
                 return f"   {row.sign.name}"
