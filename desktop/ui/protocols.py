@@ -13,14 +13,16 @@ from domain.catalogue import Catalogue
 
 SCREENING = (
     "tongue", "masseter", "orbicularis_oris", "sternocleidomastoid", "trapezius",
-    "cervical_paraspinals", "deltoid", "biceps", "triceps", "extensor_carpi_radialis",
+    "cervical_paraspinals", "deltoid", "pectoralis_major", "biceps", "brachioradialis", "triceps",
+    "extensor_carpi_radialis",
     "extensor_digitorum", "flexor_digitorum_profundus_2", "abductor_pollicis_brevis",
     "first_dorsal_interosseous", "abductor_digiti_minimi", "thoracic_paraspinals_upper",
     "thoracic_paraspinals_lower", "rectus_abdominis", "lumbosacral_paraspinals", "iliopsoas",
     "adductor_longus", "quadriceps", "biceps_femoris_long", "tibialis_anterior",
-    "gastrocnemius", "extensor_digitorum_brevis",
+    "gastrocnemius", "soleus", "extensor_digitorum_brevis",
 )
-"""A screening set: each region, each limb proximal and distal, the linked reflexes' muscles."""
+"""A screening set: each region, each limb proximal and distal, and the muscle of every reflex
+the UMN score counts (the grid records a reflex on its linked muscle's row)."""
 
 BUILT_IN = ("MND screening", "Full catalogue")
 

@@ -178,3 +178,12 @@ def test_a_finding_cleared_of_every_value_is_dropped_from_the_visit():
     v = E.with_muscle_value(VISIT, "biceps", "right", "mrc", None)
     v = E.with_muscle_value(v, "biceps", "right", "wasting", None)
     assert all(f.muscle != "biceps" for f in v.muscles)
+
+
+def test_the_screening_protocol_has_a_row_for_every_reflex_the_umn_score_counts(catalogue):
+    from desktop.ui.protocols import SCREENING
+
+    rows_of = {m.linked_reflex: m.id for m in catalogue.muscles if m.linked_reflex}
+    needed = {r.id for r in catalogue.reflexes if r.umn_score and r.id in rows_of}
+    assert needed and {rows_of[r] for r in needed} <= set(SCREENING)
+    assert set(SCREENING) <= {m.id for m in catalogue.muscles}
