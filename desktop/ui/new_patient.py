@@ -88,6 +88,9 @@ class NewPatientDialog(QDialog):
         for k in ("birth_date", "onset_date", "diagnosis_date"):
             if data[k] is not None and data[k] > today:
                 raise ValueError(f"{k.replace('_', ' ').capitalize()}: {data[k]} is in the future")
+        if data["diagnosis_date"] and data["onset_date"] and data["diagnosis_date"] < data["onset_date"]:
+            raise ValueError(f"Diagnosis date: {data['diagnosis_date']} is before the onset date "
+                             f"{data['onset_date']} (the diagnosis follows the first symptoms)")
         try:
             return Patient(**data)
         except ValidationError as e:

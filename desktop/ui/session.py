@@ -113,7 +113,12 @@ class VisitSession(QObject):
         return self.visits[max(earlier)] if earlier else None
 
     # ------------------------------------------------------------------ new visits
-    def new_visit(self, date: dt.date, *, copy_from_previous: bool) -> bool:
+    def new_visit(self, date: dt.date, *, copy_from_previous: bool, today: dt.date | None = None) -> bool:
+        today = today or dt.date.today()
+        if date > today:  # a typo in the year would otherwise become the "latest" visit for good
+            self.message.emit(f"{date.isoformat()} is in the future: type the date of the visit "
+                              f"(today is {today.isoformat()}).")
+            return False
         if date in self.visits:
             self.message.emit(f"There is already a visit on {date.isoformat()}: open it instead.")
             return False

@@ -129,3 +129,11 @@ def test_with_no_visit_open_the_grid_says_so(window):
     view.setFocus()
     press(view, Qt.Key.Key_Delete)
     assert "No visit is open" in window.statusBar().currentMessage()
+
+
+def test_a_visit_dated_in_the_future_is_refused_with_the_reason(window):
+    today = dt.date(2026, 11, 21)
+    assert not window.session.new_visit(dt.date(2062, 11, 20), copy_from_previous=False, today=today)
+    assert "is in the future" in window.statusBar().currentMessage()
+    assert window.store.visit_dates(window.session.patient.id) == []
+    assert window.session.new_visit(today, copy_from_previous=False, today=today)

@@ -108,6 +108,10 @@ def test_the_new_patient_form_refuses_bad_input_with_one_clear_line(window, qtbo
     dlg.onset.setText("1980-01-01")
     dlg.accept()
     assert "before birth" in dlg.problem.text()
+    dlg.onset.setText("2020-05-01")
+    dlg.diagnosis.setText("2019-01-01")
+    dlg.accept()
+    assert "Diagnosis date" in dlg.problem.text() and "before the onset date" in dlg.problem.text()
     assert window.store.count_patients() == 1
 
 
