@@ -19,7 +19,7 @@ SCREENING = (
     "first_dorsal_interosseous", "abductor_digiti_minimi", "thoracic_paraspinals_upper",
     "thoracic_paraspinals_lower", "rectus_abdominis", "lumbosacral_paraspinals", "iliopsoas",
     "adductor_longus", "quadriceps", "biceps_femoris_long", "tibialis_anterior",
-    "gastrocnemius", "soleus", "extensor_digitorum_brevis",
+    "gastrocnemius", "extensor_digitorum_brevis",
 )
 """A screening set: each region, each limb proximal and distal, and the muscle of every reflex
 the UMN score counts (the grid records a reflex on its linked muscle's row)."""

@@ -187,7 +187,12 @@ def test_a_finding_cleared_of_every_value_is_dropped_from_the_visit():
 def test_the_screening_protocol_has_a_row_for_every_reflex_the_umn_score_counts(catalogue):
     from desktop.ui.protocols import SCREENING
 
-    rows_of = {m.linked_reflex: m.id for m in catalogue.muscles if m.linked_reflex}
-    needed = {r.id for r in catalogue.reflexes if r.umn_score and r.id in rows_of}
-    assert needed and {rows_of[r] for r in needed} <= set(SCREENING)
+    rows_of: dict[str, set[str]] = {}
+    for m in catalogue.muscles:
+        if m.linked_reflex:
+            rows_of.setdefault(m.linked_reflex, set()).add(m.id)
+    needed = [r.id for r in catalogue.reflexes if r.umn_score and r.id in rows_of]
+    assert needed
+    for reflex in needed:
+        assert rows_of[reflex] & set(SCREENING), f"no screening row records the {reflex} reflex"
     assert set(SCREENING) <= {m.id for m in catalogue.muscles}
