@@ -37,7 +37,7 @@ from domain.case import (
 from ._lean import Database
 from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, migrate, migrations
 from .paths import backups_dir, lock_path
-from .patient_index import PatientRow, count_patients, search_patients
+from .patient_index import PatientRow, connect_read_only, count_patients, search_patients
 
 try:  # POSIX; elsewhere the BEGIN IMMEDIATE probe is the only guard
     import fcntl
@@ -284,7 +284,7 @@ class ChartStore:
                  exists: bool, check: bool, background: bool = False) -> ChartStore:
         try:
             if readonly:
-                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+                conn = connect_read_only(path)
             else:
                 conn = sqlite3.connect(str(path), timeout=5)
         except sqlite3.Error as e:
@@ -359,7 +359,7 @@ class ChartStore:
     def _background_check(self, daily_backup: bool, on_checked) -> None:
         problem = None
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+            conn = connect_read_only(self.path)
             try:
                 found = _quick_check(conn)
                 if found:
@@ -798,6 +798,11 @@ class ChartStore:
     def settings(self) -> dict[str, Any]:
         return _settings(self.db.conn)
 
+    def setting(self, key: str, default: Any = None) -> Any:
+        """One setting (one indexed row, not the whole table: some are read on every edit)."""
+        row = self.db.execute("SELECT value_json FROM settings WHERE key = ?", [key]).fetchone()
+        return default if row is None else json.loads(row[0])
+
     def set_setting(self, key: str, value: Any) -> None:
         """Set a setting; ``None`` removes it (audited like any change)."""
         encoded = _json(value)
@@ -959,7 +964,7 @@ def list_backups(chart: Path | str) -> list[Path]:
 def newest_good_backup(chart: Path | str) -> Path | None:
     for b in list_backups(chart):
         try:
-            conn = sqlite3.connect(f"{b.resolve().as_uri()}?mode=ro", uri=True)
+            conn = connect_read_only(b)
             try:
                 if _quick_check(conn) is None and _has_table(conn, "patients"):
                     return b
@@ -1032,7 +1037,7 @@ def restore_backup(chart: Path | str, backup: Path | str) -> Path | None:
     if not backup.is_file():
         raise StoreError(f"{backup}: no such backup file")
     try:
-        src = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        src = connect_read_only(backup)
     except sqlite3.Error as e:
         raise StoreError(f"{backup}: cannot open the backup ({e})") from None
     try:

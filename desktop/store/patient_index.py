@@ -46,6 +46,11 @@ def fts_query(text: str) -> str | None:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
+def connect_read_only(path: Path, timeout: float = 5) -> sqlite3.Connection:
+    """A connection that can only read ``path`` (SQLite's ``mode=ro``; it never creates it)."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
 def count_patients(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM patients").fetchone()[0]
 
@@ -142,7 +147,7 @@ class PatientIndex:
         if not path.is_file() or _held_by_a_writer(path):
             return None
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+            conn = connect_read_only(path, timeout=0.5)
         except sqlite3.Error:
             return None
         try:

@@ -217,8 +217,8 @@ def run_app(db: str | None, demo: bool) -> int:
     app.setOrganizationName("Motorchart")
 
     def refuse(message: str) -> int:
-        QMessageBox.critical(None, "Motorchart", message)
         print(message, file=sys.stderr)
+        QMessageBox.critical(None, "Motorchart", message)
         return 2
 
     try:
@@ -243,19 +243,12 @@ def run_app(db: str | None, demo: bool) -> int:
         window = MainWindow(chart_path=path, patient_index=index)
         # (the benchmark's runs make no backups: they would pile up beside its cached chart)
         loader = ChartLoader(window, path, window, daily_backup=not probe)
-        status = {"code": 0}
-
-        def failed(message: str) -> None:
-            print(message, file=sys.stderr)
-            QMessageBox.critical(window, "Motorchart", message)
-            status["code"] = 2
-            app.exit(2)
+        loader.failed.connect(lambda message: app.exit(refuse(message)))
 
         def damaged(message: str) -> None:
             window.show_message(message)
             QMessageBox.critical(window, "Motorchart", message + "\nNothing can be saved to this file.")
 
-        loader.failed.connect(failed)
         loader.damaged.connect(damaged)  # emitted from the check's thread: queued to this one
     window.show()
     app.processEvents()
@@ -278,4 +271,4 @@ def run_app(db: str | None, demo: bool) -> int:
         store = window.store or (loader.store if loader is not None else None)
         if store is not None:
             store.close(backup=not probe)
-    return code or (status["code"] if loader is not None else 0)
+    return code

@@ -260,6 +260,11 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
     def rows(self) -> list[GridRow]:
         return self._rows
 
+    @property
+    def visit(self) -> Visit | None:
+        """The visit shown (None: no visit open)."""
+        return self._visit
+
     def row_of(self, muscle_id: str) -> int | None:
         for i, r in enumerate(self._rows):
             if r.muscle is not None and r.muscle.id == muscle_id:

@@ -53,11 +53,16 @@ class FindingsView(QTableView):
                 self._label_header(r, row.region)
             else:
                 self.setRowHidden(r, row.region in self.collapsed)
-        first = self.first_row()
-        if first is not None and not self.currentIndex().isValid():
-            self.go_to(m.index(first, 1))
+        self.ensure_current()
         if hasattr(m, "set_collapsed"):
             m.set_collapsed(self.collapsed)
+
+    def ensure_current(self) -> None:
+        """Make the first cell that takes an entry current if none is, so the arrow keys work."""
+        if not self.currentIndex().isValid():
+            first = self._entry_cell(0, forward=True)
+            if first is not None:
+                self.go_to(first)
 
     def go_to(self, index) -> None:
         """Make ``index`` the one current and selected cell. (QTableView.setCurrentIndex reads
@@ -97,7 +102,7 @@ class FindingsView(QTableView):
             if target is None:
                 self.selectionModel().clear()
             else:
-                self.go_to(m.index(target, max(cur.column(), 1)))
+                self.go_to(self._cell_in_row(target, cur.column()))
         state = "collapsed" if region in self.collapsed else "expanded"
         self.message.emit(f"{REGION_LABELS[region]} {state} (click its header to toggle)")
 
@@ -111,12 +116,7 @@ class FindingsView(QTableView):
         r = self.first_row(region)
         if r is None:
             return False
-        m = self.model()
-        col = max(self.currentIndex().column(), 1)
-        if not m.index(r, col).flags() & Qt.ItemFlag.ItemIsSelectable:  # e.g. a midline row
-            col = next((c for c in range(1, m.columnCount())
-                        if m.index(r, c).flags() & Qt.ItemFlag.ItemIsSelectable), 0)
-        self.go_to(m.index(r, col))
+        self.go_to(self._cell_in_row(r, self.currentIndex().column()))
         self.scrollTo(self.currentIndex(), QAbstractItemView.ScrollHint.PositionAtTop)
         self.setFocus()
         return True
@@ -192,8 +192,16 @@ class FindingsView(QTableView):
                     return m.index(r, c)
         return None
 
+    def _cell_in_row(self, row: int, column: int):
+        """Row ``row`` at ``column`` if that cell takes entries, else the row's first that does
+        (a midline row has no right-side cells)."""
+        idx = self.model().index(row, max(column, 1))
+        if idx.flags() & Qt.ItemFlag.ItemIsSelectable:
+            return idx
+        return self._entry_cell(row, forward=True) or self.model().index(row, 0)
+
     def _not_editable_message(self) -> str:
-        if getattr(self.model(), "_visit", None) is None:
+        if self.model().visit is None:
             return "No visit is open: choose one in the Visit list or start one (Ctrl+N)."
         return "This visit is signed and read-only: use Visit > Amend to change it."
 

@@ -1,9 +1,9 @@
 """The main window: patient list | patient header, visit bar and visit editor | classification.
 
-It opens in two steps so the clinic sees its patient list at once. The *shell* (menus, patient
-list, visit bar) needs only Qt and a source of patient rows, at launch a read-only
-``PatientIndex``; :meth:`MainWindow.attach` then adds the store, the session, the visit editor
-and the classification panel (``desktop.ui.app`` calls it once they are loaded). A patient
+It opens in two steps so the clinic sees its patient list at once. The *shell* (menus with
+Find patient, the patient list) needs only Qt and a source of patient rows, at launch a
+read-only ``PatientIndex``; :meth:`MainWindow.attach` then adds the store, the session, the
+visit bar, the visit editor, the classification panel and the other menu actions (``desktop.ui.app`` calls it once they are loaded). A patient
 chosen before that is opened as soon as the store is attached. Built with a store, the window
 attaches at once.
 """
@@ -289,9 +289,8 @@ class MainWindow(QMainWindow):
 
     def show_view(self, widget) -> None:
         self.editor.tabs.setCurrentWidget(widget)
-        if widget in (self.editor.exam_view, self.editor.emg_view, self.editor.signs_view) \
-                and not widget.currentIndex().isValid():
-            _first_cell(widget)  # so the arrow keys work at once
+        if widget in (self.editor.exam_view, self.editor.emg_view, self.editor.signs_view):
+            widget.ensure_current()  # so the arrow keys work at once
         widget.setFocus()
 
     def jump_to_region(self, region: str) -> None:
@@ -456,14 +455,3 @@ class MainWindow(QMainWindow):
         if self.editor is not None:
             self.editor.history_view.commit_notes()
         super().closeEvent(event)
-
-
-def _first_cell(view) -> None:
-    """Make the first cell that takes an entry current (none is current when a view first shows)."""
-    m = view.model()
-    for r in range(m.rowCount()):
-        for c in range(1, m.columnCount()):
-            idx = m.index(r, c)
-            if idx.flags() & idx.flags().ItemIsSelectable:
-                view.setCurrentIndex(idx)
-                return

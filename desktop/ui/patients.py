@@ -25,12 +25,10 @@ class PatientTableModel(QStandardItemModel):
     def __init__(self, parent=None):
         super().__init__(0, len(self.HEADERS), parent)
         self.setHorizontalHeaderLabels(list(self.HEADERS))
-        self.rows: list = []
 
     def set_rows(self, rows) -> None:
-        self.rows = list(rows)
         self.setRowCount(0)
-        for r in self.rows:
+        for r in rows:
             name = ", ".join(p for p in (r.family_name, r.given_names) if p) or "(no name)"
             cells = [QStandardItem(t) for t in (
                 name, r.id, r.birth_date.isoformat() if r.birth_date else "·", str(r.n_visits),

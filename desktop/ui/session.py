@@ -197,7 +197,7 @@ class VisitSession(QObject):
 
     def _stored_unreviewed(self, date: dt.date) -> frozenset:
         """Carried cells not yet reviewed survive closing the chart (kept in chart settings)."""
-        keys = self.store.settings().get(self._unreviewed_key(date)) or []
+        keys = self.store.setting(self._unreviewed_key(date)) or []
         return frozenset(tuple(k) for k in keys)
 
     def _store_unreviewed(self, date: dt.date, keys: frozenset) -> None:
@@ -216,7 +216,7 @@ class VisitSession(QObject):
         until the twelfth: none is lost by changing visit or closing the chart."""
         if self.visit is None or self.visit.alsfrs_r is not None:
             return {}
-        return dict(self.store.settings().get(self._alsfrs_draft_key(self.visit.date)) or {})
+        return dict(self.store.setting(self._alsfrs_draft_key(self.visit.date)) or {})
 
     def store_alsfrs_draft(self, items: dict | None) -> None:
         """Keep (or, with None or nothing scored, drop) the open visit's partial ALSFRS-R."""
@@ -224,7 +224,7 @@ class VisitSession(QObject):
             return
         key = self._alsfrs_draft_key(self.visit.date)
         items = {k: v for k, v in (items or {}).items() if v is not None and v is not False} or None
-        if self.store.settings().get(key) == items:
+        if self.store.setting(key) == items:
             return
         try:
             self.store.set_setting(key, items)

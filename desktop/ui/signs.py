@@ -64,6 +64,11 @@ class SignsTableModel(CollapsibleHeaders, QAbstractTableModel):
     def rows(self) -> list[SignRow]:
         return self._rows
 
+    @property
+    def visit(self) -> Visit | None:
+        """The visit shown (None: no visit open)."""
+        return self._visit
+
     def set_visit(self, visit: Visit | None, *, readonly: bool) -> None:
         self._visit = visit
         self._ix = E.FindingIndex.of(visit) if visit is not None else E.FindingIndex({}, {}, {})

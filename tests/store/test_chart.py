@@ -235,3 +235,9 @@ def test_a_read_only_store_refuses_writes(store, chart_path, patient_factory):
             ro.add_patient(patient_factory("MRN-2"))
     finally:
         ro.close()
+
+
+def test_one_setting_is_read_without_the_rest(store):
+    store.set_setting("clinic", "Klinika Łódź")
+    assert store.setting("clinic") == "Klinika Łódź" == store.settings()["clinic"]
+    assert store.setting("absent") is None and store.setting("absent", 7) == 7
