@@ -81,6 +81,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False, defer_build=True)
 
 
+MILESTONE_AND_HISTORY_DATES = (
+    "onset_date", "diagnosis_date", "gastrostomy_date", "niv_date", "tracheostomy_date", "death_date",
+)
+"""The patient's dated facts after birth (exam-format: patient)."""
+
+
 class Patient(_Model):
     id: Annotated[str, Strict(), Field(min_length=1)]
     family_name: Annotated[str, Strict()] | None = None
@@ -96,7 +102,12 @@ class Patient(_Model):
     diagnosis_date: Date | None = None
     gastrostomy_date: Date | None = None
     niv_date: Date | None = None
+    tracheostomy_date: Date | None = None
     death_date: Date | None = None
+    gastrostomy_note: Annotated[str, Strict()] | None = None
+    niv_note: Annotated[str, Strict()] | None = None
+    tracheostomy_note: Annotated[str, Strict()] | None = None
+    death_note: Annotated[str, Strict()] | None = None
 
     @field_validator("id")
     @classmethod
@@ -109,7 +120,7 @@ class Patient(_Model):
     def _dates_after_birth(self) -> Patient:
         if self.birth_date is None:
             return self
-        for name in ("onset_date", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date"):
+        for name in MILESTONE_AND_HISTORY_DATES:
             d = getattr(self, name)
             if d is not None and d < self.birth_date:
                 raise PydanticCustomError(

@@ -71,6 +71,9 @@ class VisitClassification:
     phenotype: Phenotype
     regions_involved: tuple[str, ...]
     new_regions: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """Sentences for the clinician about missing or inconsistent data at this visit
+    (clinical-rules 10; exam-format: ``warnings``)."""
 
     @property
     def not_examined(self) -> list[str]:
@@ -115,6 +118,7 @@ class VisitClassification:
                 "regions_involved": list(self.regions_involved),
                 "new_regions": list(self.new_regions),
             },
+            "warnings": list(self.warnings),
         }
 
 
@@ -330,12 +334,6 @@ def classify_case(
     involved = [ev.involved() for ev in evs]
     hist_flags = _carried(visits, "progressive_by_history")
     alt_flags = _carried(visits, "alternatives_excluded")
-    spastic_sets = [
-        frozenset(
-            sf.sign for sf in v.signs if sf.present and catalogue.sign[sf.sign].spasticity_or_clonus
-        )
-        for v in visits
-    ]
 
     out: list[VisitClassification] = []
     shown_reasons: list[Reason] = []
@@ -349,7 +347,7 @@ def classify_case(
     prev_alsfrs: tuple[dt.date, int] | None = None
     ever_involved: set[str] = set()
     progression_tracker = _ProgressionTracker(options)
-    phenotypes = PhenotypeTracker(patient)
+    phenotypes = PhenotypeTracker(patient, catalogue)
 
     for k, (visit, ev) in enumerate(zip(visits, evs)):
         # Progression (section 6): history flag, or shown across visits (stays confirmed).
@@ -397,7 +395,7 @@ def classify_case(
             mitos_best = n_lost if mitos_best is None else max(mitos_best, n_lost)
         mitos = 5 if dead else (mitos_best if a is not None else None)
 
-        phen = phenotypes.add(visit.date, ev, spastic_sets[k])
+        phen = phenotypes.add(visit, ev)
 
         inv = involved[k]
         new_regions = tuple(r for r in REGIONS if r in inv and r not in ever_involved and r not in onset_regions)

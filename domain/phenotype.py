@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .case import Patient
+from .case import Patient, Visit
+from .catalogue import Catalogue
 from .evidence import VisitEvidence
 from .scores import add_months, years_between
 
@@ -75,8 +76,9 @@ class PhenotypeTracker:
     LMN-predominant; classic; undetermined. LMN evidence is per muscle (clinical, rEEC rule, or
     EMG by the Awaji predicate); UMN evidence is the rEEC/AWJ U."""
 
-    def __init__(self, patient: Patient):
+    def __init__(self, patient: Patient, catalogue: Catalogue):
         self.patient = patient
+        self.catalogue = catalogue
         self.onset = patient.onset_date
         self.umn_regions: set[str] = set()
         self.lmn_muscles: set[tuple[str, str]] = set()
@@ -88,7 +90,12 @@ class PhenotypeTracker:
         self.final = {v[0]: None for v in _VARIANTS}
         self.year_end = add_months(self.onset, 12) if self.onset else None
 
-    def add(self, date: dt.date, ev: VisitEvidence, spastic: frozenset[str]) -> Phenotype:
+    def add(self, visit: Visit, ev: VisitEvidence) -> Phenotype:
+        date = visit.date
+        spastic = frozenset(
+            sf.sign for sf in visit.signs
+            if sf.present and self.catalogue.sign[sf.sign].spasticity_or_clonus
+        )
         for r, re_ in ev.regions.items():
             if re_.umn.get("el_escorial"):
                 self.umn_regions.add(r)

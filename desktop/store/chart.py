@@ -136,8 +136,12 @@ def _json(value: Any) -> str:
 PATIENT_COLUMNS = (
     "id", "family_name", "given_names", "birth_date", "sex", "onset_date", "onset_region",
     "onset_side", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date",
+    "tracheostomy_date", "gastrostomy_note", "niv_note", "tracheostomy_note", "death_note",
 )
-_PATIENT_DATES = {"birth_date", "onset_date", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date"}
+_PATIENT_DATES = {
+    "birth_date", "onset_date", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date",
+    "tracheostomy_date",
+}
 VISIT_VALUE_COLUMNS = (
     "progressive_by_history", "alternatives_excluded", "alsfrs_r_json", "fvc_percent",
     "weight_kg", "notes",

@@ -191,6 +191,20 @@ def m005_write_ahead_log(db: Database) -> None:
     db.enable_wal()
 
 
+@migrations()
+def m006_tracheostomy_and_milestone_notes(db: Database) -> None:
+    """Tracheostomy (invasive ventilation, King's 4B) and a note per milestone (exam-format:
+    patient; "refused" counts for King's)."""
+    _script(db, f"""
+    ALTER TABLE patients ADD COLUMN tracheostomy_date TEXT CHECK (tracheostomy_date {_DATE});
+    ALTER TABLE patients ADD COLUMN gastrostomy_note TEXT;
+    ALTER TABLE patients ADD COLUMN niv_note TEXT;
+    ALTER TABLE patients ADD COLUMN tracheostomy_note TEXT;
+    ALTER TABLE patients ADD COLUMN death_note TEXT;
+    """)
+    create_audit_triggers(db, "patients")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 if SCHEMA_VERSION != _LIGHT_SCHEMA_VERSION:  # pragma: no cover  (a developer's slip, caught by any test)
     raise RuntimeError(f"desktop.store.patient_index.SCHEMA_VERSION is {_LIGHT_SCHEMA_VERSION} but there are "

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
 in :mod:`desktop.store.migrations`, which checks the two agree when it is imported."""
 

@@ -11,6 +11,7 @@ from desktop.cli import main
 from desktop.store import ChartStore, StoreError
 from desktop.store.demo import demo_case
 from domain.case import case_to_data
+from desktop.store.migrations import SCHEMA_VERSION
 
 
 def test_export_then_import_into_another_chart_is_lossless(store, tmp_path):
@@ -96,7 +97,7 @@ def test_check_audit_backup_and_restore_commands(tmp_path, capsys):
     assert main(["demo", "--patients", "4", "--seed", "7", "--db", db]) == 0
     assert main(["check", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "integrity: ok" in out and "patients: 4" in out and "schema version: 5" in out
+    assert "integrity: ok" in out and "patients: 4" in out and f"schema version: {SCHEMA_VERSION}" in out
     assert main(["audit", "--patient", "DEMO-000001", "--db", db]) == 0
     assert "insert patients" in " ".join(capsys.readouterr().out.split())
     assert main(["backup", "--db", db]) == 0
@@ -120,3 +121,19 @@ def test_the_demo_clinic_is_the_same_for_the_same_seed(tmp_path):
     assert charts[0] == charts[1]
     assert len(charts[0]) == 12
     assert all(1 <= len(c["visits"]) <= 12 for c in charts[0])
+
+
+def test_tracheostomy_date_and_milestone_notes_survive_import_export_and_are_audited(store, case_factory):
+    """exam-format patient: tracheostomy_date and a note per milestone (schema migration 6)."""
+    case = case_factory(dates=("2025-03-01",))
+    patient = case.patient.model_copy(update={
+        "gastrostomy_date": dt.date(2025, 4, 1), "gastrostomy_note": "refused",
+        "niv_date": dt.date(2025, 5, 1), "niv_note": "trialled, not tolerated",
+        "tracheostomy_date": dt.date(2025, 6, 1), "tracheostomy_note": "invasive ventilation",
+        "death_date": dt.date(2025, 7, 1), "death_note": "respiratory failure, żona przy nim",
+    })
+    store.import_case(case.model_copy(update={"patient": patient}))
+    back = store.export_case(patient.id).patient
+    assert back == patient
+    created = [e for e in store.audit_trail(patient.id) if e.table == "patients"][0]
+    assert created.new["tracheostomy_date"] == "2025-06-01" and created.new["death_note"].startswith("respiratory")
