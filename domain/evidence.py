@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .case import MuscleFinding, Visit
-from .catalogue import REGIONS, Catalogue, Muscle
+from .case import MRC_RANK, WASTING, MuscleFinding, Visit
+from .catalogue import REGIONS, Catalogue, Muscle, parse_roots
 from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView
 from .options import Options
 
+WASTING_RANK = {w: i for i, w in enumerate(WASTING)}
 SIDE_ABBR = {"left": "L", "right": "R", "midline": ""}
 
 
@@ -158,15 +159,39 @@ class VisitEvidence:
 
 
 def _roots_conflict(a: Muscle, b: Muscle, rule: str) -> str | None:
-    """Why two muscles do not count as different roots under ``root_rule``, or None."""
+    """Why two muscles do not count as different roots under option ``root_rule``
+    (clinical-rules 4.3), or None when they do.
+
+    ``no_shared_principal`` (default): their principal roots have no root in common, so no
+    single root lesion explains both (EDC and FDI share C8: no). ``principal_differs``: the
+    principal root sets are not identical. ``disjoint``: the full root ranges share no root."""
     if rule == "principal_differs":
         if set(a.principal_roots) == set(b.principal_roots):
             return f"share principal roots {a.principal_roots_text}"
+        return None
+    if rule == "no_shared_principal":
+        other = set(b.principal_roots)
+        common = [r for r in a.principal_roots if r in other]
+        if common:
+            plural = "s" if len(common) > 1 else ""
+            return f"share principal root{plural} {_root_list(common)}"
         return None
     common = [r for r in a.roots if r in set(b.roots)]
     if common:
         return f"share root{'s' if len(common) > 1 else ''} {', '.join(common)} (disjoint rule)"
     return None
+
+
+def _root_list(roots: list[str]) -> str:
+    """``C8`` or ``C5-C6`` for a run of consecutive roots, else ``C5, C7``."""
+    if len(roots) == 1:
+        return roots[0]
+    try:
+        if list(parse_roots(f"{roots[0]}-{roots[-1]}")) == roots:
+            return f"{roots[0]}-{roots[-1]}"
+    except ValueError:
+        pass
+    return ", ".join(roots)
 
 
 def _emg_region(
@@ -252,6 +277,8 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
     crit_ids = tuple(REGISTRY)
     reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
     min_grade = options.preserved_reflex_min_grade
+    max_mrc = MRC_RANK[options.preserved_reflex_max_mrc]
+    min_wasting = WASTING_RANK[options.preserved_reflex_min_wasting]
     no_emg = {c: False for c in crit_ids}
     emg_fns = tuple((c, REGISTRY[c].emg_lmn) for c in crit_ids)
     lmn_rule = options.clinical_lmn_rule
@@ -299,10 +326,16 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
                 rname = catalogue.reflex[rf.reflex].name
                 if rf.brisk:
                     umn_reason = _reflex_label(rname, rf.side, rf.grade, rf.spread) + " (pathologically brisk)"
-                elif weak and wasted and rf.grade >= min_grade:
+                elif (
+                    rf.grade >= min_grade
+                    and mrc is not None and MRC_RANK[mrc] <= max_mrc
+                    and wasting is not None and WASTING_RANK[wasting] >= min_wasting
+                ):
+                    # Preserved reflex in a clearly weak and wasted muscle (GCC; clinical-rules 3:
+                    # options preserved_reflex_min_grade, _max_mrc, _min_wasting).
                     umn_reason = (
                         _reflex_label(rname, rf.side, rf.grade, rf.spread)
-                        + f" preserved in weak, wasted {m.name}{_side(f.side)}"
+                        + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(f.side)}"
                     )
         emg = f.emg
         st = MuscleState(

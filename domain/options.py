@@ -6,6 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .case import MRC_GRADES
+
+MrcGrade = Literal[MRC_GRADES]  # type: ignore[valid-type]
+
 
 class Options(BaseModel):
     """All criteria options; the defaults are the spec's."""
@@ -21,11 +25,19 @@ class Options(BaseModel):
     preserved_reflex_min_grade: Annotated[int, Field(ge=0, le=4)] = Field(
         2, description="Lowest NINDS grade that counts as preserved in a weak, wasted muscle (GCC, s.3)."
     )
+    preserved_reflex_max_mrc: MrcGrade = Field(
+        "4",
+        description="Highest MRC grade (full ordinal scale) of a muscle whose preserved reflex counts "
+        "as UMN (GCC, s.3).",
+    )
+    preserved_reflex_min_wasting: Literal["mild", "moderate", "severe"] = Field(
+        "moderate", description="Least wasting of a muscle whose preserved reflex counts as UMN (GCC, s.3)."
+    )
     clinical_lmn_rule: Literal["wasting_required", "weakness_or_wasting", "weakness_and_wasting"] = (
         Field("wasting_required", description="Clinical LMN in a muscle for rEEC and Awaji (s.4.1).")
     )
-    root_rule: Literal["principal_differs", "disjoint"] = Field(
-        "principal_differs", description="How two muscles' roots must differ for the EMG region rule (s.4.3)."
+    root_rule: Literal["no_shared_principal", "principal_differs", "disjoint"] = Field(
+        "no_shared_principal", description="How two muscles' roots must differ for the EMG region rule (s.4.3)."
     )
     probable_reading: Literal["distributed", "colocated"] = Field(
         "distributed", description="Reading of clinically probable in rEEC and Awaji (s.5.1)."
@@ -46,6 +58,8 @@ def option_choices(name: str) -> str:
         return "true or false"
     if name == "preserved_reflex_min_grade":
         return "a whole number 0-4"
+    if name == "preserved_reflex_max_mrc":
+        return "an MRC grade (" + " ".join(MRC_GRADES) + ")"
     return " or ".join(args) if args else str(ann)
 
 

@@ -53,7 +53,28 @@ def test_a_bad_option_exits_2_naming_it(case_file, capsys):
     assert cap.err.splitlines() == [
         "--set probable_reading=loose: probable_reading must be distributed or colocated",
         '--set nope=1: unknown option "nope" (known: scm_region, abdominal_reflexes_umn, preserved_reflex_min_grade, '
-        "clinical_lmn_rule, root_rule, probable_reading, gcc_reading)",
+        "preserved_reflex_max_mrc, preserved_reflex_min_wasting, clinical_lmn_rule, root_rule, probable_reading, "
+        "gcc_reading)",
+    ]
+
+
+def test_the_new_options_are_set_on_the_command_line_and_bad_values_named(case_file, capsys):
+    """Issue 12: preserved_reflex_max_mrc, preserved_reflex_min_wasting, root_rule=no_shared_principal."""
+    assert main(["classify", str(case_file), "--json", "--set", "preserved_reflex_max_mrc=4-",
+                 "--set", "preserved_reflex_min_wasting=severe", "--set", "root_rule=principal_differs"]) == 0
+    opts = json.loads(capsys.readouterr().out)["options"]
+    assert (opts["preserved_reflex_max_mrc"], opts["preserved_reflex_min_wasting"], opts["root_rule"]) == (
+        "4-", "severe", "principal_differs")
+    main(["classify", str(case_file), "--json"])
+    opts = json.loads(capsys.readouterr().out)["options"]
+    assert (opts["preserved_reflex_max_mrc"], opts["preserved_reflex_min_wasting"], opts["root_rule"]) == (
+        "4", "moderate", "no_shared_principal")
+    assert main(["classify", str(case_file), "--set", "preserved_reflex_max_mrc=6",
+                 "--set", "preserved_reflex_min_wasting=none"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "--set preserved_reflex_max_mrc=6: preserved_reflex_max_mrc must be an MRC grade "
+        "(0 1 2- 2 2+ 3- 3 3+ 4- 4 4+ 5- 5)",
+        "--set preserved_reflex_min_wasting=none: preserved_reflex_min_wasting must be mild or moderate or severe",
     ]
 
 

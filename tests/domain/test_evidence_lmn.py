@@ -97,16 +97,55 @@ def test_thoracic_emg_needs_paraspinals_at_or_below_t6_or_abdominal_wall(muscle,
 
 @pytest.mark.parametrize("a,b,ok", [
     ("first_dorsal_interosseous", "biceps", True),
-    ("first_dorsal_interosseous", "abductor_pollicis_brevis", False),
-    ("deltoid", "biceps", False),
-    ("extensor_digitorum", "first_dorsal_interosseous", True),
+    ("first_dorsal_interosseous", "triceps", True),  # C8-T1 / C7
+    ("first_dorsal_interosseous", "abductor_pollicis_brevis", False),  # both C8-T1
+    ("deltoid", "biceps", False),  # both C5-C6
+    ("extensor_digitorum", "first_dorsal_interosseous", False),  # share C8
     ("tibialis_anterior", "gastrocnemius", True),
-    ("tibialis_anterior", "extensor_hallucis_longus", False),
+    ("tibialis_anterior", "tibialis_posterior", False),  # share L5
+    ("tibialis_anterior", "extensor_hallucis_longus", False),  # same nerve
 ])
 def test_the_spec_examples_of_the_two_muscle_rule(a, b, ok):
+    """clinical-rules 4.3, default root_rule no_shared_principal."""
     vc = one(emg_lmn(a, "right"), emg_lmn(b, "left"))
     region = vc.evidence.muscles[0].region
     assert (L_emg(vc, "awaji") == {region}) is ok
+
+
+@pytest.mark.parametrize("paraspinals,limb", [
+    ("cervical_paraspinals", m_) for m_ in (
+        "deltoid", "biceps", "triceps", "extensor_digitorum", "first_dorsal_interosseous",
+        "abductor_pollicis_brevis", "serratus_anterior", "rhomboids",
+    )
+] + [
+    ("lumbosacral_paraspinals", m_) for m_ in (
+        "iliopsoas", "quadriceps", "tibialis_anterior", "tibialis_posterior", "gastrocnemius",
+        "gluteus_maximus", "abductor_hallucis", "biceps_femoris_short",
+    )
+])
+def test_paraspinals_pair_with_no_limb_muscle_of_their_region_by_default(paraspinals, limb):
+    """The paraspinal-plus-myotome pattern of a radiculopathy is not two roots (4.3)."""
+    vc = one(emg_lmn(paraspinals), emg_lmn(limb))
+    assert L_emg(vc, "awaji") == set()
+    assert "share principal root" in "\n".join(x.text for x in vc.criteria["awaji"].reasons)
+
+
+def test_the_reason_names_the_one_shared_principal_root():
+    vc = one(emg_lmn("extensor_digitorum"), emg_lmn("first_dorsal_interosseous"))
+    text = "\n".join(x.text for x in vc.criteria["awaji"].reasons)
+    assert "Extensor digitorum communis R and First dorsal interosseous R share principal root C8." in text
+
+
+def test_root_rule_principal_differs_keeps_the_former_reading():
+    """Option root_rule=principal_differs: only identical principal-root sets conflict."""
+    for pair in (("extensor_digitorum", "first_dorsal_interosseous"),
+                 ("tibialis_anterior", "tibialis_posterior"),
+                 ("lumbosacral_paraspinals", "tibialis_anterior")):
+        vc = one(emg_lmn(pair[0]), emg_lmn(pair[1]), root_rule="principal_differs")
+        assert L_emg(vc, "awaji") == {vc.evidence.muscles[0].region}, pair
+    vc = one(emg_lmn("deltoid"), emg_lmn("biceps"), root_rule="principal_differs")
+    assert L_emg(vc, "awaji") == set()
+    assert "share principal roots C5-C6" in "\n".join(x.text for x in vc.criteria["awaji"].reasons)
 
 
 def test_one_limb_muscle_is_not_enough_and_the_reason_says_so():
@@ -115,7 +154,7 @@ def test_one_limb_muscle_is_not_enough_and_the_reason_says_so():
     assert "only First dorsal interosseous R has EMG LMN" in "\n".join(x.text for x in vc.criteria["awaji"].reasons)
 
 
-def test_the_reason_names_the_shared_roots():
+def test_the_reason_names_the_shared_root_range():
     vc = one(emg_lmn("first_dorsal_interosseous"), emg_lmn("abductor_pollicis_brevis"))
     text = "\n".join(x.text for x in vc.criteria["awaji"].reasons)
     assert "First dorsal interosseous R and Abductor pollicis brevis R share principal roots C8-T1" in text
@@ -128,8 +167,9 @@ def test_left_and_right_of_one_muscle_share_a_nerve():
 
 
 def test_root_rule_disjoint_refuses_overlapping_root_ranges():
-    # EDC C7-C8 and FDI C8-T1: principal roots differ, but both include C8.
-    pair = (emg_lmn("extensor_digitorum"), emg_lmn("first_dorsal_interosseous"))
+    # FDI C8-T1 and triceps (roots C6-C8, principal C7): no shared principal root, but the
+    # full ranges share C8.
+    pair = (emg_lmn("first_dorsal_interosseous"), emg_lmn("triceps"))
     assert L_emg(one(*pair), "awaji") == {"cervical"}
     vc = one(*pair, root_rule="disjoint")
     assert L_emg(vc, "awaji") == set()
@@ -137,13 +177,20 @@ def test_root_rule_disjoint_refuses_overlapping_root_ranges():
 
 
 def test_paraspinals_have_a_nerve_of_their_own():
-    vc = one(emg_lmn("lumbosacral_paraspinals"), emg_lmn("tibialis_anterior"))
+    # Dorsal rami are not the peroneal nerve: under principal_differs the pair counts.
+    vc = one(emg_lmn("lumbosacral_paraspinals"), emg_lmn("tibialis_anterior"), root_rule="principal_differs")
     assert L_emg(vc, "awaji") == {"lumbosacral"}
+    vc = one(emg_lmn("cervical_paraspinals"), emg_lmn("cervical_paraspinals", "left"))
+    assert "share the dorsal rami nerve" in "\n".join(x.text for x in vc.criteria["awaji"].reasons)
 
 
 def test_tibial_and_peroneal_divisions_count_as_different_nerves():
-    vc = one(emg_lmn("tibialis_anterior"), emg_lmn("tibialis_posterior"))  # L4-L5 vs L5
+    # Biceps femoris long head (tibial, S1) and tibialis anterior (peroneal, L4-L5).
+    vc = one(emg_lmn("tibialis_anterior"), emg_lmn("biceps_femoris_long"))
     assert L_emg(vc, "awaji") == {"lumbosacral"}
+    # Long and short heads: tibial and peroneal divisions, but both S1.
+    vc = one(emg_lmn("biceps_femoris_long"), emg_lmn("biceps_femoris_short"), root_rule="principal_differs")
+    assert L_emg(vc, "awaji") == set()
 
 
 def test_scm_region_bulbar_moves_sternocleidomastoid_and_trapezius_to_bulbar():

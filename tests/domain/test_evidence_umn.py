@@ -42,8 +42,11 @@ def test_a_sign_recorded_absent_is_not_evidence_but_makes_the_region_examined():
     assert vc.evidence.regions["lumbosacral"].examined
 
 
-def test_pseudobulbar_affect_counts_for_rEEC_and_Awaji_but_not_Gold_Coast():
-    vc = one(s("pseudobulbar_affect", "midline"))
+@pytest.mark.parametrize("sign", ["pseudobulbar_affect", "gag_brisk"])
+def test_pseudobulbar_affect_and_brisk_gag_count_for_rEEC_and_Awaji_but_not_Gold_Coast(sign):
+    """clinical-rules 3: neither is in the Gold Coast UMN list."""
+    vc = one(s(sign, "midline"))
+    assert U(vc, "awaji") == {"bulbar"}
     assert U(vc, "el_escorial") == {"bulbar"}
     assert U(vc, "gold_coast") == set()
     j = vc.evidence.regions["bulbar"].as_json()
@@ -67,8 +70,39 @@ def test_a_preserved_reflex_in_a_weak_wasted_muscle_is_umn_in_that_muscle():
     vc = one(wasted("biceps", "right"), r("biceps", "right", 2))
     state = vc.evidence.muscles[0]
     assert state.umn and state.mixed
-    assert "preserved in weak, wasted Biceps brachii R" in state.umn_reason
+    assert "preserved in weak (MRC 4), wasted (moderate) Biceps brachii R" in state.umn_reason
     assert U(vc, "gold_coast") == {"cervical"}
+
+
+@pytest.mark.parametrize("mrc,wasting,umn", [
+    ("4", "moderate", True), ("3", "severe", True), ("4-", "moderate", True),
+    ("4+", "moderate", False), ("5-", "severe", False),  # barely weak
+    ("4", "mild", False), ("2", "mild", False),  # mildly wasted
+    ("4", None, False), (None, "severe", False),  # not examined is not weak or wasted
+])
+def test_a_preserved_reflex_counts_only_in_a_clearly_weak_and_wasted_muscle(mrc, wasting, umn):
+    """clinical-rules 3 (revised): MRC 4 or less and wasting moderate or severe by default."""
+    vc = one(m("biceps", "right", mrc, wasting), r("biceps", "right", 2))
+    assert vc.evidence.muscles[0].umn is umn
+    assert (U(vc) == {"cervical"}) is umn
+
+
+def test_a_normal_reflex_in_a_barely_weak_mildly_wasted_muscle_leaves_pma_pma():
+    vc = one(m("biceps", "right", "4+", "mild"), r("biceps", "right", 2),
+             wasted("first_dorsal_interosseous"), wasted("tibialis_anterior"))
+    assert U(vc) == set()
+    assert vc.phenotype.label == "pma"
+
+
+def test_options_preserved_reflex_max_mrc_and_min_wasting_restore_the_former_reading():
+    """preserved_reflex_max_mrc=5- and preserved_reflex_min_wasting=mild: any weak, wasted muscle."""
+    old = dict(preserved_reflex_max_mrc="5-", preserved_reflex_min_wasting="mild")
+    assert U(one(m("biceps", "right", "4+", "mild"), r("biceps", "right", 2), **old)) == {"cervical"}
+    assert U(one(m("biceps", "right", "5", "mild"), r("biceps", "right", 2), **old)) == set()
+    stricter = dict(preserved_reflex_max_mrc="3", preserved_reflex_min_wasting="severe")
+    assert U(one(m("biceps", "right", "3", "severe"), r("biceps", "right", 2), **stricter)) == {"cervical"}
+    assert U(one(m("biceps", "right", "3+", "severe"), r("biceps", "right", 2), **stricter)) == set()
+    assert U(one(m("biceps", "right", "3", "moderate"), r("biceps", "right", 2), **stricter)) == set()
 
 
 def test_a_grade_1_reflex_is_not_preserved_by_default():
