@@ -190,8 +190,9 @@ class _ProgressionTracker:
     """Progression shown by findings across visits (clinical-rules 6, 10), fed in date order.
 
     At each visit, against the earlier ones: a region newly involved (UMN or Awaji LMN now, never
-    involved before, and examined without such evidence at an earlier visit); within a region
-    involved now, a muscle/side newly abnormal (weak or LMN where its previous examination found
+    involved at any earlier visit, and examined without such evidence at an earlier visit:
+    evidence that comes back after a normal examination is not spread); within a region involved
+    at this visit or at any earlier one, a muscle/side newly abnormal (weak or LMN where its previous examination found
     it neither, comparing only what was examined then) or an MRC grade that fell on the full
     ordinal scale since its previous examination."""
 
@@ -213,8 +214,9 @@ class _ProgressionTracker:
                     )
                 )
         rule = self.rule
+        counted = now | self.ever_involved  # involved at this visit or any earlier one (10)
         for s in ev.muscles:
-            if s.ignored or s.region not in now:
+            if s.ignored or s.region not in counted:
                 continue
             pe = self.prev_exam.get(s.key)
             if pe is not None:
@@ -263,28 +265,72 @@ class _ProgressionTracker:
         return reasons
 
 
-def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue, options: Options) -> set[str]:
-    """King's regions involved at one visit (KING; clinical-rules 7, 10): a muscle weak or
-    wasted, an UMN sign of the region (brisk reflex or present sign), or ALSFRS-R items < 4."""
+def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue) -> set[str]:
+    """King's regions *functionally* involved at one visit (KING, Roche 2012; clinical-rules 7,
+    10): one of the region's muscles weak or wasted (``other_cause`` muscles ignored); a
+    spasticity sign of the region present (the catalogue's sign ``kings_region``: spastic
+    dysarthria or slowed tongue for bulbar, arm spasticity, leg spasticity); or its ALSFRS-R
+    items below 4 (bulbar 1-3, upper limb 4-5, lower limb 8, diaphragm 10-12). Reflexes and
+    pathological signs (brisk jaw jerk, Hoffmann, Babinski, clonus) alone never involve a region."""
     out: set[str] = set()
     for s in ev.muscles:
         if not s.ignored and s.muscle.kings_region and (s.weak or s.wasted):
             out.add(s.muscle.kings_region)
-    for rf in visit.reflexes:
-        kr = catalogue.reflex[rf.reflex].kings_region
-        if kr and rf.brisk:
-            out.add(kr)
     for sf in visit.signs:
-        sign = catalogue.sign[sf.sign]
-        if sf.present and sign.kings_region:
-            if sign.requires_option and not getattr(options, sign.requires_option):
-                continue
-            out.add(sign.kings_region)
+        kr = catalogue.sign[sf.sign].kings_region
+        if sf.present and kr:
+            out.add(kr)
     a = visit.alsfrs_r
     if a is not None:
         for kr, items in _KINGS_ALSFRS_ITEMS.items():
             if any(getattr(a, i) < 4 for i in items):
                 out.add(kr)
+    return out
+
+
+def _refused(note: str | None) -> bool:
+    """A milestone note that records a refusal ("gastrostomy refused"; exam-format: patient)."""
+    return note is not None and "refus" in note.casefold()
+
+
+def _milestone_warnings(patient, visit: Visit) -> list[str]:
+    """Where the ALSFRS-R records a milestone that has no date, or contradicts one
+    (clinical-rules 10, King's clinical): item 5b (gastrostomy) with no gastrostomy date or
+    before it; item 5a after the gastrostomy date (unless the note records a refusal);
+    respiratory insufficiency <= 3 (ventilatory support) with no NIV or tracheostomy date, or
+    before the NIV date."""
+    a = visit.alsfrs_r
+    if a is None:
+        return []
+    out: list[str] = []
+    day = visit.date
+    g = patient.gastrostomy_date
+    if a.gastrostomy:
+        if g is None:
+            out.append("ALSFRS-R item 5b records a gastrostomy; no gastrostomy date is recorded.")
+        elif day < g:
+            out.append(
+                f"ALSFRS-R item 5b records a gastrostomy on {day.isoformat()}, before the "
+                f"gastrostomy date {g.isoformat()}."
+            )
+    elif g is not None and day > g and not _refused(patient.gastrostomy_note):
+        out.append(
+            f"ALSFRS-R item 5a (no gastrostomy) is scored on {day.isoformat()}, after the "
+            f"gastrostomy date {g.isoformat()}."
+        )
+    ri = a.respiratory_insufficiency
+    if ri <= 3:
+        n, t = patient.niv_date, patient.tracheostomy_date
+        if n is None and t is None:
+            out.append(
+                f"ALSFRS-R respiratory insufficiency {ri} records ventilatory support; no NIV "
+                "date is recorded."
+            )
+        elif n is not None and day < n and not (t is not None and t <= day):
+            out.append(
+                f"ALSFRS-R respiratory insufficiency {ri} records ventilatory support on "
+                f"{day.isoformat()}, before the NIV date {n.isoformat()}."
+            )
     return out
 
 
@@ -342,6 +388,7 @@ def classify_case(
     if patient.onset_region in ONSET_KINGS:
         kings_regions.add(ONSET_KINGS[patient.onset_region])
     kings_best = 0
+    alsfrs_gastrostomy = alsfrs_ventilation = False
     kings_best_label = "1"
     mitos_best: int | None = None
     prev_alsfrs: tuple[dt.date, int] | None = None
@@ -383,8 +430,14 @@ def classify_case(
                 slope = (prev_alsfrs[1] - a.total) / m if m > 0 else None
             prev_alsfrs = (visit.date, a.total)
 
-        kings_regions |= _kings_involvement(visit, ev, catalogue, options)
-        kc = _kings_clinical(patient, visit.date, len(kings_regions))
+        kings_regions |= _kings_involvement(visit, ev, catalogue)
+        if a is not None:
+            alsfrs_gastrostomy = alsfrs_gastrostomy or a.gastrostomy
+            alsfrs_ventilation = alsfrs_ventilation or a.respiratory_insufficiency <= 3
+        kc = _kings_clinical(
+            patient, visit.date, len(kings_regions),
+            alsfrs_gastrostomy=alsfrs_gastrostomy, alsfrs_ventilation=alsfrs_ventilation,
+        )
         if KINGS_RANK[kc] >= kings_best:  # stages never go down
             kings_best, kings_best_label = KINGS_RANK[kc], kc
         kc = kings_best_label
@@ -422,6 +475,7 @@ def classify_case(
                 phenotype=phen,
                 regions_involved=tuple(r for r in REGIONS if r in inv),
                 new_regions=new_regions,
+                warnings=tuple(_milestone_warnings(patient, visit)),
             )
         )
 
@@ -440,14 +494,23 @@ def classify_case(
     )
 
 
-def _kings_clinical(patient, date: dt.date, n_regions: int) -> str:
-    """King's clinical stage at a date (KING; clinical-rules 7, 10): 5 at death; 4A gastrostomy,
-    4B NIV (both ``4A+4B``) from their dates; else 3 for three or more King's regions, 2B for
-    two, 2A for one once the diagnosis date is reached, 1 otherwise."""
-    if patient.death_date is not None and patient.death_date <= date:
+def _kings_clinical(
+    patient, date: dt.date, n_regions: int, *, alsfrs_gastrostomy: bool = False,
+    alsfrs_ventilation: bool = False,
+) -> str:
+    """King's clinical stage at a date (KING; clinical-rules 7, 10).
+
+    5 once the death date is reached. 4A: gastrostomy provided or refused (its date reached),
+    or ALSFRS-R item 5b at this or an earlier visit (``alsfrs_gastrostomy``). 4B: NIV provided,
+    trialled or refused (its date reached), a tracheostomy date reached (invasive ventilation),
+    or ALSFRS-R respiratory insufficiency <= 3 at this or an earlier visit
+    (``alsfrs_ventilation``). Both give ``4A+4B``. Otherwise 3 for three or more King's
+    regions, 2B for two, 2A for one once the diagnosis date is reached, 1 before."""
+    reached = lambda d: d is not None and d <= date  # noqa: E731
+    if reached(patient.death_date):
         return "5"
-    g = patient.gastrostomy_date is not None and patient.gastrostomy_date <= date
-    n = patient.niv_date is not None and patient.niv_date <= date
+    g = reached(patient.gastrostomy_date) or alsfrs_gastrostomy
+    n = reached(patient.niv_date) or reached(patient.tracheostomy_date) or alsfrs_ventilation
     if g and n:
         return "4A+4B"
     if g:

@@ -155,3 +155,71 @@ def test_an_evidence_cache_gives_the_same_result_and_recomputes_only_edited_visi
     assert second.visits[0].evidence is first.visits[0].evidence  # reused
     assert second.as_json() == classify(case(v1, edited)).as_json()  # same answers as uncached
     assert second.visits[1].criteria["el_escorial"].category == "possible"
+
+
+# Rule 7 of the clinical-rules revision (section 10, progression across visits).
+
+def test_an_mrc_fall_in_a_region_involved_at_an_earlier_visit_counts_even_when_today_alone_would_not_involve_it():
+    """Wasting recorded at the first visit, not today: the fall still counts (section 10)."""
+    c = case(
+        visit("2025-01-01", wasted("first_dorsal_interosseous", mrc="4"), progressive=None),
+        visit("2025-04-01", m("first_dorsal_interosseous", "right", "3"), progressive=None),
+    )
+    v = classify(c).visits
+    assert v[1].regions_involved == ()  # weakness alone is not clinical LMN (wasting_required)
+    assert v[1].progression
+    assert "First dorsal interosseous R MRC fell from 4 (2025-01-01) to 3." in [x.text for x in v[1].progression_reasons]
+
+
+def test_a_muscle_newly_abnormal_in_a_region_involved_before_counts():
+    c = case(
+        visit("2025-01-01", r("biceps", grade=4), m("deltoid", "right", "5", "none"), progressive=None),
+        visit("2025-04-01", r("biceps", grade=2), m("deltoid", "right", "4"), progressive=None),
+    )
+    v = classify(c).visits[1]
+    assert v.regions_involved == () and v.progression
+    assert "Deltoid R newly abnormal (MRC 4; normal on 2025-01-01)." in [x.text for x in v.progression_reasons]
+
+
+def test_evidence_that_comes_back_after_a_normal_examination_is_not_spread():
+    c = case(
+        visit("2025-01-01", wasted("first_dorsal_interosseous"), s("babinski", "left"), progressive=None),
+        visit("2025-04-01", wasted("first_dorsal_interosseous"), s("babinski", "left", False), progressive=None),
+        visit("2025-07-01", wasted("first_dorsal_interosseous"), s("babinski", "left"), progressive=None),
+        onset_region="upper_limb",
+    )
+    v = classify(c).visits
+    assert [x.progression for x in v] == [False, False, False]
+    assert [x.new_regions for x in v] == [("lumbosacral",), (), ()]
+
+
+def test_becoming_abnormal_is_judged_against_the_previous_examination_for_what_it_recorded():
+    """Pinned as it stands (rule 7): what was not examined then cannot be called new."""
+    # Previous examination graded MRC only: new wasting is not "newly abnormal" (wasting was not
+    # recorded then), but new weakness would be.
+    c = case(
+        visit("2025-01-01", wasted("biceps"), m("deltoid", "right", "5"), progressive=None),
+        visit("2025-04-01", wasted("biceps"), m("deltoid", "right", "5", "moderate"), progressive=None),
+    )
+    assert not classify(c).visits[1].progression
+    # Wasting recorded as none then, moderate now: newly abnormal (clinical LMN).
+    c = case(
+        visit("2025-01-01", wasted("biceps"), m("deltoid", "right", "5", "none"), progressive=None),
+        visit("2025-04-01", wasted("biceps"), m("deltoid", "right", "5", "moderate"), progressive=None),
+    )
+    v = classify(c).visits[1]
+    assert "Deltoid R newly abnormal (clinical LMN; normal on 2025-01-01)." in [x.text for x in v.progression_reasons]
+    # EMG LMN where the muscle was not sampled before is not new; where it was sampled normal, it is.
+    normal_emg = dict(fibrillations=0, positive_sharp_waves=0, fasciculation_potentials="absent",
+                      mup_large=False, recruitment="normal")
+    c = case(
+        visit("2025-01-01", wasted("biceps"), m("deltoid", "right", "5", "none"), progressive=None),
+        visit("2025-04-01", wasted("biceps"), emg_lmn("deltoid"), progressive=None),
+    )
+    assert not classify(c).visits[1].progression
+    c = case(
+        visit("2025-01-01", wasted("biceps"), emg_lmn("deltoid", **normal_emg), progressive=None),
+        visit("2025-04-01", wasted("biceps"), emg_lmn("deltoid"), progressive=None),
+    )
+    v = classify(c).visits[1]
+    assert "Deltoid R newly abnormal (EMG LMN; normal on 2025-01-01)." in [x.text for x in v.progression_reasons]

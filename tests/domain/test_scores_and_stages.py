@@ -60,16 +60,116 @@ def test_kings_clinical_starts_at_1_in_the_onset_region_and_2A_at_diagnosis():
     assert [x.kings_clinical for x in classify(c).visits] == ["1", "2A"]
 
 
-def test_kings_clinical_counts_regions_from_weakness_wasting_signs_and_alsfrs():
+def test_kings_clinical_counts_regions_from_weakness_wasting_spasticity_and_alsfrs():
     c = case(
         v1("2025-01-01", m("deltoid", "right", "4")),
-        v1("2025-04-01", s("babinski", "left")),
+        v1("2025-04-01", s("leg_spasticity", "left")),
         v1("2025-07-01", alsfrs_r=alsfrs(swallowing=3)),
         onset_region="upper_limb",
     )
     v = classify(c).visits
     assert [x.kings_clinical for x in v] == ["1", "2B", "3"]
     assert v[2].kings_regions == ("bulbar", "upper_limb", "lower_limb")
+
+
+@pytest.mark.parametrize("finding", [
+    r("jaw", "midline", 4), s("snout", "midline"), s("babinski", "left"), s("hoffmann", "left"),
+    s("ankle_clonus", "left"), s("patellar_clonus", "right"), r("knee", "left", 4),
+    s("crossed_adductor", "left"), s("pseudobulbar_affect", "midline"), s("gag_brisk", "midline"),
+])
+def test_reflexes_and_pathological_signs_alone_never_involve_a_kings_region(finding):
+    """KING (Roche 2012; clinical-rules 7, revised): functional involvement only."""
+    vc = classify(case(v1("2025-01-01", finding), onset_region="upper_limb")).visits[0]
+    assert vc.kings_clinical == "1" and vc.kings_regions == ("upper_limb",)
+
+
+def test_an_arm_onset_patient_with_brisk_jaw_jerk_and_babinski_is_kings_1():
+    vc = classify(case(v1("2025-01-01", wasted("first_dorsal_interosseous"), r("jaw", "midline", 4),
+                          s("babinski", "left"), r("knee", "right", 4)))).visits[0]
+    assert vc.kings_clinical == "1"
+
+
+@pytest.mark.parametrize("sign,side,region", [
+    ("spastic_dysarthria", "midline", "bulbar"), ("tongue_slowed", "midline", "bulbar"),
+    ("arm_spasticity", "left", "upper_limb"), ("leg_spasticity", "right", "lower_limb"),
+])
+def test_a_spasticity_sign_involves_its_kings_region(sign, side, region):
+    vc = classify(case(v1("2025-01-01", s(sign, side)), onset_region="respiratory")).visits[0]
+    assert vc.kings_regions == tuple(sorted({"diaphragm", region}, key=["bulbar", "upper_limb", "lower_limb", "diaphragm"].index))
+    assert vc.kings_clinical == "2B"
+
+
+@pytest.mark.parametrize("items,region", [
+    (dict(salivation=3), "bulbar"), (dict(cutting_food=3), "upper_limb"), (dict(walking=3), "lower_limb"),
+    (dict(orthopnea=3), "diaphragm"),
+])
+def test_alsfrs_r_items_below_4_involve_their_kings_region(items, region):
+    vc = classify(case(v1("2025-01-01", alsfrs_r=alsfrs(**items)), onset_region="trunk_axial")).visits[0]
+    assert vc.kings_regions == (region,)
+
+
+def test_alsfrs_r_item_5b_at_this_or_an_earlier_visit_is_kings_4A():
+    c = case(v1("2025-01-01", alsfrs_r=alsfrs(gastrostomy=True)), v1("2025-04-01"),
+             v1("2025-07-01", alsfrs_r=alsfrs()), gastrostomy_date="2024-12-01")
+    assert [x.kings_clinical for x in classify(c).visits] == ["4A", "4A", "4A"]
+    # Without a date the ALSFRS-R still records it, and the visit says the date is missing.
+    c = case(v1("2025-01-01"), v1("2025-04-01", alsfrs_r=alsfrs(gastrostomy=True)), v1("2025-07-01"))
+    v = classify(c).visits
+    assert [x.kings_clinical for x in v] == ["1", "4A", "4A"]
+    assert v[1].warnings == ("ALSFRS-R item 5b records a gastrostomy; no gastrostomy date is recorded.",)
+    assert v[0].warnings == () and v[2].warnings == ()
+
+
+@pytest.mark.parametrize("ri,stage", [(4, "1"), (3, "4B"), (2, "4B"), (0, "4B")])
+def test_alsfrs_r_respiratory_insufficiency_3_or_less_is_kings_4B(ri, stage):
+    c = case(v1("2025-01-01", alsfrs_r=alsfrs(respiratory_insufficiency=ri)), v1("2025-04-01", alsfrs_r=alsfrs()),
+             onset_region="bulbar")
+    assert [x.kings_clinical for x in classify(c).visits] == [stage, stage]
+
+
+def test_gastrostomy_from_alsfrs_and_niv_from_its_date_are_4A_plus_4B():
+    c = case(v1("2025-01-01", alsfrs_r=alsfrs(gastrostomy=True)), niv_date="2024-12-01", gastrostomy_date="2024-11-01")
+    assert classify(c).visits[0].kings_clinical == "4A+4B"
+
+
+def test_a_tracheostomy_date_reached_is_kings_4B():
+    c = case(v1("2025-01-01"), v1("2025-04-01"), tracheostomy_date="2025-02-01")
+    assert [x.kings_clinical for x in classify(c).visits] == ["1", "4B"]
+
+
+def test_milestone_warnings_name_a_missing_or_contradicted_date():
+    """clinical-rules 10: the ALSFRS-R records a milestone with no date, or contradicts one."""
+    c = case(v1("2025-01-01", alsfrs_r=alsfrs(gastrostomy=True)), v1("2025-04-01", alsfrs_r=alsfrs()),
+             v1("2025-07-01", alsfrs_r=alsfrs(gastrostomy=True)), gastrostomy_date="2025-03-01")
+    w = [x.warnings for x in classify(c).visits]
+    assert w[0] == ("ALSFRS-R item 5b records a gastrostomy on 2025-01-01, before the gastrostomy date 2025-03-01.",)
+    assert w[1] == ("ALSFRS-R item 5a (no gastrostomy) is scored on 2025-04-01, after the gastrostomy date 2025-03-01.",)
+    assert w[2] == ()
+    assert classify(c).as_json()["visits"][1]["warnings"] == list(w[1])
+
+
+def test_item_5a_after_a_refused_gastrostomy_is_no_contradiction():
+    c = case(v1("2025-04-01", alsfrs_r=alsfrs()), gastrostomy_date="2025-03-01", gastrostomy_note="Gastrostomy refused")
+    vc = classify(c).visits[0]
+    assert vc.warnings == () and vc.kings_clinical == "4A"
+
+
+def test_ventilation_in_the_alsfrs_r_without_an_niv_date_is_warned():
+    c = case(v1("2025-01-01", alsfrs_r=alsfrs(respiratory_insufficiency=3)),
+             v1("2025-04-01", alsfrs_r=alsfrs(respiratory_insufficiency=2)), niv_date="2025-02-01")
+    v = classify(c).visits
+    assert v[0].warnings == ("ALSFRS-R respiratory insufficiency 3 records ventilatory support on 2025-01-01, "
+                             "before the NIV date 2025-02-01.",)
+    assert v[1].warnings == ()
+    vc = classify(case(v1("2025-01-01", alsfrs_r=alsfrs(respiratory_insufficiency=1)))).visits[0]
+    assert vc.warnings == ("ALSFRS-R respiratory insufficiency 1 records ventilatory support; no NIV date is recorded.",)
+    vc = classify(case(v1("2025-01-01", alsfrs_r=alsfrs(respiratory_insufficiency=0)),
+                       tracheostomy_date="2024-12-01")).visits[0]
+    assert vc.warnings == ()
+
+
+def test_a_visit_with_nothing_to_say_has_no_warnings():
+    assert classify(case(v1("2025-01-01", alsfrs_r=alsfrs()))).as_json()["visits"][0]["warnings"] == []
 
 
 def test_respiratory_onset_involves_the_diaphragm_and_trunk_onset_none():
