@@ -1,4 +1,5 @@
-"""The chart store: one SQLite file per clinic, Qt-free (see :mod:`desktop.store.chart`).
+"""The chart store: one SQLite file per clinic, Qt-free (see :mod:`desktop.store.chart`, the
+façade; :mod:`desktop.store.files`, the file's safety; :mod:`desktop.store.rows`, row mapping).
 
 The names below load :mod:`desktop.store.chart` (and with it sqlite-utils and the domain models)
 on first use, so the light :mod:`desktop.store.patient_index` and :mod:`desktop.store.paths` can

@@ -281,7 +281,7 @@ def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None)
     """Add a demo clinic to an open writable store in one transaction; returns the patient count.
 
     Rows go in with bulk inserts (the audit and search triggers still record every row)."""
-    from .chart import FINDINGS, VISIT_VALUE_COLUMNS
+    from .rows import FINDINGS, VISIT_VALUE_COLUMNS
 
     conn = store.db.conn
     cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
@@ -300,9 +300,8 @@ def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None)
 
 
 def _build(store, conn, n_patients, seed, progress, visit_sql, finding_sql) -> None:
-    from .chart import (
-        FINDINGS, PATIENT_COLUMNS, VISIT_VALUE_COLUMNS, StoreError, finding_rows, patient_row, visit_values,
-    )
+    from .errors import StoreError
+    from .rows import FINDINGS, PATIENT_COLUMNS, VISIT_VALUE_COLUMNS, finding_rows, patient_row, visit_values
 
     with store._write():
         existing = {r[0] for r in conn.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}

@@ -76,7 +76,7 @@ def test_marker_states_follow_the_classifier():
     vc = one(
         wasted("first_dorsal_interosseous", "right"),  # LMN
         m("abductor_pollicis_brevis", "right", "5", "none"),  # normal
-        wasted("biceps", "right", mrc="4", wasting="mild"), r("biceps", "right", 3),  # reflex kept in a wasted muscle
+        wasted("biceps", "right", mrc="4", wasting="moderate"), r("biceps", "right", 3),  # reflex kept in a wasted muscle
         wasted("deltoid", "left", other_cause=True),  # explained by something else
     )
     states = marker_states(vc)

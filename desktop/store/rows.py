@@ -1,0 +1,108 @@
+"""Row mapping: the frozen ``domain.case`` models to and from the chart's table rows.
+
+Pure functions, no connection: the façade (:mod:`desktop.store.chart`) and the bulk demo
+builder share them, so a visit is written the same way on every path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from domain.case import AlsfrsR, Emg, MuscleFinding, Patient, ReflexFinding, SignFinding, Visit
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _b(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+PATIENT_COLUMNS = (
+    "id", "family_name", "given_names", "birth_date", "sex", "onset_date", "onset_region",
+    "onset_side", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date",
+    "tracheostomy_date", "gastrostomy_note", "niv_note", "tracheostomy_note", "death_note",
+)
+_PATIENT_DATES = {
+    "birth_date", "onset_date", "diagnosis_date", "gastrostomy_date", "niv_date", "death_date",
+    "tracheostomy_date",
+}
+VISIT_VALUE_COLUMNS = (
+    "progressive_by_history", "alternatives_excluded", "alsfrs_r_json", "fvc_percent",
+    "weight_kg", "notes",
+)
+_SCORE_COLUMNS = {"alsfrs_r_json", "fvc_percent", "weight_kg"}
+MUSCLE_COLUMNS = ("pos", "mrc", "wasting", "fasciculations", "other_cause", "emg_json")
+REFLEX_COLUMNS = ("pos", "grade", "spread")
+SIGN_COLUMNS = ("pos", "present")
+FINDINGS = (  # table, key column, value columns
+    ("muscle_findings", "muscle", MUSCLE_COLUMNS),
+    ("reflex_findings", "reflex", REFLEX_COLUMNS),
+    ("sign_findings", "sign", SIGN_COLUMNS),
+)
+
+
+def patient_row(p: Patient) -> dict[str, Any]:
+    return {c: (_iso(getattr(p, c)) if c in _PATIENT_DATES else getattr(p, c)) for c in PATIENT_COLUMNS}
+
+
+def patient_from_row(row: dict[str, Any]) -> Patient:
+    return Patient.model_validate({c: row[c] for c in PATIENT_COLUMNS if row[c] is not None})
+
+
+def visit_values(v: Visit) -> dict[str, Any]:
+    return {
+        "progressive_by_history": _b(v.progressive_by_history),
+        "alternatives_excluded": _b(v.alternatives_excluded),
+        "alsfrs_r_json": _json(v.alsfrs_r.model_dump(mode="json")) if v.alsfrs_r else None,
+        "fvc_percent": None if v.fvc_percent is None else float(v.fvc_percent),
+        "weight_kg": None if v.weight_kg is None else float(v.weight_kg),
+        "notes": v.notes,
+    }
+
+
+def finding_rows(v: Visit) -> tuple[dict, dict, dict]:
+    """The findings of a visit as ``{(name, side): (pos, values...)}`` per table."""
+    muscles = {
+        (f.muscle, f.side): (
+            i, f.mrc, f.wasting, _b(f.fasciculations), int(f.other_cause),
+            _json(f.emg.model_dump(exclude_none=True)) if f.emg is not None else None,
+        )
+        for i, f in enumerate(v.muscles)
+    }
+    reflexes = {(f.reflex, f.side): (i, f.grade, int(f.spread)) for i, f in enumerate(v.reflexes)}
+    signs = {(f.sign, f.side): (i, int(f.present)) for i, f in enumerate(v.signs)}
+    return muscles, reflexes, signs
+
+
+def visit_from_rows(row: dict[str, Any], muscles: list, reflexes: list, signs: list) -> Visit:
+    ms = tuple(
+        MuscleFinding(
+            muscle=m[0], side=m[1], mrc=m[3], wasting=m[4],
+            fasciculations=None if m[5] is None else bool(m[5]), other_cause=bool(m[6]),
+            emg=None if m[7] is None else Emg(**json.loads(m[7])),
+        )
+        for m in muscles
+    )
+    rs = tuple(ReflexFinding(reflex=r[0], side=r[1], grade=r[3], spread=bool(r[4])) for r in reflexes)
+    ss = tuple(SignFinding(sign=s[0], side=s[1], present=bool(s[3])) for s in signs)
+    pbh, alt = row["progressive_by_history"], row["alternatives_excluded"]
+    return Visit(
+        date=row["date"],
+        progressive_by_history=None if pbh is None else bool(pbh),
+        alternatives_excluded=None if alt is None else bool(alt),
+        muscles=ms, reflexes=rs, signs=ss,
+        alsfrs_r=AlsfrsR(**json.loads(row["alsfrs_r_json"])) if row["alsfrs_r_json"] else None,
+        fvc_percent=row["fvc_percent"], weight_kg=row["weight_kg"], notes=row["notes"],
+    )
