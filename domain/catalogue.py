@@ -19,6 +19,9 @@ REGIONS: tuple[str, ...] = ("bulbar", "cervical", "thoracic", "lumbosacral")
 REGION_RANK = {r: i for i, r in enumerate(REGIONS)}
 SIDES = ("left", "right", "midline")
 KINGS_REGIONS = ("bulbar", "upper_limb", "lower_limb", "diaphragm")
+SEGMENTS = ("proximal", "distal")
+"""A limb muscle's segment (muscles.csv ``segment``): used by the flail arm and flail leg
+patterns (clinical-rules 8; FAFL)."""
 MRC_SUM_MOVEMENTS = (
     "shoulder_abduction",
     "elbow_flexion",
@@ -75,6 +78,7 @@ class Muscle(_Frozen):
     mrc_sum_movement: str | None = None
     kings_region: str | None = None
     limb: str | None = None
+    segment: str | None = None  # proximal | distal, limb muscles only (clinical-rules 8; FAFL)
 
     @property
     def spinal_accessory(self) -> bool:
@@ -236,7 +240,7 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
         muscles_csv,
         (
             "id", "name", "region", "roots", "principal_roots", "nerve", "linked_reflex",
-            "thoracic_emg_qualifies", "mrc_sum_movement", "kings_region", "limb",
+            "thoracic_emg_qualifies", "mrc_sum_movement", "kings_region", "limb", "segment",
         ),
     ):
         n = "muscles.csv"
@@ -266,6 +270,12 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
             raise CatalogueError(
                 f"{n} line {lineno}: thoracic_emg_qualifies is only for thoracic muscles"
             )
+        limb = _choice(n, lineno, "limb", r["limb"], ("arm", "leg"), optional=True)
+        segment = _choice(n, lineno, "segment", r["segment"], SEGMENTS, optional=True)
+        if segment is not None and limb is None:
+            raise CatalogueError(
+                f'{n} line {lineno}: segment "{segment}" is only for limb muscles (limb is empty)'
+            )
         muscles.append(
             Muscle(
                 id=r["id"],
@@ -285,7 +295,8 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
                 kings_region=_choice(
                     n, lineno, "kings_region", r["kings_region"], KINGS_REGIONS, optional=True
                 ),
-                limb=_choice(n, lineno, "limb", r["limb"], ("arm", "leg"), optional=True),
+                limb=limb,
+                segment=segment,
             )
         )
     movements = [m.mrc_sum_movement for m in muscles if m.mrc_sum_movement]

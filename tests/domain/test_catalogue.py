@@ -31,6 +31,10 @@ def bad_muscles(old, new):
     ("biceps,Biceps brachii,cervical", "biceps,Biceps brachii,brachial", 'region "brachial" is not one of'),
     ("C5-C6,C5-C6,musculocutaneous,biceps", "C5-C9,C5-C6,musculocutaneous,biceps", 'roots "C5-C9" is not a root'),
     ("musculocutaneous,biceps,", "musculocutaneous,bicep,", 'linked_reflex "bicep" is not a reflex'),
+    ("shoulder_abduction,upper_limb,arm,proximal", "shoulder_abduction,upper_limb,arm,upper",
+     'segment "upper" is not one of proximal, distal'),
+    ("hypoglossal,,,,bulbar,,", "hypoglossal,,,,bulbar,,distal",
+     'segment "distal" is only for limb muscles'),
 ])
 def test_bad_rows_give_a_clear_error_naming_the_line(old, new, message):
     with pytest.raises(CatalogueError) as e:
@@ -39,9 +43,21 @@ def test_bad_rows_give_a_clear_error_naming_the_line(old, new, message):
 
 
 def test_adding_a_muscle_is_one_row():
-    row = "anconeus,Anconeus,cervical,C7-C8,C7,radial,,,,upper_limb,arm\n"
+    row = "anconeus,Anconeus,cervical,C7-C8,C7,radial,,,,upper_limb,arm,proximal\n"
     cat = parse_catalogue(MUSCLES + row, REFLEXES, SIGNS)
     assert cat.muscle["anconeus"].roots == ("C7", "C8")
+    assert cat.muscle["anconeus"].segment == "proximal"
+
+
+def test_limb_muscles_are_proximal_or_distal_and_other_muscles_have_no_segment():
+    cat = catalogue()
+    assert cat.muscle["deltoid"].segment == "proximal"
+    assert cat.muscle["first_dorsal_interosseous"].segment == "distal"
+    assert cat.muscle["quadriceps"].segment == "proximal"
+    assert cat.muscle["tibialis_anterior"].segment == "distal"
+    assert cat.muscle["tongue"].segment is None
+    assert all(m.segment in ("proximal", "distal") for m in cat.muscles if m.limb)
+    assert all(m.segment is None for m in cat.muscles if not m.limb)
 
 
 def test_a_duplicate_id_is_rejected():
