@@ -30,6 +30,14 @@ def region_table(vc: VisitClassification) -> list[str]:
     return lines
 
 
+def warning_lines(vc: VisitClassification) -> list[str]:
+    """The visit's warnings (missing or inconsistent data), first in its block so they are read
+    before the classification they qualify; nothing when there are none."""
+    if not vc.warnings:
+        return []
+    return ["  Warnings:"] + [f"    ! {w}" for w in vc.warnings]
+
+
 def criterion_headline(cid: str, vc: VisitClassification) -> str:
     return f"{REGISTRY[cid].label}: {vc.criteria[cid].verdict_with_pending}"
 
@@ -45,6 +53,7 @@ def render_summary(case: Case, result: CaseClassification) -> str:
     for vc in result.visits:
         out.append("")
         out.append(f"Visit {vc.date.isoformat()}")
+        out.extend(warning_lines(vc))
         out.extend(region_table(vc))
         mixed = [m.label for m in vc.evidence.muscles if m.mixed]
         if mixed:

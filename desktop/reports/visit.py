@@ -32,6 +32,7 @@ from .common import (
 from .fonts import SANS, SANS_BOLD
 
 from reportlab.lib import colors  # noqa: E402  (after the fonts: common sets them up)
+from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.platypus import (  # noqa: E402
     CondPageBreak,
     KeepTogether,
@@ -126,6 +127,7 @@ def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMet
     out.append(px("Conclusion: " + escape("; ".join(criterion_headline(c, vc) for c in REGISTRY)) + ".",
                   "conclusion"))
     out.append(Spacer(1, 4))
+    out += _warnings(vc, width)
     out += _regions(vc, width)
     out += _bodymap_and_scores(vc, width)
     out += _criteria(vc)
@@ -184,6 +186,31 @@ def _status(meta: ReportMeta) -> list:
                 f"{meta.amendment_reason or 'not given'}.")
         return [p(text, "note"), Spacer(1, 3)]
     return [p(f"Signed by {who} on {when}.", "note"), Spacer(1, 3)]
+
+
+WARN_BG = colors.HexColor("#FFF4DC")
+WARN_BORDER = colors.HexColor("#D9A441")
+WARN_FG = colors.HexColor("#6B4400")
+
+
+def _warnings(vc: VisitClassification, width: float) -> list:
+    """The classifier's warnings about missing or inconsistent data at this visit, in a tinted
+    box under the conclusion they qualify; nothing when there are none."""
+    if not vc.warnings:
+        return []
+    head = Paragraph("Warnings", ParagraphStyle("warnhead", parent=STYLES["h3"], textColor=WARN_FG,
+                                                spaceBefore=0, spaceAfter=1))
+    body = [Paragraph(escape(w), STYLES["reason"], bulletText="\u2022") for w in vc.warnings]
+    t = Table([[[head, *body]]], colWidths=[width], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), WARN_BG),
+        ("BOX", (0, 0), (-1, -1), 0.8, WARN_BORDER),
+        ("LINEBEFORE", (0, 0), (0, -1), 3, WARN_BORDER),
+        ("LEFTPADDING", (0, 0), (-1, -1), 7),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    return [t, Spacer(1, 4)]
 
 
 def _regions(vc: VisitClassification, width: float) -> list:

@@ -2,17 +2,22 @@
 
 Reconciled with ``session.classification`` on every edit: only the cells and rows whose text
 changed are touched, and nothing in the panel changes its size hint (an edit must not re-lay
-out the window). Selecting a reason emits the findings behind it (``refs_selected``) so the
-grid can highlight those cells.
+out the window). The visit's warnings (missing or inconsistent data) show in a box under the
+title, only while there are any; the box is touched only when they change. Selecting a reason
+emits the findings behind it (``refs_selected``) so the grid can highlight those cells.
 """
 
 from __future__ import annotations
+
+from html import escape
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QStyle,
@@ -36,6 +41,9 @@ _SHOWN = 90  # characters of a reason shown in the tree row
 _MET = "#1b6e20"
 _NOT_MET = "#333333"
 _PENDING = "#8a5a00"
+_WARN_BG = "#fff4dc"
+_WARN_BORDER = "#d9a441"
+_WARN_FG = "#6b4400"
 SCORE_ROWS = ("King's (clinical)", "King's (ALSFRS-R)", "MiToS", "ALSFRS-R", "ALSFRS-R subscores",
               "ΔFS (onset)", "Slope since last", "MRC sum", "UMN score", "Phenotype", "Progression")
 NOT_RECORDED = "·"
@@ -119,6 +127,10 @@ class ClassificationView(QWidget):
         title = QLabel("<b>Classification</b> (updates as you type)")
         lay.addWidget(title)
 
+        self.warnings_box, self.warnings_text = self._warnings_box()
+        lay.addWidget(self.warnings_box)
+        self._warnings: tuple[str, ...] = ()
+
         self.regions = QTableWidget(len(REGIONS), 4)
         self.regions.setObjectName("regionTable")
         self.regions.setHorizontalHeaderLabels(["Region", "UMN", "LMN", "State"])
@@ -150,6 +162,32 @@ class ClassificationView(QWidget):
         self._shown: list[tuple[_Spec | None, list[_Spec]]] = []  # per top-level row: its spec, its children's
         session.classified.connect(self.refresh)
         self.refresh()
+
+    def _warnings_box(self) -> tuple[QFrame, QLabel]:
+        """A tinted box: a warning icon, "Warnings" and one bullet per sentence, word-wrapped.
+        Hidden while the visit has none. Its size changes only when the warnings do."""
+        box = QFrame()
+        box.setObjectName("warningsBox")
+        box.setAccessibleName("Warnings")
+        box.setStyleSheet(f"QFrame#warningsBox {{ background: {_WARN_BG}; border: 1px solid {_WARN_BORDER};"
+                          " border-radius: 3px; }")
+        row = QHBoxLayout(box)
+        row.setContentsMargins(6, 4, 6, 4)
+        row.setSpacing(6)
+        icon = QLabel()
+        size = QFontMetrics(self.font()).height()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        text = QLabel()
+        text.setObjectName("warningsText")
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setWordWrap(True)
+        text.setStyleSheet(f"color: {_WARN_FG}; background: transparent; border: none;")
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(text, 1)
+        box.hide()
+        return box, text
 
     def _scores_table(self) -> QTableWidget:
         """Stages and scores, one row each, in a table of fixed height: a changed value repaints
@@ -190,11 +228,24 @@ class ClassificationView(QWidget):
     # ------------------------------------------------------------------
     def refresh(self) -> None:
         vc = self.session.classification
+        self._fill_warnings(vc)
         self._fill_regions(vc)
         self._fill_criteria(vc)
         self._fill_scores(vc)
         if self.criteria.selectedItems():
             self._on_select()  # the highlight follows the findings the reason now names
+
+    def _fill_warnings(self, vc) -> None:
+        """Show the visit's warnings; an edit that leaves them as they were touches nothing
+        (new text or showing the box re-lays out the panel, so only a change may do it)."""
+        warnings = tuple(vc.warnings) if vc is not None else ()
+        if warnings == self._warnings:
+            return
+        self._warnings = warnings
+        if warnings:
+            rows = "".join(f"<tr><td>\u2022</td><td>{escape(w)}</td></tr>" for w in warnings)
+            self.warnings_text.setText(f"<b>Warnings</b><table cellspacing='0' cellpadding='1'>{rows}</table>")
+        self.warnings_box.setVisible(bool(warnings))
 
     def _fill_regions(self, vc) -> None:
         for i, region in enumerate(REGIONS):
@@ -325,6 +376,10 @@ class ClassificationView(QWidget):
         self.refs_selected.emit(refs)
 
     # test and screenshot helpers
+    def warnings_shown(self) -> tuple[str, ...]:
+        """The warnings the panel shows (empty while the box is hidden)."""
+        return self._warnings if not self.warnings_box.isHidden() else ()
+
     def criterion_text(self, cid: str) -> str:
         label = REGISTRY[cid].label
         for i in range(self.criteria.topLevelItemCount()):

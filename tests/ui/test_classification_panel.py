@@ -40,7 +40,8 @@ def panel_snapshot(panel: ClassificationView):
     scores = [(panel.scores.item(r, 0).text(), panel.scores.item(r, 1).text(),
                panel.scores.item(r, 1).toolTip(), _plain(panel.scores.item(r, 1).foreground()))
               for r in range(panel.scores.rowCount())]
-    return tree, regions, scores
+    warnings = (panel.warnings_box.isHidden(), panel.warnings_text.text())
+    return tree, regions, scores, warnings
 
 
 def grid_snapshot(model):

@@ -38,7 +38,7 @@ def two_visits() -> Case:
     ))
     v2 = Visit(date=D0 + dt.timedelta(days=100), muscles=(
         MuscleFinding(muscle="tibialis_anterior", side="left", mrc="4", wasting="moderate"),
-        MuscleFinding(muscle="quadriceps", side="left", mrc="4", wasting="mild"),
+        MuscleFinding(muscle="quadriceps", side="left", mrc="4", wasting="moderate"),
         MuscleFinding(muscle="deltoid", side="right", mrc="5",
                       emg=Emg(fibrillations=2, mup_large=True)),
         MuscleFinding(muscle="biceps", side="right", mrc="5", other_cause=True),
@@ -88,7 +88,7 @@ def test_bulbar_muscles_not_examined_show_one_hollow_midline_marker(view, catalo
 
 
 def test_one_visit_disables_the_slider_and_still_shows_the_markers(view, catalogue):
-    case = case_of(Visit(date=D0, muscles=(MuscleFinding(muscle="deltoid", side="left", mrc="4", wasting="mild"),)))
+    case = case_of(Visit(date=D0, muscles=(MuscleFinding(muscle="deltoid", side="left", mrc="4", wasting="moderate"),)))
     view.set_patient(case, classify_case(case, catalogue))
     assert not view.slider.isEnabled()
     assert view.marker_state[("deltoid", "left")] == "lmn"
