@@ -92,7 +92,6 @@ class Reflex(_Frozen):
     region: str
     sides: tuple[str, ...]
     umn_score: bool
-    kings_region: str | None = None
 
 
 class Sign(_Frozen):
@@ -105,6 +104,8 @@ class Sign(_Frozen):
     umn_score: bool
     spasticity_or_clonus: bool
     kings_region: str | None = None
+    """The King's region a present sign involves functionally: spasticity signs only (KING,
+    Roche 2012; clinical-rules 7). Reflexes and other pathological signs involve none."""
 
 
 class Catalogue(_Frozen):
@@ -182,7 +183,7 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
     """
     reflexes = []
     for lineno, r in _rows(
-        "reflexes.csv", reflexes_csv, ("id", "name", "region", "sides", "umn_score", "kings_region")
+        "reflexes.csv", reflexes_csv, ("id", "name", "region", "sides", "umn_score")
     ):
         n = "reflexes.csv"
         sides = tuple(r["sides"].split())
@@ -195,9 +196,6 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
                 region=_choice(n, lineno, "region", r["region"], REGIONS),
                 sides=sides,
                 umn_score=_yes_no(n, lineno, "umn_score", r["umn_score"]),
-                kings_region=_choice(
-                    n, lineno, "kings_region", r["kings_region"], KINGS_REGIONS, optional=True
-                ),
             )
         )
     reflex_ids = {r.id for r in reflexes}
