@@ -297,8 +297,8 @@ def _milestone_warnings(patient, visit: Visit) -> list[str]:
     """Where the ALSFRS-R records a milestone that has no date, or contradicts one
     (clinical-rules 10, King's clinical): item 5b (gastrostomy) with no gastrostomy date or
     before it; item 5a after the gastrostomy date (unless the note records a refusal);
-    respiratory insufficiency <= 3 (ventilatory support) with no NIV or tracheostomy date, or
-    before the NIV date."""
+    respiratory insufficiency <= 3 (ventilatory support) before any tracheostomy, with no NIV
+    date or before it."""
     a = visit.alsfrs_r
     if a is None:
         return []
@@ -319,14 +319,15 @@ def _milestone_warnings(patient, visit: Visit) -> list[str]:
             f"gastrostomy date {g.isoformat()}."
         )
     ri = a.respiratory_insufficiency
-    if ri <= 3:
-        n, t = patient.niv_date, patient.tracheostomy_date
-        if n is None and t is None:
+    t = patient.tracheostomy_date
+    if ri <= 3 and not (t is not None and t <= day):  # invasive ventilation explains it
+        n = patient.niv_date
+        if n is None:
             out.append(
                 f"ALSFRS-R respiratory insufficiency {ri} records ventilatory support; no NIV "
                 "date is recorded."
             )
-        elif n is not None and day < n and not (t is not None and t <= day):
+        elif day < n:
             out.append(
                 f"ALSFRS-R respiratory insufficiency {ri} records ventilatory support on "
                 f"{day.isoformat()}, before the NIV date {n.isoformat()}."

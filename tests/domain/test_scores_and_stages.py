@@ -166,6 +166,10 @@ def test_ventilation_in_the_alsfrs_r_without_an_niv_date_is_warned():
     vc = classify(case(v1("2025-01-01", alsfrs_r=alsfrs(respiratory_insufficiency=0)),
                        tracheostomy_date="2024-12-01")).visits[0]
     assert vc.warnings == ()
+    # A tracheostomy still to come does not explain ventilation today (found by the oracle).
+    vc = classify(case(v1("2025-03-01", alsfrs_r=alsfrs(respiratory_insufficiency=3)),
+                       tracheostomy_date="2026-01-01")).visits[0]
+    assert vc.warnings == ("ALSFRS-R respiratory insufficiency 3 records ventilatory support; no NIV date is recorded.",)
 
 
 def test_a_visit_with_nothing_to_say_has_no_warnings():
