@@ -71,10 +71,11 @@ def read_case_file(path: str):
         raise UserError(*[f"{path}: {line}" for line in e.problems]) from None
 
 
-def options_from(settings: list[str] | None):
+def options_from(settings: list[str] | None, base=None):
+    """Criteria options from ``name=value`` settings on top of ``base`` (default: the defaults)."""
     from domain.options import parse_option_settings
 
-    opts, problems = parse_option_settings(settings or [])
+    opts, problems = parse_option_settings(settings or [], base=base)
     if problems:
         raise UserError(*problems)
     return opts
@@ -83,22 +84,34 @@ def options_from(settings: list[str] | None):
 # ------------------------------------------------------------------------------ classify
 
 def _classify_args(p: argparse.ArgumentParser):
-    p.add_argument("file", help="a motorchart-case/1 JSON file")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a motorchart-case/1 JSON file")
+    p.add_argument("--patient", metavar="MRN",
+                   help="classify this patient of the chart (--db PATH) with the chart's criteria options "
+                        "instead of a FILE")
     p.add_argument("--json", action="store_true", help="print motorchart-classification/1 JSON")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="a criteria option (clinical-rules.md), e.g. probable_reading=colocated")
+                   help="a criteria option (clinical-rules.md), e.g. probable_reading=colocated; "
+                        "with --patient, on top of the chart's options (nothing is saved)")
 
 
-@command("classify", "classify a case file: regions, criteria, stages and scores per visit")
+@command("classify", "classify a case file, or a chart patient (--patient): regions, criteria, stages "
+                     "and scores per visit")
 @arguments(_classify_args)
 def cmd_classify(args) -> int:
-    from domain.classify import classify_case
+    if args.file is not None and args.patient is not None:
+        raise UserError("classify: give a case FILE or --patient MRN, not both")
+    if args.file is None and args.patient is None:
+        raise UserError("classify: give a case FILE, or --patient MRN to classify a patient of the chart (--db PATH)")
+    if args.patient is not None:
+        case, result, opts = _classify_chart_patient(args)
+    else:
+        from domain.classify import classify_case
 
-    from .resources import load_catalogue
+        from .resources import load_catalogue
 
-    opts = options_from(args.set)
-    case = read_case_file(args.file)
-    result = classify_case(case, load_catalogue(), opts)
+        opts = options_from(args.set)
+        case = read_case_file(args.file)
+        result = classify_case(case, load_catalogue(), opts)
     if args.json:
         json.dump(result.as_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -106,7 +119,33 @@ def cmd_classify(args) -> int:
         from .summary import render_summary
 
         sys.stdout.write(render_summary(case, result))
+        if args.patient is not None:
+            from domain.options import options_to_settings
+
+            changed = ", ".join(options_to_settings(opts)) or "the defaults"
+            sys.stdout.write(f"\nCriteria options: {changed} (the chart's"
+                             f"{', with --set on top' if args.set else ''})\n")
     return 0
+
+
+def _classify_chart_patient(args):
+    """(case, classification, options) of a chart patient, with the chart's criteria options
+    and any --set on top; the chart is opened read-only."""
+    from desktop.commands.store import _open
+    from desktop.store import StoreError
+    from domain.options import parse_option_settings
+
+    _, problems = parse_option_settings(args.set)
+    if problems:
+        raise UserError(*problems)
+    store = _open(args, readonly=True)
+    try:
+        opts = options_from(args.set, base=store.criteria_options())
+        return store.get_case(args.patient), store.classify(args.patient, opts), opts
+    except StoreError as e:
+        raise UserError(str(e)) from None
+    finally:
+        store.close(backup=False)
 
 
 # ------------------------------------------------------------------------------ bench

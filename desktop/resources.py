@@ -37,3 +37,16 @@ def load_catalogue() -> Catalogue:
         (d / "reflexes.csv").read_text(encoding="utf-8"),
         (d / "signs.csv").read_text(encoding="utf-8"),
     )
+
+
+@lru_cache(maxsize=1)
+def catalogue_version() -> str:
+    """The catalogue's version: SHA-256 over its three files (muscles, reflexes, signs), so a
+    signed result names the exact catalogue it was computed with."""
+    import hashlib
+
+    h = hashlib.sha256()
+    d = resource_path("catalogue")
+    for name in ("muscles.csv", "reflexes.csv", "signs.csv"):
+        h.update(name.encode() + b"\0" + (d / name).read_bytes() + b"\0")
+    return h.hexdigest()

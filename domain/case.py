@@ -145,6 +145,9 @@ class Emg(_Model):
     mup_large: Bool | None = None
     mup_unstable: Bool | None = None
     recruitment: Literal["normal", "reduced", "early", "absent"] | None = None
+    study_date: Date | None = None
+    """The date of the EMG study this row comes from, when it is not the visit's date (for
+    example carried forward from an earlier visit; exam-format: ``muscles[].emg``)."""
 
 
 class MuscleFinding(_Model):
@@ -281,6 +284,48 @@ class AlsfrsR(_Model):
         return self.dyspnea + self.orthopnea + self.respiratory_insufficiency
 
 
+CellKey = tuple[str, str, str, str]
+"""One recorded cell of a visit: (kind, id, side, field), e.g. ("muscle", "biceps", "right", "mrc")."""
+
+
+class VisitMarks(_Model):
+    """Marks kept with a visit that are not findings (the classifier ignores them).
+
+    ``not_reviewed``: cells copied forward from ``carried_from`` and not yet reviewed (a draft);
+    ``carried``: cells signed as carried from ``carried_from`` without being re-examined;
+    ``alsfrs_draft``: the items of an ALSFRS-R scored in part (a draft; the scale is stored whole)."""
+
+    not_reviewed: tuple[tuple[str, str, str, str], ...] = ()
+    carried: tuple[tuple[str, str, str, str], ...] = ()
+    carried_from: Date | None = None
+    alsfrs_draft: dict[str, Annotated[int, Strict(), Field(ge=0, le=4)] | Bool] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.not_reviewed or self.carried or self.alsfrs_draft)
+
+
+_HEX64 = r"^[0-9a-f]{64}$"
+
+
+class Signature(_Model):
+    """A signed version of a visit as exported (exam-format: ``visits[].signature``): who
+    signed it and when, the criteria options and the classification as signed, and the SHA-256
+    over the visit's canonical content, that snapshot, the signer, the time and the previous
+    version's hash (:mod:`domain.signature`). The classifier ignores it."""
+
+    signed_by: Annotated[str, Strict(), Field(min_length=1)]
+    signed_at: Annotated[str, Strict(), Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")]
+    version: Annotated[int, Strict(), Field(ge=1)]
+    amendment_reason: Annotated[str, Strict()] | None = None
+    options: dict[str, Any]
+    classification: dict[str, Any]
+    program_version: Annotated[str, Strict()] | None = None
+    catalogue_version: Annotated[str, Strict()] | None = None
+    previous_sha256: Annotated[str, Strict(), Field(pattern=_HEX64)] | None = None
+    sha256: Annotated[str, Strict(), Field(pattern=_HEX64)]
+
+
 class Visit(_Model):
     date: Date
     progressive_by_history: Bool | None = None
@@ -292,6 +337,10 @@ class Visit(_Model):
     fvc_percent: Annotated[float, Field(ge=0, le=200)] | None = None
     weight_kg: Annotated[float, Field(ge=1, le=400)] | None = None
     notes: Annotated[str, Strict()] | None = None
+    marks: VisitMarks | None = None
+    """Not findings: copy-forward and draft marks (the chart keeps them with the visit)."""
+    signature: Signature | None = None
+    """Exports of signed visits only; verified on import (:mod:`domain.signature`)."""
 
     @field_validator("fvc_percent", "weight_kg", mode="before")
     @classmethod

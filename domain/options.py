@@ -50,6 +50,18 @@ class Options(BaseModel):
 OPTION_NAMES: tuple[str, ...] = tuple(Options.model_fields)
 
 
+def options_to_settings(options: Options) -> list[str]:
+    """``["name=value"]`` for every option that differs from its default (how a chart keeps
+    its criteria options; the inverse of :func:`parse_option_settings`)."""
+    default = Options()
+    out = []
+    for name in Options.model_fields:
+        v = getattr(options, name)
+        if v != getattr(default, name):
+            out.append(f"{name}={str(v).lower() if isinstance(v, bool) else v}")
+    return out
+
+
 def option_choices(name: str) -> str:
     """A human description of an option's allowed values."""
     ann = Options.model_fields[name].annotation

@@ -1,4 +1,5 @@
-"""Chart file subcommands: import, export, check, audit, backup, restore, demo."""
+"""Chart file subcommands: import, export, check, audit, backup, restore, demo; and the chart's
+clinical subcommands: sign, visit delete, options."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ def _chart(args) -> Path:
     return chart_path(getattr(args, "db", None))
 
 
-def _open(args, *, readonly: bool = False):
+def _open(args, *, readonly: bool = False, existing: bool = False):
+    """Open the chart; ``readonly`` or ``existing``: a missing chart is an error (not created)."""
     from desktop.store import ChartStore, StoreError
 
     path = _chart(args)
-    if not path.exists() and readonly:
+    if not path.exists() and (readonly or existing):
         raise UserError(f"{path}: no chart file there (use --db PATH or MOTORCHART_DB)")
     try:
         return ChartStore.open(path, readonly=readonly)
@@ -125,9 +127,11 @@ def cmd_export(args) -> int:
 
 # ------------------------------------------------------------------------------ check
 
-@command("check", "check the chart file: integrity, schema version and counts")
+@command("check", "check the chart file: integrity, signatures, schema version and counts")
 @_store_errors
 def cmd_check(args) -> int:
+    import sqlite3
+
     from desktop.store import list_backups
 
     store = _open(args, readonly=True)
@@ -135,6 +139,17 @@ def cmd_check(args) -> int:
         problem = store.integrity()
         print(f"chart: {store.path}")
         print(f"integrity: {'ok' if problem is None else problem}")
+        try:
+            signed = store.db.execute("SELECT count(*) FROM signatures").fetchone()[0]
+            bad = store.verify_signatures()
+        except sqlite3.Error as e:
+            signed, bad = 0, [f"the signatures could not be read ({e})"]
+        if bad:
+            print(f"signatures: {len(bad)} problem(s) ({signed} signed versions)")
+            for line in bad:
+                print(line)
+        else:
+            print(f"signatures: ok ({signed} signed versions)")
         print(f"schema version: {store.schema_version}")
         for k, v in store.counts().items():
             print(f"{k}: {v}")
@@ -142,7 +157,7 @@ def cmd_check(args) -> int:
         print(f"backups: {len(backups)}" + (f" (newest {backups[0]})" if backups else ""))
     finally:
         store.close()
-    return 0 if problem is None else 1
+    return 0 if problem is None and not bad else 1
 
 
 # ------------------------------------------------------------------------------ audit
@@ -184,15 +199,13 @@ def cmd_audit(args) -> int:
 
 # ------------------------------------------------------------------------------ backup / restore
 
-@command("backup", "make a backup of the chart now (kept with the rotating backups)")
+@command("backup", "make a backup of the chart now, even while the app has it open "
+                   "(kept with the rotating backups)")
 @_store_errors
 def cmd_backup(args) -> int:
-    store = _open(args)
-    try:
-        made = store.backup("manual")
-    finally:
-        store.close(backup=False)
-    print(made)
+    from desktop.store.files import backup_chart
+
+    print(backup_chart(_chart(args), "manual"))
     return 0
 
 
@@ -242,4 +255,160 @@ def cmd_demo(args) -> int:
     finally:
         store.close()
     print(f"{store.path}: {n} demo patients, {counts['visits']} visits")
+    return 0
+
+
+
+# ------------------------------------------------------------------------------ sign / visit / options
+
+def _visit_date(text: str, flag: str = "--visit"):
+    """A YYYY-MM-DD date, else one line naming the flag."""
+    import datetime as dt
+    import re
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text or ""):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise UserError(f"{flag} {text}: not a date (YYYY-MM-DD)")
+
+
+def _visit_args(p: argparse.ArgumentParser):
+    p.add_argument("--patient", required=True, metavar="MRN", help="the patient's id (MRN)")
+    p.add_argument("--visit", required=True, metavar="DATE", help="the visit's date (YYYY-MM-DD)")
+
+
+def _sign_args(p: argparse.ArgumentParser):
+    _visit_args(p)
+    p.add_argument("--by", required=True, metavar="NAME", help="the signing clinician's name")
+    p.add_argument("--carried", choices=("keep", "drop"),
+                   help="cells copied forward and still not reviewed: keep them, marked as carried, "
+                        "or drop them from this visit")
+
+
+@command("sign", "sign a draft visit (its findings, options and classification are frozen)")
+@arguments(_sign_args)
+@_store_errors
+def cmd_sign(args) -> int:
+    date = _visit_date(args.visit)
+    by = (args.by or "").strip()
+    if not by:
+        raise UserError("--by: give the signing clinician's name")
+    pid, day = args.patient, date.isoformat()
+    store = _open(args, existing=True)
+    signed = False
+    try:
+        status = store.visit_status(pid, date)  # no such patient or visit: one line
+        if status in ("signed", "amended"):
+            raise UserError(f"patient {pid}: the visit of {day} is already signed; nothing was changed")
+        marks = store.visit_marks(pid, date)
+        n = len(marks.not_reviewed)
+        source = marks.carried_from.isoformat() if marks.carried_from else "an earlier visit"
+        if n and args.carried is None and status == "draft":
+            raise UserError(
+                f"patient {pid}: the visit of {day} has {n} cell(s) copied from {source} and not reviewed; "
+                "review them in the app, or pass --carried keep (sign them marked as carried) or "
+                "--carried drop (remove them from this visit); nothing was signed")
+        store.sign_visit(pid, date, clinician=by, carried=args.carried)
+        signed = True
+    finally:
+        store.close(backup=signed)
+    line = f"signed the visit of {day} of patient {pid} as {by}"
+    if n and args.carried == "drop":
+        line += f"; {n} cell(s) copied from {source} and not reviewed were dropped from this visit"
+    elif n and args.carried == "keep":
+        line += f"; {n} cell(s) copied from {source} and not reviewed were signed marked as carried"
+    elif args.carried:
+        line += "; no cells were waiting for review, so --carried changed nothing"
+    print(line)
+    return 0
+
+
+def _visit_cmd_args(p: argparse.ArgumentParser):
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    d = actions.add_parser("delete", help="delete a draft visit (a signed visit cannot be deleted)",
+                           description="delete a draft visit with its findings (a signed visit cannot be deleted)")
+    d.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                   help="the chart file (default: MOTORCHART_DB or the user data folder)")
+    _visit_args(d)
+
+
+@command("visit", "work on one visit of the chart: `visit delete` deletes a draft")
+@arguments(_visit_cmd_args)
+@_store_errors
+def cmd_visit(args) -> int:
+    if args.action != "delete":  # pragma: no cover  (argparse allows only the actions above)
+        raise UserError(f"visit: unknown action {args.action}")
+    date = _visit_date(args.visit)
+    pid, day = args.patient, date.isoformat()
+    store = _open(args, existing=True)
+    deleted = False
+    try:
+        status = store.visit_status(pid, date)  # no such patient or visit: one line
+        if status in ("signed", "amended"):
+            raise UserError(f"patient {pid}: the visit of {day} is signed and cannot be deleted; "
+                            "nothing was changed (amend it in the app instead)")
+        store.delete_visit(pid, date)
+        deleted = True
+    finally:
+        store.close(backup=deleted)
+    print(f"deleted the draft visit of {day} of patient {pid}")
+    return 0
+
+
+def _options_args(p: argparse.ArgumentParser):
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="change a criteria option of the chart (clinical-rules.md), "
+                        "e.g. probable_reading=colocated; without --set, list them")
+
+
+def _option_text(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _print_options(options) -> None:
+    from domain.options import OPTION_NAMES, Options
+
+    default = Options()
+    for name in OPTION_NAMES:
+        value, base = _option_text(getattr(options, name)), _option_text(getattr(default, name))
+        print(f"{name} = {value}" + (f"  (default: {base})" if value != base else ""))
+    print("These options apply to drafts, reports and `classify --patient`; "
+          "signed visits keep the options they were signed with.")
+
+
+@command("options", "list the chart's criteria options, or change them with --set NAME=VALUE")
+@arguments(_options_args)
+@_store_errors
+def cmd_options(args) -> int:
+    from domain.options import parse_option_settings
+
+    if not args.set:
+        store = _open(args, readonly=True)
+        try:
+            options = store.criteria_options()
+        finally:
+            store.close(backup=False)
+        print(f"criteria options of {store.path}:")
+        _print_options(options)
+        return 0
+    _, problems = parse_option_settings(args.set)
+    if problems:
+        raise UserError(*problems, "nothing was saved")
+    store = _open(args, existing=True)
+    saved = False
+    try:
+        before = store.criteria_options()
+        options, problems = parse_option_settings(args.set, base=before)
+        if problems:  # pragma: no cover  (the same settings were checked above)
+            raise UserError(*problems, "nothing was saved")
+        if options != before:
+            store.set_criteria_options(options)
+            saved = True
+    finally:
+        store.close(backup=saved)
+    print(f"saved the criteria options of {store.path}:" if saved
+          else f"the criteria options of {store.path} were already so; nothing changed:")
+    _print_options(options)
     return 0

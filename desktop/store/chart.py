@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from domain.case import FORMAT, Case, CaseError, Patient, Visit, case_from_data
+from domain.case import FORMAT, Case, CaseError, Patient, Visit, VisitMarks, case_from_data
 
 from .errors import StoreError
 from .files import (
@@ -29,20 +29,27 @@ from .patient_index import PatientRow, count_patients, search_patients
 from .rows import (
     _SCORE_COLUMNS,
     FINDINGS,
+    MARK_KINDS,
     PATIENT_COLUMNS,
     VISIT_VALUE_COLUMNS,
+    SignedVersion,
     _json,
     _now_utc,
+    drop_cells,
     finding_rows,
+    marks_from_values,
+    marks_to_values,
+    pack_snapshot,
     patient_from_row,
     patient_row,
+    signed_version,
     visit_from_rows,
     visit_values,
 )
 
 __all__ = [
     "AuditEntry", "BACKUP_SUFFIX", "Changes", "ChartStore", "DEFAULT_BACKUP_KEEP", "FINDINGS",
-    "ImportReport", "PATIENT_COLUMNS", "PatientRow", "StoreError", "VISIT_VALUE_COLUMNS", "VisitMeta",
+    "ImportReport", "MARK_KINDS", "SignedVersion", "PATIENT_COLUMNS", "PatientRow", "StoreError", "VISIT_VALUE_COLUMNS", "VisitMeta",
     "finding_rows", "list_backups", "newest_good_backup", "patient_row", "restore_backup", "visit_values",
 ]
 
@@ -53,7 +60,8 @@ class Changes:
 
     ``patient``: identity or milestones; ``visits``: a visit added or removed, or its flags or
     notes; ``findings``: muscle, reflex or sign rows; ``scores``: ALSFRS-R, FVC or weight;
-    ``signing``: a visit signed or amended.
+    ``signing``: a visit signed, an amendment opened, signed or discarded; ``marks``: the
+    marks kept with a visit (not reviewed, carried, a part-scored ALSFRS-R).
     """
 
     patient: bool = False
@@ -61,6 +69,7 @@ class Changes:
     findings: bool = False
     scores: bool = False
     signing: bool = False
+    marks: bool = False
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})
@@ -71,9 +80,12 @@ class Changes:
 
 @dataclass(frozen=True)
 class VisitMeta:
-    """Who signed a visit and when; ``amended_from`` is the version this one corrects."""
+    """Who signed a visit and when; ``amended_from`` is the version this one corrects.
 
-    status: Literal["draft", "signed", "amended"]
+    ``status``: ``draft``; ``signed``; ``amending`` (an amendment of a signed visit is open:
+    a draft version beside the signed one); ``amended`` (a signed amendment)."""
+
+    status: Literal["draft", "signed", "amending", "amended"]
     clinician: str | None
     signed_at_utc: str | None
     amended_from: int | None
@@ -108,6 +120,20 @@ class ImportReport:
     @property
     def written(self) -> bool:
         return self.created or bool(self.added)
+
+
+def _status(row: dict[str, Any]) -> str:
+    """The visit lifecycle of a version row: draft, signed, amending, amended."""
+    if row["status"] == "draft" and row["amended_from"] is not None:
+        return "amending"
+    return row["status"]
+
+
+def _plain(visit: Visit) -> Visit:
+    """The visit's clinical content, without marks or a signature."""
+    if visit.marks is None and visit.signature is None:
+        return visit
+    return visit.model_copy(update={"marks": None, "signature": None})
 
 
 class ChartStore(ChartFile):
@@ -200,7 +226,8 @@ class ChartStore(ChartFile):
         return self._load_visits([row])[0]
 
     def visit_status(self, patient_id: str, date: dt.date) -> str:
-        return self._require_current(patient_id, date)["status"]
+        """``draft``, ``signed``, ``amending`` (an amendment is open) or ``amended``."""
+        return _status(self._require_current(patient_id, date))
 
     def visit_meta(self, patient_id: str, date: dt.date) -> VisitMeta:
         return self._meta(self._require_current(patient_id, date))
@@ -209,7 +236,7 @@ class ChartStore(ChartFile):
         amended_from = None
         if row["amended_from"] is not None:
             amended_from = row["version"] - 1
-        return VisitMeta(row["status"], row["clinician"], row["signed_at_utc"], amended_from,
+        return VisitMeta(_status(row), row["clinician"], row["signed_at_utc"], amended_from,
                          row["amendment_reason"], row["version"])
 
     def visit_versions(self, patient_id: str, date: dt.date) -> list[tuple[VisitMeta, Visit]]:
@@ -253,7 +280,11 @@ class ChartStore(ChartFile):
         return patient
 
     def save_visit(self, patient_id: str, visit: Visit) -> Changes:
-        """Insert or update the draft visit of that date, writing only the rows that changed."""
+        """Insert or update the draft visit of that date, writing only the rows that changed.
+
+        Only the findings and scores are written: marks have :meth:`set_visit_marks`, and a
+        signature is made by signing, never saved."""
+        visit = _plain(visit)
         self._validate_visit(patient_id, visit)
         with self._write():
             row = self._current(patient_id, visit.date)
@@ -265,7 +296,7 @@ class ChartStore(ChartFile):
             return self._update_visit(row, visit)
 
     def _insert_visit(self, patient_id: str, visit: Visit, *, version: int = 1,
-                      amended_from: int | None = None) -> Changes:
+                      amended_from: int | None = None, return_id: bool = False) -> Changes | int:
         values = visit_values(visit)
         cur = self.db.execute(
             "INSERT INTO visits (patient_id, date, version, amended_from, "
@@ -284,6 +315,8 @@ class ChartStore(ChartFile):
                     f"VALUES ({', '.join('?' * (len(cols) + 3))})",
                     [(visit_id, k[0], k[1], *v) for k, v in rows.items()],
                 )
+        if return_id:
+            return visit_id
         scores = any(values[c] is not None for c in _SCORE_COLUMNS)
         return Changes(visits=True, findings=wrote, scores=scores)
 
@@ -327,51 +360,178 @@ class ChartStore(ChartFile):
         )
 
     def delete_visit(self, patient_id: str, date: dt.date) -> Changes:
+        """Delete a draft visit with its findings and marks; a signed visit is refused."""
         with self._write():
             row = self._require_current(patient_id, date)
             if row["status"] != "draft":
                 raise StoreError(f"the visit of {date.isoformat()} is signed and cannot be deleted")
-            for table, _key, _cols in FINDINGS:
-                self.db.execute(f"DELETE FROM {table} WHERE visit_id = ?", [row["id"]])
-            self.db.execute("DELETE FROM visits WHERE id = ?", [row["id"]])
+            if row["amended_from"] is not None:
+                raise StoreError(f"the visit of {date.isoformat()} has an amendment open: discard the "
+                                 "amendment; a signed visit cannot be deleted")
+            self._delete_row(row["id"])
         return Changes(visits=True, findings=True, scores=True)
 
-    def sign_visit(self, patient_id: str, date: dt.date, *, clinician: str) -> Changes:
+    def _delete_row(self, visit_id: int) -> None:
+        self.db.execute("DELETE FROM visit_marks WHERE visit_id = ?", [visit_id])
+        for table, _key, _cols in FINDINGS:
+            self.db.execute(f"DELETE FROM {table} WHERE visit_id = ?", [visit_id])
+        self.db.execute("DELETE FROM visits WHERE id = ?", [visit_id])
+
+    # -------------------------------------------------------------------- marks
+
+    def visit_marks(self, patient_id: str, date: dt.date) -> VisitMarks:
+        """The marks kept with the current version of a visit (not findings)."""
+        return self._marks(self._require_current(patient_id, date)["id"])
+
+    def _marks(self, visit_id: int) -> VisitMarks:
+        values = {k: json.loads(v) for k, v in self.db.execute(
+            "SELECT kind, value_json FROM visit_marks WHERE visit_id = ?", [visit_id])}
+        return marks_from_values(values)
+
+    def set_visit_marks(self, patient_id: str, date: dt.date, marks: VisitMarks | None) -> Changes:
+        """Replace the draft marks of a visit (not reviewed cells, a part-scored ALSFRS-R);
+        rows that do not change are not written. Carried marks are the signing's to write."""
+        marks = marks or VisitMarks()
+        with self._write():
+            row = self._require_current(patient_id, date)
+            if row["status"] != "draft":
+                raise StoreError(f"the visit of {date.isoformat()} is signed; its marks cannot be changed")
+            self._write_marks(row["id"], marks, kinds=("not_reviewed", "alsfrs_draft"))
+        return Changes(marks=True)
+
+    def _write_marks(self, visit_id: int, marks: VisitMarks, *, kinds=MARK_KINDS) -> None:
+        new = marks_to_values(marks)
+        old = {k: v for k, v in self.db.execute(
+            "SELECT kind, value_json FROM visit_marks WHERE visit_id = ?", [visit_id])}
+        for kind in kinds:
+            value = new.get(kind)
+            encoded = None if value is None else _json(value)
+            if encoded == old.get(kind):
+                continue
+            if encoded is None:
+                self.db.execute("DELETE FROM visit_marks WHERE visit_id = ? AND kind = ?", [visit_id, kind])
+            elif kind in old:
+                self.db.execute("UPDATE visit_marks SET value_json = ? WHERE visit_id = ? AND kind = ?",
+                                [encoded, visit_id, kind])
+            else:
+                self.db.execute("INSERT INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)",
+                                [visit_id, kind, encoded])
+
+    # -------------------------------------------------------------------- signing
+
+    def sign_visit(self, patient_id: str, date: dt.date, *, clinician: str,
+                   carried: Literal["keep", "drop"] | None = None) -> Changes:
+        """Sign a draft visit: in the same transaction, freeze its classification, the criteria
+        options, the program and catalogue versions and the SHA-256 over its content
+        (:mod:`domain.signature`).
+
+        Cells copied forward and still not reviewed need a choice: ``carried="drop"`` removes
+        them from this visit; ``"keep"`` signs them marked as carried from their visit. A
+        part-scored ALSFRS-R (not a scale) is not part of the record and is dropped."""
         clinician = (clinician or "").strip()
         if not clinician:
             raise StoreError("signing needs the clinician's name")
+        if carried not in (None, "keep", "drop"):
+            raise StoreError(f"carried must be keep or drop, not {carried!r}")
         with self._write():
             row = self._require_current(patient_id, date)
             if row["status"] != "draft":
                 raise StoreError(f"the visit of {date.isoformat()} is already signed")
-            self.db.execute(
-                "UPDATE visits SET status = 'signed', clinician = ?, signed_at_utc = ? WHERE id = ?",
-                [clinician, _now_utc(), row["id"]])
+            if row["amended_from"] is not None:
+                raise StoreError(f"the visit of {date.isoformat()} is an open amendment: sign the "
+                                 "amendment with its reason")
+            marks = self._marks(row["id"])
+            visit = self._load_visits([row])[0]
+            changes = Changes(signing=True)
+            kept = VisitMarks()
+            if marks.not_reviewed:
+                n = len(marks.not_reviewed)
+                source = marks.carried_from.isoformat() if marks.carried_from else "an earlier visit"
+                if carried is None:
+                    raise StoreError(
+                        f"the visit of {date.isoformat()} has {n} cell(s) copied from {source} and not "
+                        "reviewed: review them, or choose to drop them from this visit or to sign them "
+                        "marked as carried (--carried drop|keep)")
+                if carried == "drop":
+                    visit = drop_cells(visit, marks.not_reviewed)
+                    changes = changes | self._update_visit(row, visit)
+                else:
+                    kept = VisitMarks(carried=marks.not_reviewed, carried_from=marks.carried_from)
+            self._write_marks(row["id"], kept)
+            self._sign_row(patient_id, row, visit.model_copy(update={"marks": kept}), clinician,
+                           reason=None, previous=None)
+        return changes
+
+    def begin_amendment(self, patient_id: str, date: dt.date) -> Changes:
+        """Open an amendment of a signed visit: version n+1, a draft, editable and undoable like
+        any draft, beside the signed version, which stays unchanged."""
+        with self._write():
+            row = self._require_current(patient_id, date)
+            if row["status"] == "draft":
+                if row["amended_from"] is not None:
+                    raise StoreError(f"the visit of {date.isoformat()} already has an amendment open")
+                raise StoreError(f"the visit of {date.isoformat()} is a draft: edit it, no amendment needed")
+            visit = self._load_visits([row])[0]
+            new_id = self._insert_visit(patient_id, visit, version=row["version"] + 1,
+                                        amended_from=row["id"], return_id=True)
+            carried = self._marks(row["id"])
+            if carried.carried:
+                self._write_marks(new_id, carried, kinds=("carried",))
         return Changes(signing=True)
 
-    def amend_visit(self, patient_id: str, date: dt.date, visit: Visit, *, clinician: str,
-                    reason: str) -> Changes:
-        """Correct a signed visit: a new signed version; the original stays, unchanged."""
+    def discard_amendment(self, patient_id: str, date: dt.date) -> Changes:
+        """Drop an open amendment; the signed version is the visit again."""
+        with self._write():
+            row = self._require_current(patient_id, date)
+            if row["status"] != "draft" or row["amended_from"] is None:
+                raise StoreError(f"the visit of {date.isoformat()} has no amendment open")
+            self._delete_row(row["id"])
+        return Changes(signing=True, findings=True, scores=True, visits=True)
+
+    def sign_amendment(self, patient_id: str, date: dt.date, *, clinician: str, reason: str) -> Changes:
+        """Sign an open amendment once, with its reason; it becomes the visit's signed version,
+        chained to the version it corrects by that version's hash."""
         clinician = (clinician or "").strip()
         reason = (reason or "").strip()
         if not clinician:
             raise StoreError("an amendment needs the clinician's name")
         if not reason:
             raise StoreError("an amendment needs a reason")
+        with self._write():
+            row = self._require_current(patient_id, date)
+            if row["status"] != "draft" or row["amended_from"] is None:
+                raise StoreError(f"the visit of {date.isoformat()} has no amendment open")
+            marks = self._marks(row["id"])
+            self._write_marks(row["id"], VisitMarks(carried=marks.carried, carried_from=marks.carried_from))
+            previous = self.db.execute("SELECT sha256 FROM signatures WHERE visit_id = ?",
+                                       [row["amended_from"]]).fetchone()
+            visit = self._load_visits([row])[0].model_copy(
+                update={"marks": VisitMarks(carried=marks.carried, carried_from=marks.carried_from)})
+            self._sign_row(patient_id, row, visit, clinician, reason=reason,
+                           previous=previous[0] if previous else None)
+        return Changes(signing=True)
+
+    def amend_visit(self, patient_id: str, date: dt.date, visit: Visit, *, clinician: str,
+                    reason: str) -> Changes:
+        """Correct a signed visit in one step (open an amendment, write ``visit``, sign it with
+        ``reason``); the signed original stays, unchanged."""
         if visit.date != date:
             raise StoreError(f"an amendment keeps the visit's date ({date.isoformat()}); "
                              f"got {visit.date.isoformat()}")
+        if not (clinician or "").strip():
+            raise StoreError("an amendment needs the clinician's name")
+        if not (reason or "").strip():
+            raise StoreError("an amendment needs a reason")
         self._validate_visit(patient_id, visit)
         with self._write():
             row = self._require_current(patient_id, date)
-            if row["status"] == "draft":
+            if row["status"] == "draft" and row["amended_from"] is None:
                 raise StoreError(f"the visit of {date.isoformat()} is a draft: edit it, no amendment needed")
             old = self._load_visits([row])[0]
-            self._insert_visit(patient_id, visit, version=row["version"] + 1, amended_from=row["id"])
-            self.db.execute(
-                "UPDATE visits SET status = 'amended', clinician = ?, signed_at_utc = ?, "
-                "amendment_reason = ? WHERE patient_id = ? AND date = ? AND version = ?",
-                [clinician, _now_utc(), reason, patient_id, date.isoformat(), row["version"] + 1])
+            if row["status"] != "draft":
+                self.begin_amendment(patient_id, date)
+            self._update_visit(self._require_current(patient_id, date), visit)
+            self.sign_amendment(patient_id, date, clinician=clinician, reason=reason)
         ov, nv = visit_values(old), visit_values(visit)
         return Changes(
             visits=any(ov[c] != nv[c] for c in ov if c not in _SCORE_COLUMNS),
@@ -380,21 +540,159 @@ class ChartStore(ChartFile):
             signing=True,
         )
 
-    # -------------------------------------------------------------------- cases
+    def _sign_row(self, patient_id: str, row: dict[str, Any], visit: Visit, clinician: str, *,
+                  reason: str | None, previous: str | None, signed_at: str | None = None) -> str:
+        """Freeze the result of one visit version and sign it (inside the caller's transaction)."""
+        from domain.classify import classify_case
+        from domain import __version__
+        from domain.signature import signature_sha256, signing_context
 
-    def get_case(self, patient_id: str) -> Case:
+        from desktop.resources import catalogue_version
+
+        options = self.criteria_options()
+        version = 1
+        if row["amended_from"] is not None:
+            before = self.db.execute("SELECT version FROM signatures WHERE visit_id = ?",
+                                     [row["amended_from"]]).fetchone()
+            version = (before[0] if before else row["version"] - 1) + 1
         patient = self.get_patient(patient_id)
+        earlier = self._current_visits(patient_id, before=visit.date)
+        case = Case(format=FORMAT, patient=patient, visits=(*earlier, visit.model_copy(update={"marks": None})))
+        snapshot = classify_case(case, self.catalogue, options).visits[-1].as_json()
+        fields = {
+            "signed_by": clinician,
+            "signed_at": signed_at or _now_utc(),
+            "version": version,
+            "amendment_reason": reason,
+            "options": options.model_dump(mode="json"),
+            "classification": snapshot,
+            "program_version": __version__,
+            "catalogue_version": catalogue_version(),
+            "previous_sha256": previous,
+        }
+        sha = signature_sha256(visit, fields)
+        context = signing_context(patient, earlier)
+        self._insert_signature(row["id"], fields, sha, context)
+        self.db.execute(
+            "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
+            ["amended" if version > 1 else "signed",
+             clinician, fields["signed_at"], reason, row["id"]])
+        return sha
+
+    def _insert_signature(self, visit_id: int, fields: dict[str, Any], sha: str, context: dict | None) -> None:
+        self.db.execute(
+            "INSERT INTO signatures (visit_id, signed_by, signed_at_utc, version, amendment_reason, "
+            "options_json, program_version, catalogue_version, snapshot, context_json, previous_sha256, sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [visit_id, fields["signed_by"], fields["signed_at"], fields["version"], fields["amendment_reason"],
+             _json(fields["options"]), fields["program_version"], fields["catalogue_version"],
+             pack_snapshot(fields["classification"]), None if context is None else _json(context),
+             fields["previous_sha256"], sha])
+
+    def signature(self, patient_id: str, date: dt.date) -> SignedVersion | None:
+        """The signature of the visit's record: its newest signed version (while an amendment is
+        open, the version it corrects), or None for a visit never signed."""
+        row = self.db.execute(
+            "SELECT s.visit_id FROM signatures s JOIN visits v ON v.id = s.visit_id "
+            "WHERE v.patient_id = ? AND v.date = ? ORDER BY v.version DESC LIMIT 1",
+            [patient_id, date.isoformat()]).fetchone()
+        return None if row is None else self._signature_row(row[0])
+
+    def verify_signatures(self) -> list[str]:
+        """Recompute every signature's hash and chain link; one line per signed visit whose
+        content (or frozen result) no longer matches, naming the patient and visit date."""
+        from domain.signature import signature_sha256
+
+        problems: list[str] = []
+        cur = self.db.execute(
+            "SELECT s.*, v.patient_id, v.date, v.amended_from, v.status FROM signatures s "
+            "JOIN visits v ON v.id = s.visit_id ORDER BY v.patient_id, v.date, s.version")
+        cols = [d[0] for d in cur.description]
+        rows = [dict(zip(cols, r)) for r in cur]
+        by_visit = {r["visit_id"]: r for r in rows}
+        vrows = self._rows_by_id([r["visit_id"] for r in rows])
+        visits = dict(zip([r["id"] for r in vrows], self._load_visits(vrows)))
+        for r in rows:
+            where = f"patient {r['patient_id']}: the signed visit of {r['date']} (version {r['version']})"
+            try:
+                sv = signed_version(r)
+                visit = visits[r["visit_id"]].model_copy(update={"marks": self._marks(r["visit_id"])})
+                ok = signature_sha256(visit, sv.fields()) == r["sha256"]
+            except Exception as e:  # noqa: BLE001  (a damaged snapshot is a mismatch, not a crash)
+                problems.append(f"{where} cannot be read back ({e})")
+                continue
+            if not ok:
+                problems.append(f"{where} no longer matches its signature: its content or frozen result "
+                                "was changed outside Motorchart")
+            elif r["status"] == "draft":
+                problems.append(f"{where} is signed but marked as a draft: changed outside Motorchart")
+            prev = by_visit.get(r["amended_from"]) if r["amended_from"] is not None else None
+            if prev is not None and prev["sha256"] != r["previous_sha256"]:
+                problems.append(f"{where} does not chain to the version it corrects (version {prev['version']})")
+        missing = self.db.execute(
+            "SELECT patient_id, date, version FROM visits v WHERE status <> 'draft' "
+            "AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.visit_id = v.id) "
+            "AND EXISTS (SELECT 1 FROM signatures)").fetchall()
+        for pid, date, version in missing:
+            problems.append(f"patient {pid}: the signed visit of {date} (version {version}) has no signature record")
+        return problems
+
+    def _rows_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        cur = self.db.execute(f"SELECT * FROM visits WHERE id IN ({','.join('?' * len(ids))})", ids)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur]
+
+    def _current_visits(self, patient_id: str, *, before: dt.date | None = None) -> list[Visit]:
         cur = self.db.execute(
             "SELECT * FROM visits v WHERE patient_id = ? AND version = "
             "(SELECT max(version) FROM visits w WHERE w.patient_id = v.patient_id AND w.date = v.date) "
-            "ORDER BY date", [patient_id])
+            + ("AND date < ? " if before else "") + "ORDER BY date",
+            [patient_id, *([before.isoformat()] if before else [])])
         cols = [d[0] for d in cur.description]
-        rows = [dict(zip(cols, r)) for r in cur]
-        return Case(format=FORMAT, patient=patient, visits=tuple(self._load_visits(rows)))
+        return self._load_visits([dict(zip(cols, r)) for r in cur])
 
-    export_case = get_case
+    # -------------------------------------------------------------------- cases
+
+    def get_case(self, patient_id: str) -> Case:
+        """The patient and the current version of every visit (an open amendment included):
+        what the window edits and the classifier reads. Plain visits: no marks, no signature."""
+        return Case(format=FORMAT, patient=self.get_patient(patient_id),
+                    visits=tuple(self._current_visits(patient_id)))
+
+    def export_case(self, patient_id: str) -> Case:
+        """The patient's record as a case file: each visit's current record (the signed version
+        while an amendment is open) with its marks and, when signed, its ``signature``
+        (exam-format: ``visits[].signature``)."""
+        patient = self.get_patient(patient_id)
+        cur = self.db.execute("SELECT * FROM visits WHERE patient_id = ? ORDER BY date, version", [patient_id])
+        cols = [d[0] for d in cur.description]
+        by_date: dict[str, dict[str, Any]] = {}
+        for r in cur:
+            row = dict(zip(cols, r))
+            if row["status"] == "draft" and row["amended_from"] is not None:
+                continue  # an open amendment is not part of the record until it is signed
+            by_date[row["date"]] = row
+        rows = list(by_date.values())
+        visits = []
+        for row, visit in zip(rows, self._load_visits(rows)):
+            marks = self._marks(row["id"])
+            sig = self._signature_row(row["id"])
+            visits.append(visit.model_copy(update={
+                "marks": None if marks.empty else marks,
+                "signature": None if sig is None else sig.as_signature(),
+            }))
+        return Case(format=FORMAT, patient=patient, visits=tuple(visits))
+
+    def _signature_row(self, visit_id: int) -> SignedVersion | None:
+        cur = self.db.execute("SELECT * FROM signatures WHERE visit_id = ?", [visit_id])
+        row = cur.fetchone()
+        return None if row is None else signed_version(dict(zip([d[0] for d in cur.description], row)))
 
     def classify(self, patient_id: str, options=None):
+        """Classify the patient's current visits with the chart's criteria options (the same
+        options as the reports and the window) unless ``options`` are given."""
         from domain.classify import classify_case
 
         if options is None:
@@ -409,10 +707,33 @@ class ChartStore(ChartFile):
         opts, _problems = parse_option_settings([str(s) for s in saved])
         return opts
 
+    def set_criteria_options(self, options) -> Changes:
+        """Save the chart's criteria options (only those that differ from the defaults). Signed
+        visits keep the options and conclusion they were signed with."""
+        from domain.options import options_to_settings
+
+        self.set_setting("criteria_options", options_to_settings(options) or None)
+        return Changes(visits=True)
+
     def import_case(self, case: Case) -> ImportReport:
         """Import one case, all or nothing. A patient already here: visits are merged by date;
-        a date already here with other content is a conflict, reported and not written."""
+        a date already here with other content is a conflict, reported and not written.
+
+        A visit with a ``signature`` comes in signed, with its frozen result, after its hash is
+        verified; a visit whose content no longer matches its signature refuses the whole file."""
+        from domain.signature import verify
+
         p = case.patient
+        for v in case.visits:
+            if v.signature is not None:
+                if v.marks is not None and (v.marks.not_reviewed or v.marks.alsfrs_draft):
+                    raise StoreError(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
+                                     "draft marks (not reviewed, a part-scored ALSFRS-R)")
+                if not verify(v, v.signature):
+                    raise StoreError(
+                        f"patient {p.id}: visit {v.date.isoformat()} does not match its signature "
+                        f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
+                        "changed after signing; nothing was imported")
         with self._write():
             created = not self._patient_exists(p.id)
             patient_conflicts: list[str] = []
@@ -425,9 +746,9 @@ class ChartStore(ChartFile):
             for v in case.visits:
                 row = None if created else self._current(p.id, v.date)
                 if row is None:
-                    self._insert_visit(p.id, v)
+                    self._import_visit(p.id, v)
                     added.append(v.date)
-                elif self._load_visits([row])[0] == v:
+                elif self._same_record(row, v):
                     unchanged.append(v.date)
                 else:
                     conflicts.append(v.date)
@@ -435,6 +756,114 @@ class ChartStore(ChartFile):
                 self._check_visits_in_life(self.get_patient(p.id))
         return ImportReport(p.id, created, tuple(added), tuple(unchanged), tuple(conflicts),
                             tuple(patient_conflicts))
+
+    def add_cases(self, items, *, progress=None, batch: int = 500) -> int:
+        """Add new patients with their visits in bulk, in one transaction, and sign the visits
+        listed for each: ``items`` yields ``(case, {date: clinician})``. The façade's bulk path
+        (the demo clinic, large imports): prepared ``executemany`` inserts, the same row mapping,
+        triggers and audit as single writes, and signatures made as :meth:`sign_visit` makes
+        them (one classification per patient). A patient already in the chart refuses the
+        whole batch. Returns the number of patients added."""
+        from domain.classify import classify_case
+
+        conn = self.db.conn
+        cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
+        visit_sql = f"INSERT INTO visits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        finding_sql = {
+            table: f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(c)}) "
+                   f"VALUES ({', '.join('?' * (len(c) + 3))})"
+            for table, key, c in FINDINGS
+        }
+        patient_sql = (f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
+                       f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})")
+        options = self.criteria_options()
+        n = 0
+        with self._write():
+            next_id = (conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
+            patients, visits, to_sign = [], [], []
+            findings: dict[str, list] = {t: [] for t, _, _ in FINDINGS}
+
+            def flush():
+                conn.executemany(patient_sql, patients)
+                conn.executemany(visit_sql, visits)
+                for t, rows in findings.items():
+                    conn.executemany(finding_sql[t], rows)
+                    rows.clear()
+                for case, vids, signed in to_sign:
+                    results = classify_case(case, self.catalogue, options).visits
+                    for v, vc in zip(case.visits, results):
+                        if v.date in signed:
+                            clinician, at = signed[v.date]
+                            self._sign_bulk(vids[v.date], case, v, vc, clinician, at, options)
+                patients.clear()
+                visits.clear()
+                to_sign.clear()
+
+            for case, signed in items:
+                pid = case.patient.id
+                if self._patient_exists(pid) or any(p[0] == pid for p in patients):
+                    raise StoreError(f"patient {pid} already exists; nothing was added")
+                patients.append(tuple(patient_row(case.patient).values()))
+                vids = {}
+                for v in case.visits:
+                    vids[v.date] = next_id
+                    vals = visit_values(v)
+                    visits.append((next_id, pid, v.date.isoformat(), *(vals[c] for c in VISIT_VALUE_COLUMNS)))
+                    for (t, _, _), rows in zip(FINDINGS, finding_rows(v)):
+                        findings[t].extend((next_id, k[0], k[1], *val) for k, val in rows.items())
+                    next_id += 1
+                if signed:
+                    to_sign.append((case, vids, {
+                        d: (c if isinstance(c, tuple) else (c, None)) for d, c in signed.items()}))
+                n += 1
+                if len(patients) >= batch:
+                    flush()
+                    if progress:
+                        progress(n, None)
+            flush()
+        return n
+
+    def _sign_bulk(self, visit_id: int, case: Case, visit: Visit, vc, clinician: str,
+                   signed_at: str | None, options) -> None:
+        """Sign a new (version 1) visit whose classification is already computed."""
+        from domain import __version__
+        from domain.signature import signature_sha256, signing_context
+
+        from desktop.resources import catalogue_version
+
+        fields = {
+            "signed_by": clinician, "signed_at": signed_at or _now_utc(), "version": 1,
+            "amendment_reason": None, "options": options.model_dump(mode="json"),
+            "classification": vc.as_json(), "program_version": __version__,
+            "catalogue_version": catalogue_version(), "previous_sha256": None,
+        }
+        context = signing_context(case.patient, [v for v in case.visits if v.date < visit.date])
+        self._insert_signature(visit_id, fields, signature_sha256(visit, fields), context)
+        self.db.execute("UPDATE visits SET status = 'signed', clinician = ?, signed_at_utc = ? WHERE id = ?",
+                        [clinician, fields["signed_at"], visit_id])
+
+    def _import_visit(self, patient_id: str, v: Visit) -> None:
+        vid = self._insert_visit(patient_id, _plain(v), return_id=True)
+        marks = v.marks or VisitMarks()
+        sig = v.signature
+        if sig is None:
+            self._write_marks(vid, marks)
+            return
+        self._write_marks(vid, VisitMarks(carried=marks.carried, carried_from=marks.carried_from))
+        fields = sig.model_dump(mode="json")
+        self._insert_signature(vid, fields, sig.sha256, None)
+        self.db.execute(
+            "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
+            ["amended" if sig.version > 1 else "signed", sig.signed_by, sig.signed_at,
+             sig.amendment_reason, vid])
+
+    def _same_record(self, row: dict[str, Any], v: Visit) -> bool:
+        if self._load_visits([row])[0] != _plain(v):
+            return False
+        sig = self._signature_row(row["id"]) if row["status"] != "draft" else None
+        if (sig is None) != (v.signature is None):
+            return False
+        return sig is None or sig.sha256 == v.signature.sha256
 
     # -------------------------------------------------------------------- settings and audit
 

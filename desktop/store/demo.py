@@ -278,68 +278,23 @@ def demo_cases(n_patients: int, seed: int = 2026):
 
 
 def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None) -> int:
-    """Add a demo clinic to an open writable store in one transaction; returns the patient count.
+    """Add a demo clinic to an open writable store through the façade's bulk path
+    (:meth:`ChartStore.add_cases`: one transaction, signatures as in the clinic); returns the
+    patient count. Refused, with nothing written, if the chart already holds a demo patient."""
+    from .errors import StoreError
 
-    Rows go in with bulk inserts (the audit and search triggers still record every row)."""
-    from .rows import FINDINGS, VISIT_VALUE_COLUMNS
+    existing = {r[0] for r in store.db.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}
+
+    def items():
+        for case, signed in demo_cases(n_patients, seed):
+            if case.patient.id in existing:
+                raise StoreError(f"the chart already holds demo patient {case.patient.id}")
+            yield case, {d: (c, f"{d.isoformat()}T17:30:00.000000Z") for d, c in signed.items()}
 
     conn = store.db.conn
-    cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
-    visit_sql = f"INSERT INTO visits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    finding_sql = {
-        table: f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(c)}) VALUES ({', '.join('?' * (len(c) + 3))})"
-        for table, key, c in FINDINGS
-    }
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA cache_size = -131072")  # 128 MiB: the audit and search indexes grow fast
     try:
-        _build(store, conn, n_patients, seed, progress, visit_sql, finding_sql)
+        return store.add_cases(items(), progress=(lambda i, _n: progress(i, n_patients)) if progress else None)
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
-    return n_patients
-
-
-def _build(store, conn, n_patients, seed, progress, visit_sql, finding_sql) -> None:
-    from .errors import StoreError
-    from .rows import FINDINGS, PATIENT_COLUMNS, VISIT_VALUE_COLUMNS, finding_rows, patient_row, visit_values
-
-    with store._write():
-        existing = {r[0] for r in conn.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}
-        next_id = (conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
-        batch = 500
-        patients, visits, signs_up = [], [], []
-        findings = {t: [] for t, _, _ in FINDINGS}
-
-        def flush():
-            conn.executemany(
-                f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})", patients)
-            conn.executemany(visit_sql, visits)
-            for t, rows in findings.items():
-                conn.executemany(finding_sql[t], rows)
-                rows.clear()
-            conn.executemany(
-                "UPDATE visits SET status = 'signed', clinician = ?, signed_at_utc = ? WHERE id = ?",
-                signs_up)
-            patients.clear()
-            visits.clear()
-            signs_up.clear()
-
-        for i, (case, signed) in enumerate(demo_cases(n_patients, seed)):
-            if case.patient.id in existing:
-                raise StoreError(f"the chart already holds demo patient {case.patient.id}")
-            patients.append(tuple(patient_row(case.patient).values()))
-            for v in case.visits:
-                vid = next_id
-                next_id += 1
-                vals = visit_values(v)
-                visits.append((vid, case.patient.id, v.date.isoformat(), *(vals[c] for c in VISIT_VALUE_COLUMNS)))
-                for (t, _, _), rows in zip(FINDINGS, finding_rows(v)):
-                    findings[t].extend((vid, k[0], k[1], *val) for k, val in rows.items())
-                if v.date in signed:
-                    signs_up.append((signed[v.date], f"{v.date.isoformat()}T17:30:00.000000Z", vid))
-            if len(patients) >= batch:
-                flush()
-                if progress:
-                    progress(i + 1, n_patients)
-        flush()

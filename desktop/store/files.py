@@ -488,6 +488,35 @@ def _backup_file(conn: sqlite3.Connection, chart: Path, *, tag: str, keep: int |
     return target
 
 
+def backup_chart(chart: Path | str, tag: str = "manual") -> Path:
+    """A consistent copy of the chart in its backups folder (``<stem>-<time>-<tag>.sqlite``),
+    made through a read-only connection with SQLite's online backup API: no writer lock is
+    taken, so it works while the app has the chart open for writing. The chart is checked
+    first (a damaged chart is never copied over good backups); the oldest plain backups
+    beyond the chart's ``backup_keep`` are removed, as on close."""
+    chart = Path(chart)
+    if chart.is_dir():
+        raise StoreError(f"{chart}: is a folder, not a chart file")
+    if not chart.is_file():
+        raise StoreError(f"{chart}: no chart file there")
+    try:
+        conn = connect_read_only(chart)
+    except sqlite3.Error as e:
+        raise StoreError(f"{chart}: cannot open the chart file ({e})") from None
+    try:
+        problem = _quick_check(conn)
+        if problem:
+            raise StoreError(_damaged_message(chart, problem))
+        if not _has_table(conn, "patients"):
+            raise StoreError(f"{chart}: this SQLite file is not a Motorchart chart")
+        keep = _backup_keep(_settings(conn)) if _has_table(conn, "settings") else DEFAULT_BACKUP_KEEP
+        return _backup_file(conn, chart, tag=tag, keep=keep)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(_damaged_message(chart, str(e))) from None
+    finally:
+        conn.close()
+
+
 def restore_backup(chart: Path | str, backup: Path | str) -> Path | None:
     """Replace the chart with a backup (the chart must not be open for writing elsewhere).
 

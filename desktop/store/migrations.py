@@ -12,6 +12,7 @@ Rules enforced by SQLite itself, not only by Python:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from ._lean import Database, Migrations
@@ -25,6 +26,9 @@ AUDIT_MESSAGE = "the audit trail is append-only"
 
 AUDITED = ("patients", "visits", "muscle_findings", "reflex_findings", "sign_findings", "settings")
 FINDING_TABLES = ("muscle_findings", "reflex_findings", "sign_findings")
+VISIT_CHILD_TABLES = (*FINDING_TABLES, "visit_marks")
+"""Tables whose rows belong to one visit (``visit_id``): audited with the visit's patient."""
+SIGNATURE_MESSAGE = "a signature is permanent: it cannot be changed or removed"
 
 _BOOL = "IN (0, 1)"
 _DATE = "GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
@@ -205,6 +209,85 @@ def m006_tracheostomy_and_milestone_notes(db: Database) -> None:
     create_audit_triggers(db, "patients")
 
 
+@migrations()
+def m007_signatures_and_visit_marks(db: Database) -> None:
+    """Issue 13: each signed version's frozen result and hash (one row per signature, never
+    changed); marks kept with their visit instead of in the settings (deleted with the visit,
+    exported, audited with the patient). Marks of a signed visit are as immutable as its
+    findings. Existing ``unreviewed:`` and ``alsfrs_draft:`` settings move to the new table."""
+    _script(db, f"""
+    CREATE TABLE signatures (
+        visit_id INTEGER PRIMARY KEY REFERENCES visits(id),
+        signed_by TEXT NOT NULL,
+        signed_at_utc TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        amendment_reason TEXT,
+        options_json TEXT NOT NULL CHECK (json_valid(options_json)),
+        program_version TEXT,
+        catalogue_version TEXT,
+        snapshot BLOB NOT NULL,
+        context_json TEXT CHECK (context_json IS NULL OR json_valid(context_json)),
+        previous_sha256 TEXT,
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64)
+    ) STRICT;
+
+    CREATE TRIGGER signatures_no_update BEFORE UPDATE ON signatures
+    BEGIN SELECT RAISE(ABORT, '{SIGNATURE_MESSAGE}'); END;
+    CREATE TRIGGER signatures_no_delete BEFORE DELETE ON signatures
+    BEGIN SELECT RAISE(ABORT, '{SIGNATURE_MESSAGE}'); END;
+    CREATE TRIGGER signatures_audit_insert AFTER INSERT ON signatures
+    BEGIN
+        INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
+        VALUES ({_NOW}, {_USER}, 'signatures', 'insert',
+                (SELECT patient_id FROM visits WHERE id = NEW.visit_id),
+                (SELECT date || ' v' || version FROM visits WHERE id = NEW.visit_id), NULL,
+                json_object('signed_by', NEW.signed_by, 'signed_at_utc', NEW.signed_at_utc,
+                            'version', NEW.version, 'amendment_reason', NEW.amendment_reason,
+                            'options', json(NEW.options_json), 'sha256', NEW.sha256));
+    END;
+
+    CREATE TABLE visit_marks (
+        visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('not_reviewed', 'carried', 'alsfrs_draft')),
+        value_json TEXT NOT NULL CHECK (json_valid(value_json)),
+        PRIMARY KEY (visit_id, kind)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TRIGGER visit_marks_signed_no_insert BEFORE INSERT ON visit_marks
+    WHEN (SELECT status FROM visits WHERE id = NEW.visit_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
+    CREATE TRIGGER visit_marks_signed_no_update BEFORE UPDATE ON visit_marks
+    WHEN (SELECT status FROM visits WHERE id = OLD.visit_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
+    CREATE TRIGGER visit_marks_signed_no_delete BEFORE DELETE ON visit_marks
+    WHEN (SELECT status FROM visits WHERE id = OLD.visit_id) <> 'draft'
+    BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
+    """)
+    create_audit_triggers(db, "visit_marks")
+    # Move the marks kept in the settings by earlier versions, onto the current version of
+    # their visit; a mark of a visit that is gone or signed is dropped.
+    moved = []
+    for key, value in db.execute(
+            "SELECT key, value_json FROM settings WHERE key LIKE 'unreviewed:%' OR key LIKE 'alsfrs_draft:%'"
+    ).fetchall():
+        kind, _, rest = key.partition(":")
+        patient_id, _, date = rest.rpartition(":")
+        row = db.execute(
+            "SELECT id, status FROM visits WHERE patient_id = ? AND date = ? ORDER BY version DESC LIMIT 1",
+            [patient_id, date]).fetchone()
+        if row is not None and row[1] == "draft" and value not in ("null", "[]", "{}"):
+            if kind == "unreviewed":  # a list of cells, copied from the visit before this one
+                before = db.execute(
+                    "SELECT max(date) FROM visits WHERE patient_id = ? AND date < ?", [patient_id, date]
+                ).fetchone()[0]
+                value = json.dumps({"cells": json.loads(value), "from": before}, separators=(",", ":"))
+            db.execute("INSERT OR REPLACE INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)",
+                       [row[0], "not_reviewed" if kind == "unreviewed" else "alsfrs_draft", value])
+        moved.append(key)
+    for key in moved:
+        db.execute("DELETE FROM settings WHERE key = ?", [key])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 if SCHEMA_VERSION != _LIGHT_SCHEMA_VERSION:  # pragma: no cover  (a developer's slip, caught by any test)
     raise RuntimeError(f"desktop.store.patient_index.SCHEMA_VERSION is {_LIGHT_SCHEMA_VERSION} but there are "
@@ -221,6 +304,7 @@ _ROW_KEY = {
     "reflex_findings": (None, "{r}.reflex || ' ' || {r}.side"),
     "sign_findings": (None, "{r}.sign || ' ' || {r}.side"),
     "settings": ("NULL", "{r}.key"),
+    "visit_marks": (None, "{r}.kind"),
 }
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -245,7 +329,7 @@ def create_audit_triggers(db: Database, table: str) -> None:
 
     def key(r: str) -> str:
         k = key_expr.format(r=r)
-        if table in FINDING_TABLES:
+        if table in VISIT_CHILD_TABLES:
             k = f"(SELECT date || ' v' || version FROM visits WHERE id = {r}.visit_id) || ' ' || {k}"
         return k
 

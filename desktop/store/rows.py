@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
-from domain.case import AlsfrsR, Emg, MuscleFinding, Patient, ReflexFinding, SignFinding, Visit
+from domain.case import (
+    AlsfrsR,
+    Emg,
+    MuscleFinding,
+    Patient,
+    ReflexFinding,
+    Signature,
+    SignFinding,
+    Visit,
+    VisitMarks,
+)
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -77,7 +89,7 @@ def finding_rows(v: Visit) -> tuple[dict, dict, dict]:
     muscles = {
         (f.muscle, f.side): (
             i, f.mrc, f.wasting, _b(f.fasciculations), int(f.other_cause),
-            _json(f.emg.model_dump(exclude_none=True)) if f.emg is not None else None,
+            _json(f.emg.model_dump(mode="json", exclude_none=True)) if f.emg is not None else None,
         )
         for i, f in enumerate(v.muscles)
     }
@@ -105,4 +117,114 @@ def visit_from_rows(row: dict[str, Any], muscles: list, reflexes: list, signs: l
         muscles=ms, reflexes=rs, signs=ss,
         alsfrs_r=AlsfrsR(**json.loads(row["alsfrs_r_json"])) if row["alsfrs_r_json"] else None,
         fvc_percent=row["fvc_percent"], weight_kg=row["weight_kg"], notes=row["notes"],
+    )
+
+
+# ------------------------------------------------------------------------------ visit marks
+
+MARK_KINDS = ("not_reviewed", "carried", "alsfrs_draft")
+
+
+def marks_from_values(values: dict[str, Any]) -> VisitMarks:
+    """``visit_marks`` rows (kind -> decoded value_json) as :class:`VisitMarks`."""
+    nr = values.get("not_reviewed") or {}
+    ca = values.get("carried") or {}
+    source = ca.get("from") or nr.get("from")
+    return VisitMarks(
+        not_reviewed=tuple(tuple(k) for k in nr.get("cells", ())),
+        carried=tuple(tuple(k) for k in ca.get("cells", ())),
+        carried_from=source,
+        alsfrs_draft=values.get("alsfrs_draft") or None,
+    )
+
+
+def marks_to_values(marks: VisitMarks) -> dict[str, Any]:
+    """The ``visit_marks`` rows of :class:`VisitMarks` (kind -> value); empty kinds are absent."""
+    source = _iso(marks.carried_from)
+    out: dict[str, Any] = {}
+    if marks.not_reviewed:
+        out["not_reviewed"] = {"cells": sorted(list(k) for k in marks.not_reviewed), "from": source}
+    if marks.carried:
+        out["carried"] = {"cells": sorted(list(k) for k in marks.carried), "from": source}
+    if marks.alsfrs_draft:
+        out["alsfrs_draft"] = dict(marks.alsfrs_draft)
+    return out
+
+
+def drop_cells(visit: Visit, cells) -> Visit:
+    """The visit without the given (kind, id, side, field) cells: what signing with
+    ``carried="drop"`` keeps. A muscle, reflex or sign left with nothing recorded is removed."""
+    cells = {tuple(c) for c in cells}
+    muscles = []
+    for f in visit.muscles:
+        upd: dict[str, Any] = {}
+        for k in ("mrc", "wasting", "fasciculations"):
+            if ("muscle", f.muscle, f.side, k) in cells:
+                upd[k] = None
+        emg = f.emg
+        if emg is not None:
+            e_upd = {k: None for k in type(emg).model_fields
+                     if k != "study_date" and ("muscle", f.muscle, f.side, k) in cells}
+            if e_upd:
+                emg = emg.model_copy(update=e_upd)
+                if all(getattr(emg, k) is None for k in type(emg).model_fields if k != "study_date"):
+                    emg = None
+                upd["emg"] = emg
+        g = f.model_copy(update=upd) if upd else f
+        if g.examined or g.other_cause:
+            muscles.append(g)
+    reflexes = [f for f in visit.reflexes if ("reflex", f.reflex, f.side, "grade") not in cells]
+    signs = [f for f in visit.signs if ("sign", f.sign, f.side, "present") not in cells]
+    return visit.model_copy(update={"muscles": tuple(muscles), "reflexes": tuple(reflexes), "signs": tuple(signs)})
+
+
+# ------------------------------------------------------------------------------ signatures
+
+def pack_snapshot(classification: dict[str, Any]) -> bytes:
+    """The frozen classification, compactly: zlib over its canonical JSON."""
+    from domain.signature import canonical_json
+
+    return zlib.compress(canonical_json(classification).encode("utf-8"), 9)
+
+
+def unpack_snapshot(blob: bytes) -> dict[str, Any]:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+@dataclass(frozen=True)
+class SignedVersion:
+    """One signature as stored: the frozen result and what the hash covers."""
+
+    signed_by: str
+    signed_at: str
+    version: int
+    amendment_reason: str | None
+    options: dict[str, Any]
+    classification: dict[str, Any]
+    program_version: str | None
+    catalogue_version: str | None
+    previous_sha256: str | None
+    sha256: str
+    context: dict[str, Any] | None
+
+    def fields(self) -> dict[str, Any]:
+        """The fields the hash covers (domain.signature.SIGNATURE_FIELDS)."""
+        return {
+            "signed_by": self.signed_by, "signed_at": self.signed_at, "version": self.version,
+            "amendment_reason": self.amendment_reason, "options": self.options,
+            "classification": self.classification, "program_version": self.program_version,
+            "catalogue_version": self.catalogue_version, "previous_sha256": self.previous_sha256,
+        }
+
+    def as_signature(self) -> Signature:
+        return Signature(**self.fields(), sha256=self.sha256)
+
+
+def signed_version(row: dict[str, Any]) -> SignedVersion:
+    return SignedVersion(
+        signed_by=row["signed_by"], signed_at=row["signed_at_utc"], version=row["version"],
+        amendment_reason=row["amendment_reason"], options=json.loads(row["options_json"]),
+        classification=unpack_snapshot(row["snapshot"]), program_version=row["program_version"],
+        catalogue_version=row["catalogue_version"], previous_sha256=row["previous_sha256"],
+        sha256=row["sha256"], context=json.loads(row["context_json"]) if row["context_json"] else None,
     )

@@ -381,49 +381,93 @@ class MainWindow(QMainWindow):
         s = self.session
         has = s.visit is not None
         signed = has and s.status in ("signed", "amended")
+        amending = has and s.amending
         self.sign_button.setEnabled(has and not signed)
+        self.sign_button.setText("Sign amendment… (Ctrl+Shift+S)" if amending else "Sign (Ctrl+Shift+S)")
         self.sign_action.setEnabled(has and not signed)
-        self.amend_button.setEnabled(signed)
-        self.amend_button.setText("Finish amending" if s.amend_reason is not None else "Amend…")
-        self.amend_action.setEnabled(signed)
+        self.sign_action.setText("Sign amendment…" if amending else "Sign visit")
+        self.amend_button.setEnabled(signed or amending)
+        self.amend_button.setText("Discard amendment…" if amending else "Amend…")
+        self.amend_action.setEnabled(signed or amending)
+        self.amend_action.setText("Discard amendment…" if amending else "Amend signed visit…")
         self.new_visit_button.setEnabled(s.patient is not None)
         self.copy_button.setEnabled(s.patient is not None and bool(s.visits))
 
-    def sign_visit(self) -> None:
-        s = self.session
-        if s.visit is None or s.status != "draft":
-            return
-        self.editor.history_view.commit_notes()
-        from PySide6.QtWidgets import QInputDialog, QMessageBox
-
-        if not str(self.store.settings().get("clinician") or "").strip():
-            name, ok = QInputDialog.getText(self, "Sign visit", "Your name (saved in Preferences):")
-            if not ok or not name.strip():
-                return
-            self.store.set_setting("clinician", name.strip())
-        if s.unreviewed:
-            answer = QMessageBox.question(
-                self, "Sign visit",
-                f"{len(s.unreviewed)} findings carried from the previous visit are not reviewed.\n"
-                "Sign anyway (they are signed as recorded)?")
-            if answer != QMessageBox.StandardButton.Yes:
-                self.show_message("Not signed: review the marked cells (edit them or Ctrl+Return).")
-                return
-        s.sign()
-
-    def amend_visit(self) -> None:
-        s = self.session
-        if s.amend_reason is not None:
-            s.end_amend()
-            self.show_message("Amendment finished; the visit is read-only again.")
-            return
+    def _ensure_clinician(self, title: str) -> bool:
         from PySide6.QtWidgets import QInputDialog
 
-        reason, ok = QInputDialog.getText(self, "Amend signed visit", "Reason for the amendment:")
-        if ok and reason.strip():
-            s.begin_amend(reason.strip())
-        elif ok:
-            self.show_message("An amendment needs a reason.")
+        if str(self.store.setting("clinician") or "").strip():
+            return True
+        name, ok = QInputDialog.getText(self, title, "Your name (saved in Preferences):")
+        if not ok or not name.strip():
+            return False
+        self.store.set_setting("clinician", name.strip())
+        return True
+
+    def sign_visit(self) -> None:
+        """Sign the draft (or the open amendment, with its reason). Cells copied forward and
+        not reviewed need a choice: sign them marked as carried, or drop them from the visit."""
+        s = self.session
+        if s.visit is None or s.status not in ("draft", "amending"):
+            return
+        self.editor.history_view.commit_notes()
+        from PySide6.QtWidgets import QInputDialog
+
+        if s.amending:
+            if not self._ensure_clinician("Sign amendment"):
+                return
+            reason, ok = QInputDialog.getText(self, "Sign amendment", "Reason for the amendment:")
+            if not ok:
+                return
+            if not reason.strip():
+                self.show_message("Not signed: an amendment needs a reason.")
+                return
+            s.sign_amendment(reason.strip())
+            return
+        if not self._ensure_clinician("Sign visit"):
+            return
+        carried = None
+        if s.unreviewed:
+            carried = self.ask_carried(len(s.unreviewed), s.carried_from)
+            if carried is None:
+                self.show_message("Not signed: review the marked cells (edit them or Ctrl+Return).")
+                return
+        s.sign(carried)
+
+    def ask_carried(self, n: int, source: dt.date | None) -> str | None:
+        """Ask what to do with ``n`` cells copied forward and not reviewed: "keep" (sign them
+        marked as carried), "drop" (remove them from this visit) or None (do not sign)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        where = source.isoformat() if source else "the previous visit"
+        box = QMessageBox(QMessageBox.Icon.Question, "Sign visit",
+                          f"{n} findings copied from {where} are not reviewed.", parent=self)
+        box.setInformativeText(
+            "Sign them marked as carried from that visit (the report says so), or drop them from "
+            "this visit? To review them instead, cancel and edit or confirm them (Ctrl+Return).")
+        keep = box.addButton("Sign as carried", QMessageBox.ButtonRole.AcceptRole)
+        drop = box.addButton("Drop them and sign", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "keep" if clicked is keep else "drop" if clicked is drop else None
+
+    def amend_visit(self) -> None:
+        """Open an amendment of a signed visit; while one is open, offer to discard it."""
+        s = self.session
+        if s.visit is None:
+            return
+        if s.amending:
+            from PySide6.QtWidgets import QMessageBox
+
+            answer = QMessageBox.question(
+                self, "Discard amendment",
+                "Discard the changes of this amendment? The signed version stays the visit.")
+            if answer == QMessageBox.StandardButton.Yes:
+                s.discard_amendment()
+            return
+        if s.status in ("signed", "amended"):
+            s.begin_amend()
 
     def _protocol_chosen(self, name: str) -> None:
         from .protocols import protocol_muscles

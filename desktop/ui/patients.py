@@ -138,9 +138,8 @@ class PatientHeader(QLabel):
             side = f" ({p.onset_side})" if p.onset_side else ""
             bits.append(f"onset {REGION_NAMES[p.onset_region]}{side}")
         line2 = []
-        cc = self.session.case_classification
-        if cc is not None and cc.visits:
-            last = cc.visits[-1]
+        last = self.session.classification  # the open visit, as signed when it is signed
+        if last is not None:
             for cid, crit in REGISTRY.items():
                 res = last.criteria[cid]
                 line2.append(f"{crit.label}: <b>{res.verdict}</b>")
@@ -148,8 +147,8 @@ class PatientHeader(QLabel):
         s = self.session
         if s.visit is not None:
             st = s.status or "draft"
-            if s.amend_reason is not None:
-                st = f"amending ({_esc(s.amend_reason)})"
+            if s.amending:
+                st = "amending (a draft beside the signed version)"
             colour = {"draft": "#1b5e9a", "signed": "#1b6e20", "amended": "#1b6e20"}.get(s.status, "#8a5a00")
             line2.append(f"<span style='color:{colour}'><b>{st}</b></span>")
             if s.unreviewed:

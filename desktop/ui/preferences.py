@@ -97,9 +97,7 @@ class PreferencesDialog(QDialog):
             return
         self.store.set_setting("clinician", self.clinician.text().strip())
         self.store.set_setting("clinic", self.clinic.text().strip())
-        from .session import options_to_settings
-
-        self.store.set_setting("criteria_options", options_to_settings(self.options()))
+        self.store.set_criteria_options(self.options())
         if loc and loc != str(self.store.path):
             from PySide6.QtCore import QSettings
 

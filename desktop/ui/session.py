@@ -22,17 +22,6 @@ from . import entries as E
 from .commands import EditNotesCommand, EditVisitCommand
 
 
-def options_to_settings(options: Options) -> list[str]:
-    """The ``criteria_options`` setting: ``["name=value"]`` for every non-default option."""
-    default = Options()
-    out = []
-    for name in Options.model_fields:
-        v = getattr(options, name)
-        if v != getattr(default, name):
-            out.append(f"{name}={str(v).lower() if isinstance(v, bool) else v}")
-    return out
-
-
 class VisitSession(QObject):
     patient_changed = Signal()  # another patient, or the patient's details
     visit_changed = Signal()  # findings of the current visit (or another visit opened)
@@ -50,11 +39,12 @@ class VisitSession(QObject):
         self.patient: Patient | None = None
         self.visits: dict[dt.date, Visit] = {}
         self.visit: Visit | None = None
-        self.status: str | None = None
-        self.amend_reason: str | None = None
+        self.status: str | None = None  # draft, signed, amending (an amendment open), amended
         self.unreviewed: frozenset = frozenset()
+        self.carried_from: dt.date | None = None
         self.case_classification = None
-        self.classification = None
+        self.classification = None  # what the panel shows: the signed result for a signed visit
+        self.shown = None  # desktop.signed.ShownVisit of the open visit
         self.last_classify_ms = 0.0
         # Unchanged visits keep their evidence between keystrokes (domain.classify.EvidenceCache).
         self._evidence_cache = EvidenceCache()
@@ -71,7 +61,6 @@ class VisitSession(QObject):
         self.undo_stack.clear()
         self.visit = None
         self.status = None
-        self.amend_reason = None
         self.unreviewed = frozenset()
         self.patient_changed.emit()
         dates = sorted(self.visits)
@@ -93,7 +82,6 @@ class VisitSession(QObject):
         self.visit = self.store.get_visit(self.patient.id, date)
         self.visits[date] = self.visit
         self.status = self.store.visit_status(self.patient.id, date)
-        self.amend_reason = None
         self.unreviewed = self._stored_unreviewed(date)
         self._reclassify()
         self.visit_changed.emit()
@@ -105,7 +93,12 @@ class VisitSession(QObject):
 
     @property
     def readonly(self) -> bool:
-        return self.visit is None or (self.status in ("signed", "amended") and self.amend_reason is None)
+        """A signed visit is read-only; an open amendment is a draft like any other."""
+        return self.visit is None or self.status in ("signed", "amended")
+
+    @property
+    def amending(self) -> bool:
+        return self.status == "amending"
 
     def previous_visit(self, date: dt.date | None = None) -> Visit | None:
         date = date or (self.visit.date if self.visit else dt.date.max)
@@ -138,6 +131,7 @@ class VisitSession(QObject):
             return False
         self.visits[date] = visit
         if unreviewed:
+            self.carried_from = prev.date
             self._store_unreviewed(date, unreviewed)
         self.open_visit(date)
         self.state_changed.emit()
@@ -152,7 +146,7 @@ class VisitSession(QObject):
         if self.visit is None:
             return False
         if self.readonly:
-            self.message.emit("This visit is signed and read-only: use Visit > Amend to change it.")
+            self.message.emit("This visit is signed and read-only: use Visit > Amend to open an amendment.")
             return False
         unreviewed = self.unreviewed - {key} if key is not None else self.unreviewed
         if new_visit == self.visit and unreviewed == self.unreviewed:
@@ -173,11 +167,7 @@ class VisitSession(QObject):
         """Make ``visit`` the current state and store it (called by undo commands)."""
         if visit != self.visit:
             try:
-                if self.amend_reason is not None:
-                    self.store.amend_visit(self.patient.id, visit.date, visit,
-                                           clinician=self.clinician, reason=self.amend_reason)
-                else:
-                    self.store.save_visit(self.patient.id, visit)
+                self.store.save_visit(self.patient.id, visit)  # a draft, or an open amendment
             except Exception as e:  # StoreError
                 self.message.emit(str(e))
                 return False
@@ -191,77 +181,112 @@ class VisitSession(QObject):
         self.state_changed.emit()
         return True
 
-    # ------------------------------------------------------------------ not-reviewed marks
-    def _unreviewed_key(self, date: dt.date) -> str:
-        return f"unreviewed:{self.patient.id}:{date.isoformat()}"
-
+    # ------------------------------------------------------------------ marks (kept with the visit)
     def _stored_unreviewed(self, date: dt.date) -> frozenset:
-        """Carried cells not yet reviewed survive closing the chart (kept in chart settings)."""
-        keys = self.store.setting(self._unreviewed_key(date)) or []
-        return frozenset(tuple(k) for k in keys)
+        """Carried cells not yet reviewed survive closing the chart (the store keeps them with
+        the visit)."""
+        marks = self.store.visit_marks(self.patient.id, date)
+        self.carried_from = marks.carried_from
+        return frozenset(tuple(k) for k in marks.not_reviewed)
 
     def _store_unreviewed(self, date: dt.date, keys: frozenset) -> None:
         try:
-            self.store.set_setting(self._unreviewed_key(date), sorted(list(k) for k in keys) or None)
+            marks = self.store.visit_marks(self.patient.id, date)
+            self.store.set_visit_marks(self.patient.id, date, marks.model_copy(update={
+                "not_reviewed": tuple(sorted(keys)),
+                "carried_from": (marks.carried_from or self.carried_from) if keys else marks.carried_from,
+            }))
         except Exception as e:  # StoreError: the marks are a convenience, the findings are stored
             self.message.emit(f"Could not keep the not-reviewed marks: {e}")
 
-    # ------------------------------------------------------------------ ALSFRS-R scored in part
-    def _alsfrs_draft_key(self, date: dt.date) -> str:
-        return f"alsfrs_draft:{self.patient.id}:{date.isoformat()}"
+    def carried_cells(self) -> tuple[frozenset, dt.date | None]:
+        """Cells of the open visit signed as carried, and the visit they were carried from."""
+        if self.visit is None:
+            return frozenset(), None
+        marks = self.store.visit_marks(self.patient.id, self.visit.date)
+        return frozenset(tuple(k) for k in marks.carried), marks.carried_from
 
+    # ------------------------------------------------------------------ ALSFRS-R scored in part
     def alsfrs_draft(self) -> dict:
         """The items of an ALSFRS-R scored in part at the open visit. A visit stores the scale
-        whole (FRS: all 12 items), so the items typed so far wait in the chart's settings
-        until the twelfth: none is lost by changing visit or closing the chart."""
+        whole (FRS: all 12 items), so the items typed so far are kept with the visit until the
+        twelfth: none is lost by changing visit or closing the chart."""
         if self.visit is None or self.visit.alsfrs_r is not None:
             return {}
-        return dict(self.store.setting(self._alsfrs_draft_key(self.visit.date)) or {})
+        return dict(self.store.visit_marks(self.patient.id, self.visit.date).alsfrs_draft or {})
 
     def store_alsfrs_draft(self, items: dict | None) -> None:
         """Keep (or, with None or nothing scored, drop) the open visit's partial ALSFRS-R."""
         if self.visit is None or self.readonly:
             return
-        key = self._alsfrs_draft_key(self.visit.date)
         items = {k: v for k, v in (items or {}).items() if v is not None and v is not False} or None
-        if self.store.setting(key) == items:
-            return
         try:
-            self.store.set_setting(key, items)
+            marks = self.store.visit_marks(self.patient.id, self.visit.date)
+            if (marks.alsfrs_draft or None) == items:
+                return
+            self.store.set_visit_marks(self.patient.id, self.visit.date,
+                                       marks.model_copy(update={"alsfrs_draft": items}))
         except Exception as e:  # StoreError
             self.message.emit(f"Could not keep the ALSFRS-R items scored so far: {e}")
 
     # ------------------------------------------------------------------ signing
     @property
     def clinician(self) -> str:
-        return str(self.store.settings().get("clinician") or "") or "unknown clinician"
+        return str(self.store.setting("clinician") or "") or "unknown clinician"
 
-    def sign(self) -> bool:
+    def sign(self, carried: str | None = None) -> bool:
+        """Sign the open draft; ``carried`` (keep or drop) is needed while cells copied
+        forward are still not reviewed."""
         try:
-            self.store.sign_visit(self.patient.id, self.visit.date, clinician=self.clinician)
-        except Exception as e:
+            self.store.sign_visit(self.patient.id, self.visit.date, clinician=self.clinician, carried=carried)
+        except Exception as e:  # StoreError
             self.message.emit(str(e))
             return False
-        self.undo_stack.clear()
-        self.status = self.store.visit_status(self.patient.id, self.visit.date)
-        if self.unreviewed:
-            self._store_unreviewed(self.visit.date, frozenset())
-        self.unreviewed = frozenset()
-        self.state_changed.emit()
+        self._after_signing()
         self.message.emit(f"Visit {self.visit.date.isoformat()} signed by {self.clinician}.")
         return True
 
-    def begin_amend(self, reason: str) -> None:
+    def _after_signing(self) -> None:
         self.undo_stack.clear()
-        self.amend_reason = reason
-        self.state_changed.emit()
-        self.message.emit("Amending the signed visit: each change is kept beside the signed original.")
-
-    def end_amend(self) -> None:
-        self.undo_stack.clear()
-        self.amend_reason = None
+        self.visit = self.store.get_visit(self.patient.id, self.visit.date)
+        self.visits[self.visit.date] = self.visit
         self.status = self.store.visit_status(self.patient.id, self.visit.date)
+        self.unreviewed = frozenset()
+        self._reclassify()
+        self.visit_changed.emit()
         self.state_changed.emit()
+
+    def begin_amend(self) -> bool:
+        """Open an amendment of the signed visit: a draft version beside the signed one."""
+        try:
+            self.store.begin_amendment(self.patient.id, self.visit.date)
+        except Exception as e:  # StoreError
+            self.message.emit(str(e))
+            return False
+        self._after_signing()
+        self.message.emit("Amending: edit as in a draft (Ctrl+Z undoes); sign the amendment with its "
+                          "reason, or discard it. The signed version stays unchanged.")
+        return True
+
+    def sign_amendment(self, reason: str) -> bool:
+        try:
+            self.store.sign_amendment(self.patient.id, self.visit.date, clinician=self.clinician, reason=reason)
+        except Exception as e:  # StoreError
+            self.message.emit(str(e))
+            return False
+        self._after_signing()
+        self.message.emit(f"Amendment of {self.visit.date.isoformat()} signed by {self.clinician}.")
+        return True
+
+    def discard_amendment(self) -> bool:
+        try:
+            self.store.discard_amendment(self.patient.id, self.visit.date)
+        except Exception as e:  # StoreError
+            self.message.emit(str(e))
+            return False
+        self._after_signing()
+        self.message.emit("Amendment discarded: the signed version is the visit.")
+        return True
 
     def flush_pending(self) -> None:
         """Anything typed but not yet stored is stored now (notes are stored per keystroke, so
@@ -284,5 +309,11 @@ class VisitSession(QObject):
         )
         vc = self.case_classification.visits
         self.classification = vc[-1] if vc else None
+        self.shown = None
+        if self.classification is not None and self.status in ("signed", "amended"):
+            from desktop.signed import shown_visit
+
+            self.shown = shown_visit(self.store, case, self.classification, self.options)
+            self.classification = self.shown.classification
         self.last_classify_ms = (time.perf_counter() - t0) * 1000
         self.classified.emit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+import pytest
 
 from desktop.ui.entries import NOT_EXAMINED
 from tests.ui.keys import enter_cell, press, walk_to
@@ -173,18 +173,44 @@ def test_copy_forward_marks_carried_cells_not_reviewed_until_touched(visit_windo
     enter_cell(view, "3")  # touched: reviewed
     assert "not reviewed" not in mrc.data(Qt.ItemDataRole.ToolTipRole)
     assert "not reviewed" in wast.data(Qt.ItemDataRole.ToolTipRole)
-    # Signing with an unreviewed cell asks first; "No" leaves it a draft.
+    # Signing with an unreviewed cell asks first (keep as carried, drop, or cancel); cancel
+    # leaves it a draft.
     asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No)
+    monkeypatch.setattr(w, "ask_carried", lambda n, source: asked.append((n, source)))
     w.sign_visit()
-    assert asked and w.session.status == "draft"
+    assert asked == [(1, D1)] and w.session.status == "draft"
     view.setCurrentIndex(wast)
     press(view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # confirm
     assert not w.session.unreviewed
     asked.clear()
     w.sign_visit()
     assert not asked and w.session.status == "signed"
+
+
+@pytest.mark.parametrize("choice", ["keep", "drop"])
+def test_signing_carried_cells_keeps_them_marked_as_carried_or_drops_them(visit_window, monkeypatch, choice):
+    """Issue 13: signing with cells still not reviewed asks the clinician to choose."""
+    w = visit_window
+    view = w.editor.exam_view
+    goto(view, "deltoid", "mrc", "left")
+    for entry in ("4", "1"):
+        enter_cell(view, entry, then=Tab)
+    assert w.session.new_visit(dt.date(2025, 9, 1), copy_from_previous=True)
+    goto(view, "deltoid", "mrc", "left")
+    enter_cell(view, "3")  # reviewed; the wasting cell stays carried
+    monkeypatch.setattr(w, "ask_carried", lambda n, source: choice)
+    w.sign_visit()
+    store, pid, d2 = w.session.store, w.session.patient.id, dt.date(2025, 9, 1)
+    assert store.visit_status(pid, d2) == "signed"
+    marks = store.visit_marks(pid, d2)
+    deltoid = store.get_visit(pid, d2).muscles[0]
+    assert deltoid.mrc == "3"
+    if choice == "keep":
+        assert marks.carried == (("muscle", "deltoid", "left", "wasting"),) and marks.carried_from == D1
+        assert deltoid.wasting is not None
+    else:
+        assert marks.carried == () and deltoid.wasting is None
+    assert not marks.not_reviewed and store.verify_signatures() == []
 
 
 def test_not_reviewed_marks_survive_closing_and_reopening_the_chart(visit_window, store, catalogue, qtbot):
@@ -217,12 +243,43 @@ def test_a_signed_visit_refuses_edits_until_amended(visit_window):
     press(view, Space)
     assert stored(w).muscles[0].mrc == "4"
     assert "read-only" in w.statusBar().currentMessage()
-    w.session.begin_amend("typo in deltoid")
+    w.amend_visit()  # opens an amendment: a draft beside the signed version
+    assert w.session.status == "amending" and not w.session.readonly
     goto(view, "deltoid", "mrc", "left")
     enter_cell(view, "2")
+    enter_cell(view, "3")
+    w.undo_action.trigger()  # an amendment is undoable like a draft
     assert stored(w).muscles[0].mrc == "2"
-    meta = w.session.store.visit_meta(w.session.patient.id, D1)
+    store, pid = w.session.store, w.session.patient.id
+    assert store.visit_meta(pid, D1).status == "amending"
+    assert store.signature(pid, D1).version == 1  # the signed version still stands
+    w.session.sign_amendment("typo in deltoid")
+    meta = store.visit_meta(pid, D1)
     assert meta.status == "amended" and meta.amendment_reason == "typo in deltoid"
+    versions = store.visit_versions(pid, D1)
+    assert [m.version for m, _v in versions] == [1, 2]  # one amendment, one version
+    assert [v.muscles[0].mrc for _m, v in versions] == ["4", "2"]
+    sig = store.signature(pid, D1)
+    assert sig.version == 2 and sig.previous_sha256 == store.db.execute(
+        "SELECT sha256 FROM signatures WHERE version = 1").fetchone()[0]
+    assert sum(1 for e in store.audit_trail(pid) if e.table == "signatures") == 2
+    assert store.verify_signatures() == []
+
+
+def test_an_open_amendment_can_be_discarded_leaving_the_signed_version(visit_window):
+    w = visit_window
+    view = w.editor.exam_view
+    goto(view, "deltoid", "mrc", "left")
+    enter_cell(view, "4")
+    w.sign_visit()
+    w.session.begin_amend()
+    goto(view, "deltoid", "mrc", "left")
+    enter_cell(view, "1")
+    assert w.session.discard_amendment()
+    store, pid = w.session.store, w.session.patient.id
+    assert w.session.status == "signed" and w.session.readonly
+    assert [m.version for m, _v in store.visit_versions(pid, D1)] == [1]
+    assert stored(w).muscles[0].mrc == "4"
 
 
 def test_alsfrs_total_is_live_and_saved_when_complete(visit_window):
