@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from domain.case import Case
-    from domain.classify import VisitClassification
+    from domain.classify import CaseClassification, VisitClassification
 
     from desktop.store.chart import ChartStore
     from desktop.store.rows import SignedVersion
@@ -61,3 +61,23 @@ def shown_visit(store: ChartStore, case: Case, today: VisitClassification, today
         today_catalogue=catalogue_version(), labels={c: r.label for c, r in REGISTRY.items()},
     )
     return ShownVisit(signed, today, sig, sig.options, tuple(lines))
+
+
+def shown_case(store: ChartStore, case: Case, classification: CaseClassification,
+               options) -> tuple[CaseClassification, dict]:
+    """The patient's classification as the reader sees it: each signed visit as signed (the
+    highest-ever summary recomputed over those), with a :class:`ShownVisit` per date."""
+    import dataclasses
+
+    from domain.case import Case as CaseModel
+    from domain.classify import highest_reached
+
+    shown: dict = {}
+    visits = []
+    for vc in classification.visits:
+        upto = CaseModel(format=case.format, patient=case.patient,
+                         visits=tuple(v for v in case.visits if v.date <= vc.date))
+        sv = shown_visit(store, upto, vc, options)
+        shown[vc.date] = sv
+        visits.append(sv.classification)
+    return dataclasses.replace(classification, visits=tuple(visits), highest=highest_reached(visits)), shown

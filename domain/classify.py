@@ -480,19 +480,25 @@ def classify_case(
             )
         )
 
+    timeline, order = _timeline(out, onset_regions)
+    return CaseClassification(
+        visits=tuple(out), highest=highest_reached(out), timeline=timeline, spread_order=order,
+        options=options,
+    )
+
+
+def highest_reached(visits) -> dict[str, tuple[CriterionResult | None, dt.date | None]]:
+    """Per criterion, the highest result reached at any visit (as shown at that visit,
+    whatever its pending items) and the first date it was reached (clinical-rules 10)."""
     highest: dict[str, tuple[CriterionResult | None, dt.date | None]] = {}
     for cid in REGISTRY:
         best, best_date = None, None
-        for vc in out:
-            res = vc.criteria[cid]
-            if res.reached and (best is None or res.rank > best.rank):
+        for vc in visits:
+            res = vc.criteria.get(cid)
+            if res is not None and res.reached and (best is None or res.rank > best.rank):
                 best, best_date = res, vc.date
         highest[cid] = (best, best_date)
-
-    timeline, order = _timeline(out, onset_regions)
-    return CaseClassification(
-        visits=tuple(out), highest=highest, timeline=timeline, spread_order=order, options=options
-    )
+    return highest
 
 
 def _kings_clinical(

@@ -112,7 +112,7 @@ _NAMES = {
 def differences(signed: dict[str, Any], today: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(what, as signed, as computed today) for each conclusion that differs, criteria first."""
     a, b = _verdicts(signed), _verdicts(today)
-    order = [k for k in a if k in b or k in a] + [k for k in b if k not in a]
+    order = list(b) + [k for k in a if k not in b]  # today's order: the registry's, criteria first
     return [(k, a.get(k, "-"), b.get(k, "-")) for k in order if a.get(k) != b.get(k)]
 
 

@@ -44,10 +44,12 @@ class ReportMeta:
     """What the report says about the visit's record, without needing the store: its status,
     who signed it and when, and why it was amended."""
 
-    status: Literal["draft", "signed", "amended"] = "draft"
+    status: Literal["draft", "signed", "amending", "amended"] = "draft"
     clinician: str | None = None
     signed_at: dt.datetime | None = None
     amendment_reason: str | None = None
+    version: int = 1
+    sha256: str | None = None  # the signature's hash, printed so a paper copy names its record
 
     @classmethod
     def from_visit_meta(cls, vm) -> ReportMeta:
@@ -56,7 +58,8 @@ class ReportMeta:
         if isinstance(signed, str):
             signed = dt.datetime.fromisoformat(signed.replace("Z", "+00:00"))
         return cls(status=vm.status, clinician=getattr(vm, "clinician", None), signed_at=signed,
-                   amendment_reason=getattr(vm, "amendment_reason", None))
+                   amendment_reason=getattr(vm, "amendment_reason", None),
+                   version=getattr(vm, "version", 1) or 1)
 
 
 def page_size(name: str) -> tuple[float, float]:

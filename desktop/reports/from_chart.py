@@ -30,7 +30,9 @@ def report_from_chart(
         raise ReportError(f"patient {patient_id} has no visits")
     if options is None:
         options = store.criteria_options()
-    classification = store.classify(patient_id, options)
+    from desktop.signed import shown_case
+
+    classification, shown = shown_case(store, case, store.classify(patient_id, options), options)
     clinic = store.settings().get("clinic") or None
     if progression:
         from .progression import build_progression_report
@@ -43,11 +45,21 @@ def report_from_chart(
     elif visit_date not in dates:
         raise ReportError(f"patient {patient_id} has no visit on {visit_date.isoformat()} "
                           f"(visits: {', '.join(d.isoformat() for d in dates)})")
-    meta = ReportMeta.from_visit_meta(store.visit_meta(patient_id, visit_date))
+    import dataclasses
+
+    vm = store.visit_meta(patient_id, visit_date)
+    sv = shown[visit_date]
+    meta = ReportMeta.from_visit_meta(vm)
+    if sv.signature is not None:
+        meta = dataclasses.replace(meta, version=sv.signature.version, sha256=sv.signature.sha256)
+    marks = store.visit_marks(patient_id, visit_date)
     from .visit import build_visit_report
 
     return build_visit_report(case, classification, visit_date, meta=meta, clinic=clinic,
-                              page_size=page_size, printed_at=printed_at)
+                              page_size=page_size, printed_at=printed_at, options=sv.options,
+                              recomputed=sv.recomputed, carried=marks.carried or marks.not_reviewed,
+                              carried_from=marks.carried_from,
+                              carried_reviewed=not marks.not_reviewed)
 
 
 def write_pdf(path: Path, pdf: bytes) -> None:

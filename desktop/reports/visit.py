@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from .common import (
@@ -88,8 +89,20 @@ def build_visit_report(
     clinic: str | None = None,
     page_size: str = "A4",
     printed_at: dt.datetime,
+    options: dict | None = None,
+    recomputed: tuple[str, ...] = (),
+    carried=(),
+    carried_from: dt.date | None = None,
+    carried_reviewed: bool = True,
 ) -> bytes:
-    """The PDF of one visit. Raises :class:`ReportError` if the case has no visit on that date."""
+    """The PDF of one visit. Raises :class:`ReportError` if the case has no visit on that date.
+
+    ``options``: the criteria options of the printed result (for a signed visit, those it was
+    signed with), printed with those that differ from the defaults highlighted; default the
+    classification's. ``recomputed``: lines saying how today's computation differs from the
+    signed result. ``carried``: cells (kind, id, side, field) carried from ``carried_from``
+    without being re-examined (signed as carried, or, with ``carried_reviewed`` false, copied
+    and not yet reviewed); they are marked in the tables."""
     meta = meta or ReportMeta()
     size = _page_size(page_size)
     visit = next((v for v in case.visits if v.date == visit_date), None)
@@ -97,7 +110,11 @@ def build_visit_report(
     if visit is None or vc is None:
         raise ReportError(f"no visit on {visit_date.isoformat()} for patient {case.patient.id}")
     width = size[0] - 2 * MARGIN
-    story = _story(case, visit, vc, meta=meta, clinic=clinic, width=width)
+    if options is None:
+        options = classification.options.model_dump(mode="json")
+    marks = _Carried(frozenset(tuple(c) for c in carried), carried_from, carried_reviewed)
+    story = _story(case, visit, vc, meta=meta, clinic=clinic, width=width, options=options,
+                   recomputed=tuple(recomputed), carried=marks)
     patient = case.patient
     footer = f"{patient.display_name} \u00b7 {patient.id} \u00b7 visit {visit_date.isoformat()}"
     buf = io.BytesIO()
@@ -108,7 +125,7 @@ def build_visit_report(
         invariant=1,
     )
     doc.build(story, canvasmaker=make_canvas(footer_left=footer, printed_at=printed_at,
-                                             draft=meta.status == "draft"))
+                                             draft=meta.status in ("draft", "amending")))
     return buf.getvalue()
 
 
@@ -118,29 +135,92 @@ def _page_size(name: str):
 
 # ---------------------------------------------------------------------------------- story
 
+@dataclass(frozen=True)
+class _Carried:
+    cells: frozenset
+    source: dt.date | None
+    reviewed: bool  # signed as carried (True) or copied and not yet reviewed (False)
+
+    def mark(self, kind: str, id_: str, side: str, field: str) -> str:
+        return " *" if (kind, id_, side, field) in self.cells else ""
+
+    def legend(self) -> str:
+        where = self.source.isoformat() if self.source else "an earlier visit"
+        if self.reviewed:
+            return f"* carried from the visit of {where}: not re-examined at this visit."
+        return f"* copied from the visit of {where} and not yet reviewed."
+
+
 def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMeta, clinic: str | None,
-           width: float) -> list:
+           width: float, options: dict, recomputed: tuple[str, ...], carried: _Carried) -> list:
     cat = load_catalogue()
     out: list = []
     out += _header(case, visit, meta=meta, clinic=clinic, width=width)
     out += _status(meta)
-    out.append(px("Conclusion: " + escape("; ".join(criterion_headline(c, vc) for c in REGISTRY)) + ".",
+    signed = " (as signed)" if meta.status in ("signed", "amended") else ""
+    out.append(px(f"Conclusion{signed}: " + escape("; ".join(criterion_headline(c, vc) for c in REGISTRY)) + ".",
                   "conclusion"))
     out.append(Spacer(1, 4))
+    out += _boxed(recomputed, width, RECOMPUTED_BG, RECOMPUTED_BORDER, "Recomputed")
     out += _warnings(vc, width)
     out += _regions(vc, width)
     out += _bodymap_and_scores(vc, width)
     out += _criteria(vc)
     out += _progression(vc)
-    out += _examination(vc, cat, width)
-    out += _emg(vc, width)
-    out += _reflexes_and_signs(visit, cat, width)
+    out += _examination(vc, cat, width, carried)
+    out += _emg(visit, vc, width, carried)
+    out += _reflexes_and_signs(visit, cat, width, carried)
+    if carried.cells:
+        out.append(p(carried.legend(), "muted"))
     out += _alsfrs(visit, vc, width)
     if visit.notes:
         out += section("Notes", 40)
         out += [p(line, "body") for line in visit.notes.splitlines() if line.strip()]
+    out += _options(options, width)
     out += _signature(meta, width)
     return out
+
+
+RECOMPUTED_BG = colors.HexColor("#E8F0FB")
+RECOMPUTED_BORDER = colors.HexColor("#5B86C5")
+
+
+def _boxed(lines, width: float, bg, border, title: str) -> list:
+    """A tinted box of sentences, or nothing when there are none."""
+    if not lines:
+        return []
+    body = [Paragraph(escape(t), STYLES["reason"], bulletText="\u2022") for t in lines]
+    t = Table([[p(title, "h3")], *[[b] for b in body]], colWidths=[width], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), bg), ("BOX", (0, 0), (-1, -1), 0.8, border),
+        ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]))
+    return [t, Spacer(1, 5)]
+
+
+def _options(options: dict, width: float) -> list:
+    """The criteria options the printed result used, those that differ from the defaults
+    highlighted with the default beside them."""
+    from domain.options import Options
+
+    default = Options().model_dump(mode="json")
+    rows = [["Criteria option", "Value", ""]]
+    extra = []
+    shown = lambda v: str(v).lower() if isinstance(v, bool) else str(v)  # noqa: E731
+    for name in default:
+        value = options.get(name, default[name])
+        differs = value != default[name]
+        rows.append([name, shown(value), f"differs from the default ({shown(default[name])})" if differs else "default"])
+        if differs:
+            r = len(rows) - 1
+            extra += [("BACKGROUND", (0, r), (-1, r), colors.HexColor("#FFE9B3")),
+                      ("FONT", (0, r), (-1, r), SANS_BOLD, 7)]
+    n = sum(1 for r in rows[1:] if r[2] != "default")
+    note = (f"{n} option(s) differ from the defaults (highlighted)." if n
+            else "All options are the defaults.")
+    return [*section("Criteria options", 60), p(note, "muted"),
+            grid_table(rows, [width * 0.32, width * 0.25, width * 0.43], extra=extra)]
 
 
 def _header(case: Case, visit: Visit, *, meta: ReportMeta, clinic: str | None, width: float) -> list:
@@ -178,14 +258,18 @@ def _status(meta: ReportMeta) -> list:
     if meta.status == "draft":
         return [p("Status: unsigned draft. The findings may still change; this is not a signed record.",
                   "note"), Spacer(1, 3)]
+    if meta.status == "amending":
+        return [p(f"Status: amendment in progress (version {meta.version}), not signed. The findings may "
+                  "still change; the signed version stands until this one is signed.", "note"), Spacer(1, 3)]
     when = fmt_datetime(meta.signed_at) if meta.signed_at else "date not recorded"
     who = meta.clinician or "clinician not recorded"
+    seal = f" Record SHA-256 {meta.sha256[:16]}\u2026" if meta.sha256 else ""
     if meta.status == "amended":
-        text = (f"Amended record: this version was amended and signed by {who} on {when}, and "
+        text = (f"Amended record (version {meta.version}): amended and signed by {who} on {when}; it "
                 f"replaces the version signed before. Reason for the amendment: "
-                f"{meta.amendment_reason or 'not given'}.")
+                f"{meta.amendment_reason or 'not given'}.{seal}")
         return [p(text, "note"), Spacer(1, 3)]
-    return [p(f"Signed by {who} on {when}.", "note"), Spacer(1, 3)]
+    return [p(f"Signed by {who} on {when}.{seal}", "note"), Spacer(1, 3)]
 
 
 WARN_BG = colors.HexColor("#FFF4DC")
@@ -290,7 +374,7 @@ def _criteria(vc: VisitClassification) -> list:
     return out
 
 
-def _examination(vc: VisitClassification, cat, width: float) -> list:
+def _examination(vc: VisitClassification, cat, width: float, carried: _Carried) -> list:
     bm = load_bodymap()
     by_muscle: dict[str, dict[str, object]] = {}
     region_of: dict[str, str] = {}
@@ -328,8 +412,9 @@ def _examination(vc: VisitClassification, cat, width: float) -> list:
                     continue
                 f = s.finding
                 state = muscle_state(s)
-                row += [f.mrc or "-", f.wasting or "-",
-                        "-" if f.fasciculations is None else ("yes" if f.fasciculations else "no"),
+                c = lambda field: carried.mark("muscle", m.id, sd, field)  # noqa: E731
+                row += [(f.mrc or "-") + c("mrc"), (f.wasting or "-") + c("wasting"),
+                        ("-" if f.fasciculations is None else ("yes" if f.fasciculations else "no")) + c("fasciculations"),
                         bm.states[state].label]
                 tint = _tint(bm.states[state].fill)
                 if tint is not None:
@@ -344,7 +429,7 @@ def _examination(vc: VisitClassification, cat, width: float) -> list:
             grid_table(rows, widths, header_rows=2, zebra=False, extra=extra)]
 
 
-def _emg(vc: VisitClassification, width: float) -> list:
+def _emg(visit: Visit, vc: VisitClassification, width: float, carried: _Carried) -> list:
     crits = list(REGISTRY)
     sampled = [s for s in vc.evidence.muscles if s.finding.emg is not None]
     if not sampled:
@@ -355,9 +440,16 @@ def _emg(vc: VisitClassification, width: float) -> list:
     fmt = lambda v: "-" if v is None else ("yes" if v is True else "no" if v is False else str(v))  # noqa: E731
     for s in sampled:
         e = s.finding.emg
-        rows.append([cell(s.muscle.name, width * 0.22), SIDE_LABEL[s.finding.side].lower(), fmt(e.fibrillations),
-                     fmt(e.positive_sharp_waves), fmt(e.fasciculation_potentials), fmt(e.mup_large),
-                     fmt(e.mup_unstable), fmt(e.recruitment)] + [_yes(s.lmn_emg.get(c, False)) for c in crits])
+        side = s.finding.side
+        c = lambda field, v: fmt(v) + carried.mark("muscle", s.muscle.id, side, field)  # noqa: E731
+        name = s.muscle.name
+        if e.study_date is not None and e.study_date != visit.date:
+            name += f" (EMG of {e.study_date.isoformat()})"
+        rows.append([cell(name, width * 0.22), SIDE_LABEL[side].lower(), c("fibrillations", e.fibrillations),
+                     c("positive_sharp_waves", e.positive_sharp_waves),
+                     c("fasciculation_potentials", e.fasciculation_potentials), c("mup_large", e.mup_large),
+                     c("mup_unstable", e.mup_unstable), c("recruitment", e.recruitment)]
+                    + [_yes(s.lmn_emg.get(cid, False)) for cid in crits])
     fixed = [0.22, 0.07, 0.055, 0.055, 0.1, 0.08, 0.09, 0.11]
     crit_w = (1 - sum(fixed)) / len(crits)
     widths = [width * f for f in fixed] + [width * crit_w] * len(crits)
@@ -365,11 +457,12 @@ def _emg(vc: VisitClassification, width: float) -> list:
                                        extra=[("ALIGN", (1, 0), (-1, -1), "CENTER")])]
 
 
-def _reflexes_and_signs(visit: Visit, cat, width: float) -> list:
+def _reflexes_and_signs(visit: Visit, cat, width: float, carried: _Carried) -> list:
     out: list = [*section("Reflexes and signs")]
     refl: dict[str, dict[str, str]] = {}
     for f in visit.reflexes:
-        txt = str(f.grade) + (" with spread" if f.spread else "") + (" (brisk)" if f.brisk else "")
+        txt = (str(f.grade) + (" with spread" if f.spread else "") + (" (brisk)" if f.brisk else "")
+               + carried.mark("reflex", f.reflex, f.side, "grade"))
         refl.setdefault(f.reflex, {})[f.side] = txt
     half = (width - 8) / 2
     left: list
@@ -382,7 +475,8 @@ def _reflexes_and_signs(visit: Visit, cat, width: float) -> list:
         left = [p("No reflexes recorded.", "body")]
     sg: dict[str, dict[str, str]] = {}
     for f in visit.signs:
-        sg.setdefault(f.sign, {})[f.side] = "present" if f.present else "absent"
+        sg.setdefault(f.sign, {})[f.side] = ("present" if f.present else "absent") + carried.mark(
+            "sign", f.sign, f.side, "present")
     if sg:
         rows = [["Sign", "Left", "Right", "Midline"]]
         rows += [[p(cat.sign[s.id].name, "cell"), sg[s.id].get("left", ""), sg[s.id].get("right", ""),

@@ -127,6 +127,18 @@ class ClassificationView(QWidget):
         title = QLabel("<b>Classification</b> (updates as you type)")
         lay.addWidget(title)
 
+        self.signed_label = QLabel()
+        self.signed_label.setObjectName("signedBanner")
+        self.signed_label.setAccessibleName("Signed result")
+        self.signed_label.setTextFormat(Qt.TextFormat.RichText)
+        self.signed_label.setWordWrap(True)
+        self.signed_label.setStyleSheet("QLabel#signedBanner { background: #E8F0FB; border: 1px solid #5B86C5;"
+                                        " border-radius: 3px; padding: 3px; color: #1F3B73; }")
+        self.signed_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signed_label.hide()
+        lay.addWidget(self.signed_label)
+        self._signed_text = ""
+
         self.warnings_box, self.warnings_text = self._warnings_box()
         lay.addWidget(self.warnings_box)
         self._warnings: tuple[str, ...] = ()
@@ -228,12 +240,41 @@ class ClassificationView(QWidget):
     # ------------------------------------------------------------------
     def refresh(self) -> None:
         vc = self.session.classification
+        self._fill_signed(getattr(self.session, "shown", None))
         self._fill_warnings(vc)
         self._fill_regions(vc)
         self._fill_criteria(vc)
         self._fill_scores(vc)
         if self.criteria.selectedItems():
             self._on_select()  # the highlight follows the findings the reason now names
+
+    def _fill_signed(self, shown) -> None:
+        """For a signed visit: who signed it, that the panel shows the result as signed, and
+        the "Recomputed" lines when today's computation differs (issue 13). Touched only when
+        its text changes."""
+        text = ""
+        if shown is not None and shown.signature is not None:
+            sig = shown.signature
+            what = "Amendment" if sig.version > 1 else "Visit"
+            text = (f"<b>{what} signed by {escape(sig.signed_by)}</b>, {escape(sig.signed_at[:16].replace('T', ' '))}"
+                    f" UTC (version {sig.version}): the result as signed.")
+            if shown.recomputed:
+                text += "".join(f"<br>\u25b8 {escape(line)}" for line in shown.recomputed)
+        if text == self._signed_text:
+            return
+        self._signed_text = text
+        self.signed_label.setText(text)
+        self.signed_label.setVisible(bool(text))
+
+    def signed_shown(self) -> str:
+        """The signed banner's plain text (empty while hidden)."""
+        if self.signed_label.isHidden():
+            return ""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self._signed_text)
+        return doc.toPlainText()
 
     def _fill_warnings(self, vc) -> None:
         """Show the visit's warnings; an edit that leaves them as they were touches nothing

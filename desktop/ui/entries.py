@@ -187,7 +187,8 @@ def with_muscle_value(visit: Visit, muscle: str, side: str, field: str, value: A
     pos = next((i for i, f in enumerate(muscles) if f.muscle == muscle and f.side == side), None)
     old = muscles[pos] if pos is not None else MuscleFinding(muscle=muscle, side=side)
     if field in EMG_FIELDS:
-        emg = (old.emg or Emg()).model_copy(update={field: value})
+        # An EMG entered at this visit is this visit's study (a carried row loses its date).
+        emg = (old.emg or Emg()).model_copy(update={field: value, "study_date": None})
         if all(getattr(emg, k) is None for k in EMG_FIELDS):
             emg = None
         new = old.model_copy(update={"emg": emg})
@@ -242,12 +243,18 @@ def finding_keys(visit: Visit) -> set[tuple[str, str, str, str]]:
 def copy_forward(previous: Visit, date) -> Visit:
     """A new visit on ``date`` starting from the previous visit's examination findings.
 
-    Scores that describe the day (ALSFRS-R, FVC, weight, notes) are not carried."""
+    Scores that describe the day (ALSFRS-R, FVC, weight, notes) are not carried. Carried EMG
+    keeps the date of the study it comes from (the previous visit's, or its own study date)."""
+    muscles = tuple(
+        f.model_copy(update={"emg": f.emg.model_copy(update={"study_date": f.emg.study_date or previous.date})})
+        if f.emg is not None else f
+        for f in previous.muscles
+    )
     return Visit(
         date=date,
         progressive_by_history=previous.progressive_by_history,
         alternatives_excluded=previous.alternatives_excluded,
-        muscles=previous.muscles,
+        muscles=muscles,
         reflexes=previous.reflexes,
         signs=previous.signs,
     )

@@ -390,10 +390,23 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
             return f"{tip}\n{_TIPS.get(col.kind, '')}"
         return None
 
+    SHOWS_EMG_DATES = False
+
+    def _emg_of(self, muscle_id: str) -> str:
+        """ "EMG of DATE" for a muscle whose EMG comes from another visit's study (carried)."""
+        if not self.SHOWS_EMG_DATES or self._visit is None:
+            return ""
+        dates = set()
+        for side in ("left", "right", "midline"):
+            f = self._ix.muscles.get((muscle_id, side))
+            if f is not None and f.emg is not None and f.emg.study_date not in (None, self._visit.date):
+                dates.add(f.emg.study_date)
+        return "  \u00b7 EMG of " + ", ".join(d.isoformat() for d in sorted(dates)) if dates else ""
+
     def _name_data(self, row: GridRow, role):
         m = row.muscle
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"   {m.name}" + (" (midline)" if m.id in MIDLINE_MUSCLES else "")
+            return f"   {m.name}" + (" (midline)" if m.id in MIDLINE_MUSCLES else "") + self._emg_of(m.id)
         if role == Qt.ItemDataRole.ToolTipRole:
             st = [self._states.get((m.id, s)) for s in ("left", "right", "midline")]
             labels = [s for s in st if s]
@@ -479,6 +492,7 @@ class ExamTableModel(FindingsTableModel):
 
 
 class EmgTableModel(FindingsTableModel):
+    SHOWS_EMG_DATES = True  # a carried EMG row says which study it comes from
     """Needle EMG of the same rows: fibrillations ... recruitment, left then right."""
 
     COLUMNS = EMG_COLUMNS
