@@ -140,16 +140,18 @@ def cmd_check(args) -> int:
         print(f"chart: {store.path}")
         print(f"integrity: {'ok' if problem is None else problem}")
         try:
-            signed = store.db.execute("SELECT count(*) FROM signatures").fetchone()[0]
+            signed, legacy = store.signature_counts()
             bad = store.verify_signatures()
         except sqlite3.Error as e:
-            signed, bad = 0, [f"the signatures could not be read ({e})"]
+            signed, legacy, bad = 0, 0, [f"the signatures could not be read ({e})"]
         if bad:
             print(f"signatures: {len(bad)} problem(s) ({signed} signed versions)")
             for line in bad:
                 print(line)
         else:
             print(f"signatures: ok ({signed} signed versions)")
+        if legacy:
+            print(f"signed before signatures were recorded: {legacy} visit(s) (no hash to verify)")
         print(f"schema version: {store.schema_version}")
         for k, v in store.counts().items():
             print(f"{k}: {v}")

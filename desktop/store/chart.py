@@ -632,10 +632,16 @@ class ChartStore(ChartFile):
         missing = self.db.execute(
             "SELECT patient_id, date, version FROM visits v WHERE status <> 'draft' "
             "AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.visit_id = v.id) "
-            "AND EXISTS (SELECT 1 FROM signatures)").fetchall()
+            "AND NOT EXISTS (SELECT 1 FROM legacy_signed l WHERE l.visit_id = v.id)").fetchall()
         for pid, date, version in missing:
-            problems.append(f"patient {pid}: the signed visit of {date} (version {version}) has no signature record")
+            problems.append(f"patient {pid}: the signed visit of {date} (version {version}) has no "
+                            "signature record: its signature was removed outside Motorchart")
         return problems
+
+    def signature_counts(self) -> tuple[int, int]:
+        """(signed versions with a signature, visits signed before signatures were recorded)."""
+        q = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return q("SELECT count(*) FROM signatures"), q("SELECT count(*) FROM legacy_signed")
 
     def _rows_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
         if not ids:

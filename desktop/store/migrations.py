@@ -246,6 +246,11 @@ def m007_signatures_and_visit_marks(db: Database) -> None:
                             'options', json(NEW.options_json), 'sha256', NEW.sha256));
     END;
 
+    -- Visits signed before signatures were recorded: they have no frozen result or hash, and
+    -- `check` counts them rather than calling them tampered with.
+    CREATE TABLE legacy_signed (visit_id INTEGER PRIMARY KEY REFERENCES visits(id)) STRICT;
+    INSERT INTO legacy_signed (visit_id) SELECT id FROM visits WHERE status <> 'draft';
+
     CREATE TABLE visit_marks (
         visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
         kind TEXT NOT NULL CHECK (kind IN ('not_reviewed', 'carried', 'alsfrs_draft')),

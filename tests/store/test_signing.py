@@ -273,3 +273,37 @@ def test_the_report_names_the_study_date_of_a_carried_emg(store, patient_factory
     store.import_case(Case(format="motorchart-case/1", patient=p, visits=(v,)))
     text = " ".join(pdf_text(report_from_chart(store, p.id, visit_date=D2, printed_at=PRINTED)).split())
     assert "Deltoid (EMG of 2025-03-01)" in text
+
+
+def test_visits_signed_before_schema_7_are_counted_not_called_tampered(tmp_path):
+    from desktop.store._lean import Database
+
+    path = tmp_path / "v6.sqlite"
+    db = Database(path)
+    migrations.apply(db, stop_before="m007_signatures_and_visit_marks")
+    db["patients"].insert({"id": "MRN-1"})
+    db.execute("INSERT INTO visits (id, patient_id, date, status, clinician, signed_at_utc) "
+               "VALUES (1, 'MRN-1', '2025-01-01', 'signed', 'Dr Old', '2025-01-01T10:00:00Z')")
+    db.conn.commit()
+    db.conn.close()
+    store = ChartStore.open(path, user="dr.test")
+    try:
+        assert store.verify_signatures() == [] and store.signature_counts() == (0, 1)
+        assert store.signature("MRN-1", dt.date(2025, 1, 1)) is None
+        # A signature removed outside the app (triggers dropped) is not mistaken for an old one.
+        store.save_visit("MRN-1", Visit(date=dt.date(2025, 2, 1)))
+        store.sign_visit("MRN-1", dt.date(2025, 2, 1), clinician="Dr New")
+    finally:
+        store.close(backup=False)
+    con = sqlite3.connect(path)
+    con.execute("DROP TRIGGER signatures_no_delete")
+    con.execute("DELETE FROM signatures")
+    con.commit()
+    con.close()
+    store = ChartStore.open(path, user="dr.test", readonly=True)
+    try:
+        assert store.verify_signatures() == [
+            "patient MRN-1: the signed visit of 2025-02-01 (version 1) has no signature record: "
+            "its signature was removed outside Motorchart"]
+    finally:
+        store.close(backup=False)
