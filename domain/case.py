@@ -157,6 +157,8 @@ class MuscleFinding(_Model):
     wasting: Literal["none", "mild", "moderate", "severe"] | None = None
     fasciculations: Bool | None = None
     other_cause: Bool = False
+    other_cause_reason: Annotated[str, Strict(), Field(max_length=200)] | None = None
+    """What the findings are attributed to (e.g. "L5 radiculopathy"); only with other_cause."""
     emg: Emg | None = None
 
     @field_validator("muscle")
@@ -166,6 +168,13 @@ class MuscleFinding(_Model):
         if cat is not None and v not in cat.muscle:
             raise PydanticCustomError("unknown_muscle", "{v} is not a catalogue muscle", {"v": _show(v)})
         return v
+
+    @model_validator(mode="after")
+    def _reason_needs_other_cause(self) -> MuscleFinding:
+        if self.other_cause_reason is not None and not self.other_cause:
+            raise PydanticCustomError(
+                "other_cause_reason", "other_cause_reason: given without other_cause: true")
+        return self
 
     @model_validator(mode="after")
     def _midline_only_axial(self, info: ValidationInfo) -> MuscleFinding:

@@ -316,7 +316,8 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             )
             states.append(st)
             ignored.append(
-                Reason(f"Ignored: {st.label} (findings attributed to another cause).", (st.ref,))
+                Reason(f"Ignored: {st.label} (findings attributed to another cause"
+                       + (f": {f.other_cause_reason}" if f.other_cause_reason else "") + ").", (st.ref,))
             )
             continue
         umn_reason = None

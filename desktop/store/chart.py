@@ -153,23 +153,68 @@ class ChartStore(ChartFile):
 
     # -------------------------------------------------------------------- patients
 
-    def add_patient(self, patient: Patient) -> Changes:
+    def add_patient(self, patient: Patient, *, today: dt.date | None = None) -> Changes:
+        """Add a new patient; refused (one line naming the field) when a rule of
+        :mod:`domain.patient_rules` is broken or the MRN is taken (trimmed and case-folded)."""
         with self._write() as db:
-            if self._patient_exists(patient.id):
-                raise StoreError(f"patient {patient.id} already exists")
+            self._check_patient(patient, today=today, visit_dates=(), current_id=None)
             db["patients"].insert(patient_row(patient))
         return Changes(patient=True)
 
-    def update_patient(self, patient: Patient) -> Changes:
+    def update_patient(self, patient: Patient, *, old_id: str | None = None,
+                       today: dt.date | None = None) -> Changes:
+        """Change a patient's details, milestones included; ``old_id`` renames the MRN (every
+        visit, signature and audit row stays with the patient). Every change is audited."""
+        old_id = old_id or patient.id
         with self._write() as db:
-            row = self._patient_row(patient.id)
+            row = self._patient_row(old_id)
+            self._check_patient(patient, today=today, visit_dates=self.visit_dates(old_id), current_id=old_id)
+            if patient.id != old_id:
+                self._rename(old_id, patient.id)
+                row = self._patient_row(patient.id)
             new = patient_row(patient)
             diff = {k: v for k, v in new.items() if row[k] != v}
-            if not diff:
+            if diff:
+                db["patients"].update(patient.id, diff)
+            elif patient.id == old_id:
                 return Changes()
-            self._check_visits_in_life(patient)
-            db["patients"].update(patient.id, diff)
         return Changes(patient=True)
+
+    def _check_patient(self, patient: Patient, *, today, visit_dates, current_id: str | None) -> None:
+        from domain.patient_rules import mrn_key, patient_problems
+
+        problems = patient_problems(patient, today=today or dt.date.today(), visit_dates=visit_dates)
+        if problems:
+            raise StoreError("; ".join(problems))
+        key = mrn_key(patient.id)
+        for (other,) in self.db.execute("SELECT id FROM patients"):
+            if other != current_id and mrn_key(other) == key:
+                if other == patient.id:
+                    raise StoreError(f"MRN: patient {other} already exists")
+                raise StoreError(f"MRN: {patient.id} is already used by patient {other} "
+                                 "(MRNs are compared ignoring case and surrounding spaces)")
+
+    def _rename(self, old_id: str, new_id: str) -> None:
+        """Move a patient to a new MRN inside the caller's transaction (foreign keys checked at
+        commit); the old MRN is kept as an alias so the audit trail still finds its rows."""
+        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        self.db.execute("UPDATE patients SET id = ? WHERE id = ?", [new_id, old_id])
+        self.db.execute("UPDATE visits SET patient_id = ? WHERE patient_id = ?", [new_id, old_id])
+        self.db.execute("INSERT INTO patient_aliases (old_id, new_id, renamed_utc) VALUES (?, ?, ?)",
+                        [old_id, new_id, _now_utc()])
+
+    def patient_ids(self, patient_id: str) -> list[str]:
+        """The patient's MRN and every earlier MRN it had (newest first)."""
+        ids, seen = [patient_id], {patient_id}
+        i = 0
+        while i < len(ids):
+            for (old,) in self.db.execute(
+                    "SELECT old_id FROM patient_aliases WHERE new_id = ? ORDER BY renamed_utc DESC", [ids[i]]):
+                if old not in seen:
+                    seen.add(old)
+                    ids.append(old)
+            i += 1
+        return ids
 
     def get_patient(self, patient_id: str) -> Patient:
         return patient_from_row(self._patient_row(patient_id))
@@ -358,6 +403,54 @@ class ChartStore(ChartFile):
             visits=bool(set(diff) - _SCORE_COLUMNS), findings=findings,
             scores=bool(set(diff) & _SCORE_COLUMNS),
         )
+
+    def new_visit(self, patient_id: str, date: dt.date, *, copy_forward: bool = False,
+                  today: dt.date | None = None) -> Changes:
+        """Start a visit on ``date``: empty, or copying the previous visit's examination
+        forward (those cells marked not reviewed, carried EMG keeping its study date). Refused
+        when the date is in the future, taken, before birth or after death."""
+        from domain.edits import copy_forward as copy, finding_keys
+        from domain.patient_rules import visit_date_problem
+
+        with self._write():
+            patient = self.get_patient(patient_id)
+            dates = self.visit_dates(patient_id)
+            problem = visit_date_problem(date, patient, today=today or dt.date.today(), taken=dates)
+            if problem:
+                raise StoreError(f"patient {patient_id}: no visit on {date.isoformat()}: {problem}")
+            before = [d for d in dates if d < date]
+            visit, marks = Visit(date=date), VisitMarks()
+            if copy_forward and before:
+                prev = self._load_visits([self._require_current(patient_id, before[-1])])[0]
+                visit = copy(prev, date)
+                cells = tuple(sorted(finding_keys(visit)))
+                if cells:
+                    marks = VisitMarks(not_reviewed=cells, carried_from=prev.date)
+            self._validate_visit(patient_id, visit)
+            vid = self._insert_visit(patient_id, visit, return_id=True)
+            self._write_marks(vid, marks)
+        return Changes(visits=True, findings=bool(visit.muscles or visit.reflexes or visit.signs),
+                       marks=not marks.empty)
+
+    def redate_visit(self, patient_id: str, date: dt.date, new_date: dt.date, *,
+                     today: dt.date | None = None) -> Changes:
+        """Give a draft visit another date (a visit created by mistake on the wrong day); a
+        signed visit, a taken date, a future date, or one before birth or after death is refused."""
+        from domain.patient_rules import visit_date_problem
+
+        with self._write():
+            row = self._require_current(patient_id, date)
+            if row["status"] != "draft" or row["amended_from"] is not None:
+                raise StoreError(f"the visit of {date.isoformat()} is signed: its date cannot be changed")
+            if new_date == date:
+                return Changes()
+            patient = self.get_patient(patient_id)
+            problem = visit_date_problem(new_date, patient, today=today or dt.date.today(),
+                                         taken=self.visit_dates(patient_id))
+            if problem:
+                raise StoreError(f"the visit of {date.isoformat()} cannot move to {new_date.isoformat()}: {problem}")
+            self.db.execute("UPDATE visits SET date = ? WHERE id = ?", [new_date.isoformat(), row["id"]])
+        return Changes(visits=True)
 
     def delete_visit(self, patient_id: str, date: dt.date) -> Changes:
         """Delete a draft visit with its findings and marks; a signed visit is refused."""
@@ -895,10 +988,13 @@ class ChartStore(ChartFile):
                 self.db.execute("UPDATE settings SET value_json = ? WHERE key = ?", [encoded, key])
 
     def audit_trail(self, patient_id: str | None = None) -> list[AuditEntry]:
+        """The audit trail, or a patient's (under every MRN the patient has had)."""
         if patient_id is None:
             cur = self.db.execute("SELECT * FROM audit ORDER BY id")
         else:
-            cur = self.db.execute("SELECT * FROM audit WHERE patient_id = ? ORDER BY id", [patient_id])
+            ids = self.patient_ids(patient_id)
+            cur = self.db.execute(f"SELECT * FROM audit WHERE patient_id IN ({','.join('?' * len(ids))}) "
+                                  "ORDER BY id", ids)
         return [
             AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
                        json.loads(r[7]) if r[7] else None, json.loads(r[8]) if r[8] else None)

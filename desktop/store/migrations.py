@@ -293,6 +293,32 @@ def m007_signatures_and_visit_marks(db: Database) -> None:
         db.execute("DELETE FROM settings WHERE key = ?", [key])
 
 
+@migrations()
+def m008_rename_patients_and_other_cause_reasons(db: Database) -> None:
+    """Issue 14. A patient's MRN can be corrected: a signed visit may change its patient_id and
+    nothing else (the old MRN is kept in ``patient_aliases`` so the audit trail follows the
+    patient). A muscle attributed to another cause may say which (``other_cause_reason``)."""
+    cols = [c.name for c in db["visits"].columns if c.name != "patient_id"]
+    other = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in cols)
+    _script(db, f"""
+    DROP TRIGGER visits_signed_no_update;
+    CREATE TRIGGER visits_signed_no_update BEFORE UPDATE ON visits
+    WHEN OLD.status <> 'draft' AND ({other})
+    BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END;
+
+    CREATE TABLE patient_aliases (
+        old_id TEXT NOT NULL,
+        new_id TEXT NOT NULL,
+        renamed_utc TEXT NOT NULL,
+        PRIMARY KEY (old_id, renamed_utc)
+    ) STRICT;
+    CREATE INDEX patient_aliases_new ON patient_aliases(new_id);
+
+    ALTER TABLE muscle_findings ADD COLUMN other_cause_reason TEXT;
+    """)
+    create_audit_triggers(db, "muscle_findings")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 if SCHEMA_VERSION != _LIGHT_SCHEMA_VERSION:  # pragma: no cover  (a developer's slip, caught by any test)
     raise RuntimeError(f"desktop.store.patient_index.SCHEMA_VERSION is {_LIGHT_SCHEMA_VERSION} but there are "

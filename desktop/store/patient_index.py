@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
 in :mod:`desktop.store.migrations`, which checks the two agree when it is imported."""
 

@@ -23,6 +23,7 @@ from domain.case import (
     Visit,
     VisitMarks,
 )
+from domain.edits import drop_cells  # noqa: F401  (re-exported for the façade)
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -55,7 +56,7 @@ VISIT_VALUE_COLUMNS = (
     "weight_kg", "notes",
 )
 _SCORE_COLUMNS = {"alsfrs_r_json", "fvc_percent", "weight_kg"}
-MUSCLE_COLUMNS = ("pos", "mrc", "wasting", "fasciculations", "other_cause", "emg_json")
+MUSCLE_COLUMNS = ("pos", "mrc", "wasting", "fasciculations", "other_cause", "emg_json", "other_cause_reason")
 REFLEX_COLUMNS = ("pos", "grade", "spread")
 SIGN_COLUMNS = ("pos", "present")
 FINDINGS = (  # table, key column, value columns
@@ -90,6 +91,7 @@ def finding_rows(v: Visit) -> tuple[dict, dict, dict]:
         (f.muscle, f.side): (
             i, f.mrc, f.wasting, _b(f.fasciculations), int(f.other_cause),
             _json(f.emg.model_dump(mode="json", exclude_none=True)) if f.emg is not None else None,
+            f.other_cause_reason,
         )
         for i, f in enumerate(v.muscles)
     }
@@ -104,6 +106,7 @@ def visit_from_rows(row: dict[str, Any], muscles: list, reflexes: list, signs: l
             muscle=m[0], side=m[1], mrc=m[3], wasting=m[4],
             fasciculations=None if m[5] is None else bool(m[5]), other_cause=bool(m[6]),
             emg=None if m[7] is None else Emg(**json.loads(m[7])),
+            other_cause_reason=m[8],
         )
         for m in muscles
     )
@@ -149,33 +152,6 @@ def marks_to_values(marks: VisitMarks) -> dict[str, Any]:
     if marks.alsfrs_draft:
         out["alsfrs_draft"] = dict(marks.alsfrs_draft)
     return out
-
-
-def drop_cells(visit: Visit, cells) -> Visit:
-    """The visit without the given (kind, id, side, field) cells: what signing with
-    ``carried="drop"`` keeps. A muscle, reflex or sign left with nothing recorded is removed."""
-    cells = {tuple(c) for c in cells}
-    muscles = []
-    for f in visit.muscles:
-        upd: dict[str, Any] = {}
-        for k in ("mrc", "wasting", "fasciculations"):
-            if ("muscle", f.muscle, f.side, k) in cells:
-                upd[k] = None
-        emg = f.emg
-        if emg is not None:
-            e_upd = {k: None for k in type(emg).model_fields
-                     if k != "study_date" and ("muscle", f.muscle, f.side, k) in cells}
-            if e_upd:
-                emg = emg.model_copy(update=e_upd)
-                if all(getattr(emg, k) is None for k in type(emg).model_fields if k != "study_date"):
-                    emg = None
-                upd["emg"] = emg
-        g = f.model_copy(update=upd) if upd else f
-        if g.examined or g.other_cause:
-            muscles.append(g)
-    reflexes = [f for f in visit.reflexes if ("reflex", f.reflex, f.side, "grade") not in cells]
-    signs = [f for f in visit.signs if ("sign", f.sign, f.side, "present") not in cells]
-    return visit.model_copy(update={"muscles": tuple(muscles), "reflexes": tuple(reflexes), "signs": tuple(signs)})
 
 
 # ------------------------------------------------------------------------------ signatures

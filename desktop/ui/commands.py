@@ -43,3 +43,27 @@ class EditNotesCommand(EditVisitCommand):
             return False
         self.after = other.after
         return True
+
+
+class CreateVisitCommand(QUndoCommand):
+    """Creating a visit (empty or copied forward): undo deletes the new draft and opens the
+    visit that was open before; redo stores it again, with its not-reviewed marks."""
+
+    def __init__(self, session, date, previous_date, parent=None):
+        super().__init__(f"New visit {date.isoformat()}", parent)
+        self.session = session
+        self.date = date
+        self.previous_date = previous_date
+        self.visit = session.visits[date]
+        self.unreviewed = session.unreviewed
+        self.carried_from = session.carried_from
+        self._first = True
+
+    def redo(self) -> None:
+        if self._first:  # the session already created it
+            self._first = False
+            return
+        self.session.recreate_visit(self.visit, self.unreviewed, self.carried_from)
+
+    def undo(self) -> None:
+        self.session.uncreate_visit(self.date, self.previous_date)

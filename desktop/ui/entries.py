@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from domain.edits import EMG_FIELDS, copy_forward, finding_keys  # noqa: F401  (Qt-free edits live in the domain)
 from domain.case import MRC_GRADES, Emg, MuscleFinding, ReflexFinding, SignFinding, Visit
 
 NOT_EXAMINED = "·"
@@ -158,8 +159,6 @@ class FindingIndex:
 
 
 MUSCLE_FIELDS = ("mrc", "wasting", "fasciculations", "other_cause")
-EMG_FIELDS = ("fibrillations", "positive_sharp_waves", "fasciculation_potentials",
-              "mup_large", "mup_unstable", "recruitment")
 
 
 def muscle_value(ix: FindingIndex, muscle: str, side: str, field: str) -> Any:
@@ -222,39 +221,3 @@ def with_sign_value(visit: Visit, sign: str, side: str, value: bool | None) -> V
     return visit.model_copy(update={"signs": tuple(rest)})
 
 
-def finding_keys(visit: Visit) -> set[tuple[str, str, str, str]]:
-    """Every recorded cell of a visit as (kind, id, side, field): the copy-forward marks."""
-    keys: set[tuple[str, str, str, str]] = set()
-    for f in visit.muscles:
-        for k in ("mrc", "wasting", "fasciculations"):
-            if getattr(f, k) is not None:
-                keys.add(("muscle", f.muscle, f.side, k))
-        if f.emg is not None:
-            for k in EMG_FIELDS:
-                if getattr(f.emg, k) is not None:
-                    keys.add(("muscle", f.muscle, f.side, k))
-    for f in visit.reflexes:
-        keys.add(("reflex", f.reflex, f.side, "grade"))
-    for f in visit.signs:
-        keys.add(("sign", f.sign, f.side, "present"))
-    return keys
-
-
-def copy_forward(previous: Visit, date) -> Visit:
-    """A new visit on ``date`` starting from the previous visit's examination findings.
-
-    Scores that describe the day (ALSFRS-R, FVC, weight, notes) are not carried. Carried EMG
-    keeps the date of the study it comes from (the previous visit's, or its own study date)."""
-    muscles = tuple(
-        f.model_copy(update={"emg": f.emg.model_copy(update={"study_date": f.emg.study_date or previous.date})})
-        if f.emg is not None else f
-        for f in previous.muscles
-    )
-    return Visit(
-        date=date,
-        progressive_by_history=previous.progressive_by_history,
-        alternatives_excluded=previous.alternatives_excluded,
-        muscles=muscles,
-        reflexes=previous.reflexes,
-        signs=previous.signs,
-    )

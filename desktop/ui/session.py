@@ -18,8 +18,7 @@ from domain.catalogue import Catalogue
 from domain.classify import EvidenceCache, classify_case
 from domain.options import Options
 
-from . import entries as E
-from .commands import EditNotesCommand, EditVisitCommand
+from .commands import CreateVisitCommand, EditNotesCommand, EditVisitCommand
 
 
 class VisitSession(QObject):
@@ -107,38 +106,62 @@ class VisitSession(QObject):
 
     # ------------------------------------------------------------------ new visits
     def new_visit(self, date: dt.date, *, copy_from_previous: bool, today: dt.date | None = None) -> bool:
-        today = today or dt.date.today()
-        if date > today:  # a typo in the year would otherwise become the "latest" visit for good
-            self.message.emit(f"{date.isoformat()} is in the future: type the date of the visit "
-                              f"(today is {today.isoformat()}).")
-            return False
-        if date in self.visits:
-            self.message.emit(f"There is already a visit on {date.isoformat()}: open it instead.")
-            return False
-        if self.patient.birth_date and date < self.patient.birth_date:
-            self.message.emit(f"{date.isoformat()} is before the birth date.")
-            return False
+        """Start a visit (empty, or copying the previous examination forward, its cells marked
+        not reviewed): one store operation, undoable (Ctrl+Z deletes the new draft)."""
+        previous_open = self.visit.date if self.visit is not None else None
         prev = self.previous_visit(date)
-        if copy_from_previous and prev is not None:
-            visit = E.copy_forward(prev, date)
-            unreviewed = frozenset(E.finding_keys(visit))
-        else:
-            visit, unreviewed = Visit(date=date), frozenset()
         try:
-            self.store.save_visit(self.patient.id, visit)
+            self.store.new_visit(self.patient.id, date, copy_forward=copy_from_previous, today=today)
         except Exception as e:  # StoreError: a clear one-line message
             self.message.emit(str(e))
             return False
-        self.visits[date] = visit
-        if unreviewed:
-            self.carried_from = prev.date
-            self._store_unreviewed(date, unreviewed)
+        self.visits[date] = self.store.get_visit(self.patient.id, date)
         self.open_visit(date)
+        self.undo_stack.push(CreateVisitCommand(self, date, previous_open))
         self.state_changed.emit()
-        if unreviewed:
-            self.message.emit(f"Copied {len(unreviewed)} findings from {prev.date.isoformat()}: "
+        if self.unreviewed and prev is not None:
+            self.message.emit(f"Copied {len(self.unreviewed)} findings from {prev.date.isoformat()}: "
                               "they stay marked not reviewed until edited or confirmed (Ctrl+Return).")
         return True
+
+    def uncreate_visit(self, date: dt.date, reopen: dt.date | None) -> None:
+        """Undo a visit's creation: delete the draft, open the visit open before."""
+        try:
+            self.store.delete_visit(self.patient.id, date)
+        except Exception as e:  # StoreError (signed meanwhile: it stays)
+            self.message.emit(str(e))
+            return
+        self.visits.pop(date, None)
+        self._show_visit(reopen if reopen in self.visits else (max(self.visits) if self.visits else None))
+        self.message.emit(f"The new visit of {date.isoformat()} was removed.")
+
+    def recreate_visit(self, visit: Visit, unreviewed: frozenset, carried_from: dt.date | None) -> None:
+        """Redo a visit's creation with the content and marks it was created with."""
+        from domain.case import VisitMarks
+
+        try:
+            self.store.save_visit(self.patient.id, visit)
+            if unreviewed:
+                self.store.set_visit_marks(self.patient.id, visit.date,
+                                           VisitMarks(not_reviewed=tuple(sorted(unreviewed)), carried_from=carried_from))
+        except Exception as e:  # StoreError
+            self.message.emit(str(e))
+            return
+        self.visits[visit.date] = visit
+        self._show_visit(visit.date)
+
+    def _show_visit(self, date: dt.date | None) -> None:
+        """Open a visit (or none) without clearing the undo stack (undo and redo call this)."""
+        if date is None:
+            self.visit, self.status, self.unreviewed = None, None, frozenset()
+        else:
+            self.visit = self.store.get_visit(self.patient.id, date)
+            self.visits[date] = self.visit
+            self.status = self.store.visit_status(self.patient.id, date)
+            self.unreviewed = self._stored_unreviewed(date)
+        self._reclassify()
+        self.visit_changed.emit()
+        self.state_changed.emit()
 
     # ------------------------------------------------------------------ editing
     def request_edit(self, new_visit: Visit, key=None, text: str = "Edit", *, merge_notes: bool = False) -> bool:

@@ -23,7 +23,7 @@ def test_migrating_a_blank_chart_creates_the_tables_columns_triggers_and_search(
     assert db["visits"].columns_dict == EXPECTED_VISIT_COLUMNS
     assert db["muscle_findings"].columns_dict == {
         "visit_id": int, "muscle": str, "side": str, "pos": int, "mrc": str, "wasting": str,
-        "fasciculations": int, "other_cause": int, "emg_json": str,
+        "fasciculations": int, "other_cause": int, "emg_json": str, "other_cause_reason": str,
     }
     assert set(db["patients"].columns_dict) >= {"id", "family_name", "given_names", "onset_date",
                                                 "gastrostomy_date", "niv_date", "death_date"}

@@ -119,7 +119,7 @@ def test_invalid_grades_are_refused_in_place_with_what_is_allowed(visit_window):
     enter_cell(view, "7")
     assert "NINDS 0-4" in w.statusBar().currentMessage()
     assert stored(w).muscles == () and stored(w).reflexes == ()
-    assert w.session.undo_stack.count() == 0
+    assert w.session.undo_stack.count() == 1  # only the visit's creation: refused entries add no step
 
 
 def test_enter_moves_down_and_space_toggles_a_yes_no_cell(visit_window):
@@ -297,3 +297,21 @@ def test_alsfrs_total_is_live_and_saved_when_complete(visit_window):
     h.fvc.setText("86")
     h.fvc.editingFinished.emit()
     assert stored(w).fvc_percent == 86
+
+
+def test_creating_a_visit_can_be_undone_and_redone(visit_window):
+    """Issue 14: a visit created by mistake goes with Ctrl+Z, and comes back with Ctrl+Shift+Z."""
+    w = visit_window
+    store, pid = w.session.store, w.session.patient.id
+    view = w.editor.exam_view
+    goto(view, "deltoid", "mrc", "left")
+    enter_cell(view, "4")
+    d2 = dt.date(2025, 9, 1)
+    assert w.session.new_visit(d2, copy_from_previous=True)
+    assert store.visit_dates(pid) == [D1, d2]
+    w.undo_action.trigger()
+    assert store.visit_dates(pid) == [D1] and w.session.visit.date == D1
+    assert d2 not in w.session.visits
+    w.redo_action.trigger()
+    assert store.visit_dates(pid) == [D1, d2] and w.session.visit.date == d2
+    assert w.session.unreviewed == {("muscle", "deltoid", "left", "mrc")}
