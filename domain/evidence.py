@@ -6,6 +6,7 @@ Pure functions over one :class:`~domain.case.Visit`; the criteria consume the re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .case import MRC_RANK, WASTING, MuscleFinding, Visit
 from .catalogue import REGIONS, Catalogue, Muscle, parse_roots
@@ -165,18 +166,25 @@ def _roots_conflict(a: Muscle, b: Muscle, rule: str) -> str | None:
     ``no_shared_principal`` (default): their principal roots have no root in common, so no
     single root lesion explains both (EDC and FDI share C8: no). ``principal_differs``: the
     principal root sets are not identical. ``disjoint``: the full root ranges share no root."""
+    return _conflict(a.principal_roots, b.principal_roots, a.roots, b.roots, a.principal_roots_text, rule)
+
+
+@lru_cache(maxsize=4096)
+def _conflict(pa: tuple[str, ...], pb: tuple[str, ...], ra: tuple[str, ...], rb: tuple[str, ...],
+              pa_text: str, rule: str) -> str | None:
+    """:func:`_roots_conflict` on the muscles' root tuples (memoised: a pure function of
+    catalogue facts, asked for the same pairs at every visit)."""
     if rule == "principal_differs":
-        if set(a.principal_roots) == set(b.principal_roots):
-            return f"share principal roots {a.principal_roots_text}"
+        if set(pa) == set(pb):
+            return f"share principal roots {pa_text}"
         return None
     if rule == "no_shared_principal":
-        other = set(b.principal_roots)
-        common = [r for r in a.principal_roots if r in other]
+        common = [r for r in pa if r in set(pb)]
         if common:
             plural = "s" if len(common) > 1 else ""
             return f"share principal root{plural} {_root_list(common)}"
         return None
-    common = [r for r in a.roots if r in set(b.roots)]
+    common = [r for r in ra if r in set(rb)]
     if common:
         return f"share root{'s' if len(common) > 1 else ''} {', '.join(common)} (disjoint rule)"
     return None

@@ -1,5 +1,5 @@
 """Chart file subcommands: import, export, check, audit, backup, restore, demo; and the chart's
-clinical subcommands: sign, visit delete, options."""
+clinical subcommands: patient show/edit, sign, visit new/redate/delete, options."""
 
 from __future__ import annotations
 
@@ -261,6 +261,200 @@ def cmd_demo(args) -> int:
 
 
 
+# ------------------------------------------------------------------------------ patient
+
+NOT_RECORDED = "not recorded"
+
+
+def _patient_fields() -> dict[str, tuple]:
+    """The case format's patient fields in display order (each milestone's note after its date),
+    each with its kind: ``("date",)``, ``("choice", values)`` or ``("text",)``."""
+    import datetime as dt
+    import typing
+
+    from domain.case import Patient
+
+    def kind(annotation) -> tuple:
+        stack = [annotation]
+        while stack:
+            a = stack.pop()
+            if typing.get_origin(a) is typing.Literal:
+                return ("choice", typing.get_args(a))
+            if a is dt.date:
+                return ("date",)
+            stack.extend(typing.get_args(a))
+        return ("text",)
+
+    names = list(Patient.model_fields)
+    order = [n for n in names if not (n.endswith("_note") and n[:-5] + "_date" in names)]
+    for n in names:
+        if n not in order:
+            order.insert(order.index(n[:-5] + "_date") + 1, n)
+    return {n: kind(Patient.model_fields[n].annotation) for n in order}
+
+
+def _shown(value) -> str:
+    if value is None:
+        return NOT_RECORDED
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _age(birth, day) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _patient_cmd_args(p: argparse.ArgumentParser):
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        a = actions.add_parser(name, help=help, description=description)
+        a.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                       help="the chart file (default: MOTORCHART_DB or the user data folder)")
+        a.add_argument("--patient", required=True, metavar="MRN", help="the patient's id (MRN)")
+        return a
+
+    s = action("show", "print a patient's details, milestones and visits",
+               "print every field of a patient (milestones and their notes included) and the visits "
+               "with their status")
+    s.add_argument("--json", action="store_true",
+                   help="print {patient: the case-format patient object, visits: [{date, status}]}")
+    e = action("edit", "change a patient's details or milestones (--set FIELD=VALUE)",
+               "change a patient's details or milestones; FIELD is a patient field of the case format "
+               "(id renames the MRN), dates are YYYY-MM-DD, FIELD= clears a field (not id); "
+               "all or nothing")
+    e.add_argument("--set", action="append", required=True, metavar="FIELD=VALUE",
+                   help="a field and its new value, e.g. gastrostomy_date=2025-05-01 or niv_note=refused")
+
+
+@command("patient", "work on a patient of the chart: `patient show` prints the details and visits, "
+                    "`patient edit --set FIELD=VALUE` changes them")
+@arguments(_patient_cmd_args)
+@_store_errors
+def cmd_patient(args) -> int:
+    run = {"show": _patient_show, "edit": _patient_edit}.get(args.action)
+    if run is None:  # pragma: no cover  (argparse allows only the actions above)
+        raise UserError(f"patient: unknown action {args.action}")
+    return run(args)
+
+
+def _patient_show(args) -> int:
+    store = _open(args, readonly=True)
+    try:
+        patient = store.get_patient(args.patient)  # no such patient: one line
+        visits = [(d, store.visit_status(patient.id, d)) for d in store.visit_dates(patient.id)]
+    finally:
+        store.close(backup=False)
+    if args.json:
+        out = {"patient": patient.model_dump(mode="json"),
+               "visits": [{"date": d.isoformat(), "status": st} for d, st in visits]}
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    names = " ".join(n for n in (patient.given_names, patient.family_name) if n) or "no name recorded"
+    head = f"patient {patient.id}: {names}"
+    if patient.death_date is not None:
+        age = (f"age {_age(patient.birth_date, patient.death_date)}" if patient.birth_date
+               else "age not known: no birth date")
+        head += f", died {patient.death_date.isoformat()} ({age})"
+    print(head)
+    fields = _patient_fields()
+    width = max(len(n) for n in fields) + 1
+    for name in fields:
+        print(f"  {name + ':':<{width}} {_shown(getattr(patient, name))}")
+    print(f"visits ({len(visits)}):" if visits else "visits: none")
+    for d, st in visits:
+        print(f"  {d.isoformat()}  {st}")
+    return 0
+
+
+def _parse_patient_settings(settings: list[str]) -> dict:
+    """``FIELD=VALUE`` settings to new field values (None clears), or UserError with one line
+    per bad setting."""
+    import datetime as dt
+    import re
+
+    fields = _patient_fields()
+    changes: dict = {}
+    problems: list[str] = []
+    for text in settings:
+        name, eq, value = text.partition("=")
+        name, value = name.strip(), value.strip()
+        if not eq or not name:
+            problems.append(f"--set {text}: expected FIELD=VALUE (e.g. gastrostomy_date=2025-05-01)")
+            continue
+        if name not in fields:
+            problems.append(f'--set {text}: unknown field "{name}" (one of {", ".join(fields)})')
+            continue
+        if name in changes:
+            problems.append(f"--set {text}: {name} is set twice")
+            continue
+        kind = fields[name]
+        if value == "":
+            if name == "id":
+                problems.append(f"--set {text}: the MRN cannot be cleared")
+                continue
+            changes[name] = None
+        elif kind[0] == "date":
+            try:
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                    raise ValueError
+                changes[name] = dt.date.fromisoformat(value)
+            except ValueError:
+                problems.append(f"--set {text}: {value} is not a date (YYYY-MM-DD)")
+        elif kind[0] == "choice":
+            if value not in kind[1]:
+                problems.append(f"--set {text}: {name} must be one of {', '.join(kind[1])}")
+                continue
+            changes[name] = value
+        else:
+            changes[name] = value
+    if problems:
+        raise UserError(*problems)
+    return changes
+
+
+def _patient_edit(args) -> int:
+    import datetime as dt
+
+    from pydantic import ValidationError
+
+    from desktop.store import StoreError
+    from domain.case import Patient, format_errors
+    from domain.patient_rules import patient_problems
+
+    changes = _parse_patient_settings(args.set)  # before the chart is opened
+    pid = args.patient
+    store = _open(args, existing=True)
+    changed: list[str] = []
+    saved = False
+    try:
+        old = store.get_patient(pid)  # no such patient: one line
+        new = old.model_copy(update=changes)
+        changed = [f"{n}: {_shown(getattr(old, n))} -> {_shown(getattr(new, n))}"
+                   for n in _patient_fields() if getattr(old, n) != getattr(new, n)]
+        if changed:
+            try:
+                Patient.model_validate(new.model_dump())
+            except ValidationError as e:  # the store's rules name the field as the clinician sees it
+                problems = (patient_problems(new, today=dt.date.today(), visit_dates=store.visit_dates(pid))
+                            or format_errors(e, "patient."))
+                raise UserError(f"patient {pid}: {'; '.join(problems)}; nothing was changed") from None
+            try:
+                store.update_patient(new, old_id=pid)
+            except StoreError as e:
+                raise UserError(f"patient {pid}: {e}; nothing was changed") from None
+            saved = True
+    finally:
+        store.close(backup=saved)
+    if not changed:
+        print(f"patient {pid} already has those values; nothing changed")
+        return 0
+    print(f"updated patient {new.id}" + (f" (was {pid})" if new.id != pid else "") + ":")
+    for line in changed:
+        print(f"  {line}")
+    return 0
+
+
 # ------------------------------------------------------------------------------ sign / visit / options
 
 def _visit_date(text: str, flag: str = "--visit"):
@@ -329,19 +523,99 @@ def cmd_sign(args) -> int:
 
 def _visit_cmd_args(p: argparse.ArgumentParser):
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    d = actions.add_parser("delete", help="delete a draft visit (a signed visit cannot be deleted)",
-                           description="delete a draft visit with its findings (a signed visit cannot be deleted)")
-    d.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                   help="the chart file (default: MOTORCHART_DB or the user data folder)")
+
+    def action(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        a = actions.add_parser(name, help=help, description=description)
+        a.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                       help="the chart file (default: MOTORCHART_DB or the user data folder)")
+        return a
+
+    n = action("new", "start a draft visit on a date",
+               "start a draft visit on --date: empty, or with --copy-forward the previous visit's "
+               "examination copied, its cells marked not reviewed")
+    n.add_argument("--patient", required=True, metavar="MRN", help="the patient's id (MRN)")
+    n.add_argument("--date", required=True, metavar="DATE", help="the new visit's date (YYYY-MM-DD)")
+    n.add_argument("--copy-forward", action="store_true",
+                   help="copy the examination of the visit before --date (marked not reviewed)")
+    r = action("redate", "move a draft visit to another date (a signed visit keeps its date)",
+               "move a draft visit created on the wrong day to another date (a signed visit keeps its date)")
+    _visit_args(r)
+    r.add_argument("--to", required=True, metavar="DATE", help="the visit's new date (YYYY-MM-DD)")
+    d = action("delete", "delete a draft visit (a signed visit cannot be deleted)",
+               "delete a draft visit with its findings (a signed visit cannot be deleted)")
     _visit_args(d)
 
 
-@command("visit", "work on one visit of the chart: `visit delete` deletes a draft")
+@command("visit", "work on one visit of the chart: `visit new` starts a draft, `visit redate` moves a "
+                  "draft to another date, `visit delete` deletes a draft")
 @arguments(_visit_cmd_args)
 @_store_errors
 def cmd_visit(args) -> int:
-    if args.action != "delete":  # pragma: no cover  (argparse allows only the actions above)
+    run = {"new": _visit_new, "redate": _visit_redate, "delete": _visit_delete}.get(args.action)
+    if run is None:  # pragma: no cover  (argparse allows only the actions above)
         raise UserError(f"visit: unknown action {args.action}")
+    return run(args)
+
+
+def _visit_new(args) -> int:
+    from desktop.store import StoreError
+
+    date = _visit_date(args.date, "--date")
+    pid, day = args.patient, date.isoformat()
+    store = _open(args, existing=True)
+    made = False
+    try:
+        store.get_patient(pid)  # no such patient: one line
+        try:
+            store.new_visit(pid, date, copy_forward=args.copy_forward)
+        except StoreError as e:
+            raise UserError(f"{e}; nothing was changed") from None
+        made = True
+        marks = store.visit_marks(pid, date)
+        earlier = [d for d in store.visit_dates(pid) if d < date]
+    finally:
+        store.close(backup=made)
+    line = f"started a draft visit on {day} for patient {pid}"
+    if args.copy_forward:
+        if marks.not_reviewed:
+            source = marks.carried_from.isoformat() if marks.carried_from else "the previous visit"
+            line += (f"; {len(marks.not_reviewed)} cell(s) copied from {source}, marked not reviewed "
+                     "(review them before signing)")
+        elif earlier:
+            line += f"; the visit of {earlier[-1].isoformat()} had no examination to copy"
+        else:
+            line += "; there is no earlier visit to copy from, so it is empty"
+    print(line)
+    return 0
+
+
+def _visit_redate(args) -> int:
+    from desktop.store import StoreError
+
+    date = _visit_date(args.visit)
+    to = _visit_date(args.to, "--to")
+    pid, day = args.patient, date.isoformat()
+    store = _open(args, existing=True)
+    moved = False
+    try:
+        status = store.visit_status(pid, date)  # no such patient or visit: one line
+        if status != "draft":  # signed, amended, or signed with an amendment open
+            raise UserError(f"patient {pid}: the visit of {day} is signed: its date cannot be changed; "
+                            "nothing was changed")
+        if to != date:
+            try:
+                store.redate_visit(pid, date, to)
+            except StoreError as e:
+                raise UserError(f"patient {pid}: {e}; nothing was changed") from None
+            moved = True
+    finally:
+        store.close(backup=moved)
+    print(f"moved the draft visit of {day} of patient {pid} to {to.isoformat()}" if moved
+          else f"the visit of {day} of patient {pid} is already on that date; nothing changed")
+    return 0
+
+
+def _visit_delete(args) -> int:
     date = _visit_date(args.visit)
     pid, day = args.patient, date.isoformat()
     store = _open(args, existing=True)
