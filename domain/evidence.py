@@ -78,6 +78,38 @@ class MuscleState:
         }
 
 
+SPREAD_CRITERION = "awaji"
+"""The framework whose U and L say whether a region is involved, for spread, progression, the
+phenotype and every display of a region's state (clinical-rules 8, 10)."""
+
+REGION_STATES = ("not_examined", "no_evidence", "umn", "lmn", "umn_lmn")
+
+
+@dataclass(frozen=True, slots=True)
+class RegionState:
+    """A region's state as every reader sees it, defined once (clinical-rules 10: involved =
+    UMN of rEEC/AWJ or LMN by Awaji): ``kind`` is one of :data:`REGION_STATES`;
+    ``lmn_clinical`` and ``lmn_emg`` say where the LMN evidence comes from."""
+
+    examined: bool
+    umn: bool
+    lmn: bool
+    lmn_clinical: bool
+    lmn_emg: bool
+
+    @property
+    def kind(self) -> str:
+        if not self.examined and not (self.umn or self.lmn):
+            return "not_examined"
+        if self.umn and self.lmn:
+            return "umn_lmn"
+        return "umn" if self.umn else "lmn" if self.lmn else "no_evidence"
+
+    @property
+    def involved(self) -> bool:
+        return self.umn or self.lmn
+
+
 @dataclass(frozen=True, slots=True)
 class RegionEvidence:
     """One region at one visit: UMN per criterion, clinical and EMG LMN, and the explanations."""
@@ -121,6 +153,14 @@ class RegionEvidence:
             notes=notes,
         )
 
+    def state(self) -> RegionState:
+        """The one region state (clinical-rules 10): UMN of rEEC/AWJ, LMN by Awaji."""
+        c = SPREAD_CRITERION
+        return RegionState(
+            examined=self.examined, umn=self.umn.get(c, False), lmn=self.lmn(c),
+            lmn_clinical=self.lmn_clinical, lmn_emg=self.lmn_emg.get(c, False),
+        )
+
     def as_json(self) -> dict:
         first = next(iter(REGISTRY))
         return {
@@ -154,9 +194,7 @@ class VisitEvidence:
 
     def involved(self) -> set[str]:
         """Regions with UMN (rEEC/AWJ) or LMN (Awaji) evidence (clinical-rules 10, spread)."""
-        return {
-            r for r, e in self.regions.items() if e.umn.get("awaji", False) or e.lmn("awaji")
-        }
+        return {r for r, e in self.regions.items() if e.state().involved}
 
 
 def _roots_conflict(a: Muscle, b: Muscle, rule: str) -> str | None:
@@ -302,6 +340,7 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
     }
     notes: dict[str, list[Reason]] = {r: [] for r in REGIONS}
     fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
+    preserved: set[tuple[str, str]] = set()  # reflexes credited as preserved in a weak, wasted muscle
 
     for f in visit.muscles:
         m = muscle_of[f.muscle]
@@ -374,6 +413,7 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
         if f.fasciculations:
             fasc[region].append(st)
         if umn_reason is not None and not (rf.brisk):
+            preserved.add((rf.reflex, rf.side))
             # Preserved reflex in a weak, wasted muscle: an UMN sign of that muscle's region (GCC).
             for c in crit_ids:
                 umn_lines[region][c].append(
@@ -395,6 +435,14 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             )
             for c in crit_ids:
                 umn_lines[r.region][c].append(reason)
+        elif rf.grade == 3 and (rf.reflex, rf.side) not in preserved:
+            # NINDS 3 is upper-normal (clinical-rules 2, 3): seen, and said not to count.
+            notes[r.region].append(Reason(
+                _reflex_label(r.name, rf.side, rf.grade, rf.spread).capitalize()
+                + ": brisk, not counted (a 3 counts only with spread, or as a preserved reflex "
+                "in a weak, wasted muscle).",
+                (Ref("reflex", rf.reflex, rf.side),),
+            ))
 
     for sf in visit.signs:
         s = catalogue.sign[sf.sign]

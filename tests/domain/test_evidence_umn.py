@@ -160,3 +160,30 @@ def test_mixed_needs_umn_and_lmn_in_the_same_muscle():
 def test_emg_lmn_with_a_brisk_linked_reflex_is_mixed():
     vc = one(emg_lmn("quadriceps", "left"), r("knee", "left", 4))
     assert vc.evidence.muscles[0].mixed
+
+
+def test_a_grade_3_reflex_without_spread_is_said_not_to_count():
+    """Issue 15: right-arm reflexes charted 3 without spread are seen and said not to count."""
+    vc = one(r("biceps", "right", 3), r("triceps", "right", 3), m("deltoid", "right", "5", "none"))
+    assert U(vc) == set() and vc.umn_score == 0
+    text = "\n".join(x.text for x in vc.criteria["el_escorial"].reasons)
+    assert ("Biceps reflex R 3: brisk, not counted (a 3 counts only with spread, or as a preserved "
+            "reflex in a weak, wasted muscle).") in text
+    assert "Triceps reflex R 3: brisk, not counted" in text
+    # With spread it counts; as a preserved reflex in a weak, wasted muscle it counts: no such note.
+    assert "not counted" not in "\n".join(x.text for x in one(r("biceps", "right", 3, True)).criteria["awaji"].reasons)
+    vc = one(r("biceps", "right", 3), wasted("biceps", "right"))
+    assert U(vc) == {"cervical"} and "not counted" not in "\n".join(x.text for x in vc.criteria["awaji"].reasons)
+
+
+@pytest.mark.parametrize("findings,kind", [
+    ((), "not_examined"),
+    ((m("deltoid", "right", "5", "none"),), "no_evidence"),
+    ((r("biceps", "right", 4),), "umn"),
+    ((wasted("deltoid"),), "lmn"),
+    ((emg_lmn("deltoid"), emg_lmn("first_dorsal_interosseous")), "lmn"),
+    ((wasted("deltoid"), r("biceps", "right", 4)), "umn_lmn"),
+])
+def test_a_region_has_one_state_for_every_reader(findings, kind):
+    state = one(*findings).evidence.regions["cervical"].state()
+    assert state.kind == kind
