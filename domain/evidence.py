@@ -437,8 +437,9 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
                 umn_lines[r.region][c].append(reason)
         elif rf.grade == 3 and (rf.reflex, rf.side) not in preserved:
             # NINDS 3 is upper-normal (clinical-rules 2, 3): seen, and said not to count.
+            label = _reflex_label(r.name, rf.side, rf.grade, rf.spread)
             notes[r.region].append(Reason(
-                _reflex_label(r.name, rf.side, rf.grade, rf.spread).capitalize()
+                label[:1].upper() + label[1:]
                 + ": brisk, not counted (a 3 counts only with spread, or as a preserved reflex "
                 "in a weak, wasted muscle).",
                 (Ref("reflex", rf.reflex, rf.side),),
