@@ -7,27 +7,54 @@ from domain.catalogue import REGIONS
 from domain.classify import CaseClassification, VisitClassification
 from domain.criteria import CATEGORY_LABELS, REGISTRY
 
+from .present.criteria import criterion_headline, criterion_lines  # noqa: F401  (re-exported)
+from .present.findings import finding_words
+from .present.scores import score_rows
+from .present.words import REGION_LABELS, REGION_WORDS, onset_words
+
+
+_STATE_WORDS = {"not_examined": "not examined", "no_evidence": "no evidence", "umn": "UMN",
+                "lmn": "LMN", "umn_lmn": "UMN + LMN"}
+
 
 def _yn(b: bool) -> str:
     return "yes" if b else "-"
 
 
 def region_table(vc: VisitClassification) -> list[str]:
+    """Each region's one state (domain: UMN of rEEC/AWJ, LMN by Awaji) and where its LMN
+    evidence comes from."""
     crit_ids = list(REGISTRY)
-    head = f"  {'region':<12} {'examined':<9} {'UMN':<4} {'LMN clin':<9} " + " ".join(
+    head = f"  {'region':<12} {'state':<12} {'UMN':<4} {'LMN clin':<9} " + " ".join(
         f"{'EMG ' + REGISTRY[c].source:<9}" for c in crit_ids
     )
     lines = [head, "  " + "-" * (len(head) - 2)]
     for r in REGIONS:
         e = vc.evidence.regions[r]
-        if not e.examined:
-            lines.append(f"  {r:<12} {'NOT EXAMINED'}")
+        st = e.state()
+        name = REGION_LABELS[r]
+        if st.kind == "not_examined":
+            lines.append(f"  {name:<12} {'not examined'}")
             continue
         lines.append(
-            f"  {r:<12} {'yes':<9} {_yn(e.umn['el_escorial']):<4} {_yn(e.lmn_clinical):<9} "
+            f"  {name:<12} {_STATE_WORDS[st.kind]:<12} {_yn(st.umn):<4} {_yn(e.lmn_clinical):<9} "
             + " ".join(f"{_yn(e.lmn_emg[c]):<9}" for c in crit_ids)
         )
     return lines
+
+
+def muscle_lines(vc: VisitClassification) -> list[str]:
+    """Each recorded muscle/side with what it shows (never "normal" for a weak or denervated
+    muscle; "not examined" for a row with nothing recorded)."""
+    if not vc.evidence.muscles:
+        return []
+    out = ["  Muscles:"]
+    for s in vc.evidence.muscles:
+        f = s.finding
+        bits = [b for b in (f"MRC {f.mrc}" if f.mrc else "", f"wasting {f.wasting}" if f.wasting else "") if b]
+        detail = f" ({', '.join(bits)})" if bits else ""
+        out.append(f"    {s.label}: {finding_words(s)}{detail}")
+    return out
 
 
 def warning_lines(vc: VisitClassification) -> list[str]:
@@ -38,15 +65,11 @@ def warning_lines(vc: VisitClassification) -> list[str]:
     return ["  Warnings:"] + [f"    ! {w}" for w in vc.warnings]
 
 
-def criterion_headline(cid: str, vc: VisitClassification) -> str:
-    return f"{REGISTRY[cid].label}: {vc.criteria[cid].verdict_with_pending}"
-
-
 def render_summary(case: Case, result: CaseClassification) -> str:
     p = case.patient
     out = [f"Patient {p.display_name} ({p.id})"]
     if p.onset_date:
-        out[0] += f", onset {p.onset_date.isoformat()}" + (f" ({p.onset_region.replace('_', ' ')})" if p.onset_region else "")
+        out[0] += f", onset {p.onset_date.isoformat()}" + (f" ({onset_words(p.onset_region)})" if p.onset_region else "")
     if not result.visits:
         out.append("No visits.")
         return "\n".join(out) + "\n"
@@ -55,37 +78,15 @@ def render_summary(case: Case, result: CaseClassification) -> str:
         out.append(f"Visit {vc.date.isoformat()}")
         out.extend(warning_lines(vc))
         out.extend(region_table(vc))
-        mixed = [m.label for m in vc.evidence.muscles if m.mixed]
-        if mixed:
-            out.append(f"  Mixed UMN+LMN muscles: {', '.join(mixed)}")
+        out.extend(muscle_lines(vc))
         for cid in REGISTRY:
             out.append(f"  {criterion_headline(cid, vc)}")
-            for r in vc.criteria[cid].reasons:
+            for r in criterion_lines(cid, vc):
                 out.append(f"    - {r.text}")
-        scores = []
-        if vc.alsfrs_r:
-            scores.append(f"ALSFRS-R {vc.alsfrs_r['total']}/48")
-        if vc.delta_fs is not None:
-            scores.append(f"DeltaFS {vc.delta_fs:.2f}/month")
-        if vc.alsfrs_r_slope is not None:
-            scores.append(f"slope since previous {vc.alsfrs_r_slope:.2f}/month")
-        if vc.mrc_sum is not None:
-            scores.append(f"MRC sum {vc.mrc_sum}/60")
-        if vc.umn_score is not None:
-            scores.append(f"UMN score {vc.umn_score}/16")
-        scores.append(f"King's {vc.kings_clinical} (clinical)")
-        if vc.kings_alsfrs:
-            scores.append(f"King's {vc.kings_alsfrs} (from ALSFRS-R)")
-        if vc.mitos is not None:
-            scores.append(f"MiToS {vc.mitos}")
-        out.append("  " + "; ".join(scores))
-        ph = vc.phenotype
-        ph_text = f"  Phenotype: {ph.name}"
-        if ph.provisional:
-            ph_text += " (provisional" + (f" until {ph.final_after.isoformat()}" if ph.final_after else "") + ")"
-        out.append(ph_text)
+        out.append("  " + "; ".join(f"{k}: {v}" for k, v in score_rows(vc) if v != "·"))
         if vc.new_regions:
-            out.append(f"  New regions: {', '.join(vc.new_regions)}")
+            what = "Involved beyond the onset region" if vc is result.visits[0] else "Newly involved regions"
+            out.append(f"  {what}: {', '.join(REGION_WORDS[r] for r in vc.new_regions)}")
     out.append("")
     out.append("Highest reached:")
     for cid, (res, date) in result.highest.items():

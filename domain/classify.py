@@ -71,6 +71,8 @@ class VisitClassification:
     phenotype: Phenotype
     regions_involved: tuple[str, ...]
     new_regions: tuple[str, ...]
+    flags_recorded: dict[str, dt.date | None] | None = None
+    """The date of the visit that recorded each history flag in force (they carry forward)."""
     warnings: tuple[str, ...] = ()
     """Sentences for the clinician about missing or inconsistent data at this visit
     (clinical-rules 10; exam-format: ``warnings``)."""
@@ -100,6 +102,7 @@ class VisitClassification:
                 "confirmed": self.progression,
                 "progressive_by_history": self.progressive_by_history,
                 "alternatives_excluded": self.alternatives_excluded,
+                "recorded": {k: (d.isoformat() if d else None) for k, d in (self.flags_recorded or {}).items()},
                 "reasons": [r.text for r in self.progression_reasons],
             },
             "alsfrs_r": self.alsfrs_r,
@@ -175,13 +178,15 @@ class CaseClassification:
         }
 
 
-def _carried(visits: list[Visit], name: str) -> list[bool | None]:
-    """History flags keep their last recorded value until recorded again (clinical-rules 10)."""
-    out, last = [], None
+def _carried(visits: list[Visit], name: str) -> list[tuple[bool | None, dt.date | None]]:
+    """History flags keep their last recorded value until recorded again (clinical-rules 10):
+    per visit, (the value in force, the date of the visit that recorded it)."""
+    out: list[tuple[bool | None, dt.date | None]] = []
+    last: tuple[bool | None, dt.date | None] = (None, None)
     for v in visits:
         val = getattr(v, name)
         if val is not None:
-            last = val
+            last = (val, v.date)
         out.append(last)
     return out
 
@@ -405,14 +410,14 @@ def classify_case(
             shown_reasons = new_shown
         elif new_shown:
             shown_reasons = new_shown
-        hist = hist_flags[k]
+        hist, hist_on = hist_flags[k]
         progression = bool(hist) or shown
         prog_reasons: list[Reason] = []
         if hist:
             prog_reasons.append(Reason("Progressive by history (recorded by the clinician)."))
         if shown:
             prog_reasons.extend(shown_reasons if new_shown else [Reason("Progression shown at an earlier visit.")])
-        alt = bool(alt_flags[k])
+        alt, alt_on = bool(alt_flags[k][0]), alt_flags[k][1]
 
         criteria = {
             cid: c.evaluate(
@@ -462,6 +467,7 @@ def classify_case(
                 criteria=criteria,
                 progressive_by_history=hist,
                 alternatives_excluded=alt,
+                flags_recorded={"progressive_by_history": hist_on, "alternatives_excluded": alt_on},
                 progression=progression,
                 progression_reasons=tuple(prog_reasons),
                 alsfrs_r=subs,

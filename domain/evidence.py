@@ -341,6 +341,7 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
     notes: dict[str, list[Reason]] = {r: [] for r in REGIONS}
     fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
     preserved: set[tuple[str, str]] = set()  # reflexes credited as preserved in a weak, wasted muscle
+    upper_normal: dict[str, list] = {r: [] for r in REGIONS}  # NINDS 3 without spread, not counted
 
     for f in visit.muscles:
         m = muscle_of[f.muscle]
@@ -436,13 +437,16 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
             for c in crit_ids:
                 umn_lines[r.region][c].append(reason)
         elif rf.grade == 3 and (rf.reflex, rf.side) not in preserved:
-            # NINDS 3 is upper-normal (clinical-rules 2, 3): seen, and said not to count.
-            label = _reflex_label(r.name, rf.side, rf.grade, rf.spread)
-            notes[r.region].append(Reason(
-                label[:1].upper() + label[1:]
-                + ": brisk, not counted (a 3 counts only with spread, or as a preserved reflex "
-                "in a weak, wasted muscle).",
-                (Ref("reflex", rf.reflex, rf.side),),
+            upper_normal[r.region].append(rf)
+
+    # NINDS 3 is upper-normal (clinical-rules 2, 3): seen, and said not to count, one line a region.
+    for region, rfs in upper_normal.items():
+        if rfs:
+            names = ", ".join(_reflex_label(catalogue.reflex[x.reflex].name, x.side, x.grade, x.spread) for x in rfs)
+            notes[region].append(Reason(
+                f"{region.capitalize()}: {names}: brisk, not counted (a 3 counts only with spread, "
+                "or as a preserved reflex in a weak, wasted muscle).",
+                tuple(Ref("reflex", x.reflex, x.side) for x in rfs),
             ))
 
     for sf in visit.signs:

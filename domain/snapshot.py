@@ -116,5 +116,6 @@ def visit_classification_from_json(d: dict[str, Any], visit: Visit, catalogue: C
                             _date(ph.get("final_after")), ph.get("reason", "")),
         regions_involved=tuple(sp.get("regions_involved") or ()),
         new_regions=tuple(sp.get("new_regions") or ()),
+        flags_recorded={k: _date(v) for k, v in (prog.get("recorded") or {}).items()} or None,
         warnings=tuple(d.get("warnings") or ()),
     )

@@ -36,7 +36,7 @@ def test_classify_prints_a_readable_summary_with_regions_and_reasons(case_file, 
     assert main(["classify", str(case_file)]) == 0
     out = capsys.readouterr().out
     assert "Patient Zofia Łukasiewicz-Nowak (MRN-1)" in out
-    assert "thoracic     NOT EXAMINED" in out
+    assert "Thoracic     not examined" in out
     assert "Revised El Escorial: Clinically possible" in out
     assert "Cervical UMN: Biceps reflex R 4 (pathologically brisk)." in out
 

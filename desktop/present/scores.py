@@ -1,0 +1,40 @@
+"""Stages and scores of one visit as rows (label, value): the panel, both reports and the
+terminal summary print the same rows with the same words."""
+
+from __future__ import annotations
+
+from domain.classify import VisitClassification
+
+from .messages import say
+from .words import KINGS_REGION_LABELS, phenotype_words
+
+SCORE_LABELS = (
+    "King's stage (clinical)", "King's stage (from ALSFRS-R)", "MiToS stage", "ALSFRS-R total",
+    "ALSFRS-R subscores", "ΔFS since onset", "ALSFRS-R slope since previous", "MRC sum score",
+    "UMN score", "Phenotype", "Progression",
+)
+
+
+def score_rows(vc: VisitClassification) -> list[tuple[str, str]]:
+    """(label, value) for each of :data:`SCORE_LABELS`; "·" where nothing is recorded."""
+    nr = say("not_recorded")
+    a = vc.alsfrs_r
+    rate = lambda v: nr if v is None else f"{v:.2f} points/month"  # noqa: E731
+    kings = vc.kings_clinical
+    if vc.kings_regions:
+        kings += " (" + ", ".join(KINGS_REGION_LABELS[r] for r in vc.kings_regions) + ")"
+    values = [
+        kings,
+        vc.kings_alsfrs or nr,
+        nr if vc.mitos is None else str(vc.mitos),
+        f"{a['total']}/48" if a else nr,
+        (f"bulbar {a['bulbar']}, fine motor {a['fine_motor']}, gross motor {a['gross_motor']}, "
+         f"respiratory {a['respiratory']}") if a else nr,
+        rate(vc.delta_fs),
+        rate(vc.alsfrs_r_slope),
+        nr if vc.mrc_sum is None else f"{vc.mrc_sum}/60",
+        nr if vc.umn_score is None else f"{vc.umn_score}/16",
+        phenotype_words(vc.phenotype),
+        "confirmed" if vc.progression else "not shown",
+    ]
+    return list(zip(SCORE_LABELS, values))
