@@ -1,0 +1,68 @@
+"""Issue 15: what the reader is told about each finding, the same in the terminal summary and
+the reports, and no internal identifier in what the reader sees."""
+
+from __future__ import annotations
+
+import re
+
+from desktop.present.findings import finding_words
+from desktop.present.words import OPTION_TEXT, onset_words, pending_words
+from desktop.summary import render_summary
+from domain.options import Options
+from tests.builders import case, classify, emg_lmn, m, r, visit
+
+IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def mixed_bag():
+    """A weak muscle without wasting, an EMG-abnormal muscle meeting no criterion, an
+    unexamined muscle and a grade-3 reflex without spread."""
+    return case(visit(
+        "2025-03-01",
+        m("triceps", "right", "4+", "none"),
+        emg_lmn("extensor_digitorum", "right", fibrillations=1, positive_sharp_waves=0, mup_large=False,
+                fasciculation_potentials="absent", recruitment="normal"),
+        m("deltoid", "left"),
+        r("biceps", "right", 3),
+        progressive=None, excluded=None,
+    ), onset_region="upper_limb")
+
+
+def test_each_muscle_is_described_by_what_it_shows():
+    vc = classify(mixed_bag()).visits[0]
+    words = {s.label: finding_words(s) for s in vc.evidence.muscles}
+    assert words == {
+        "Triceps R": "weak, not wasted",
+        "Extensor digitorum communis R": "EMG abnormal, not LMN by any criteria",
+        "Deltoid L": "not examined",
+    }
+
+
+def test_the_summary_says_the_words_for_each_finding_and_the_uncounted_reflex():
+    c = mixed_bag()
+    text = render_summary(c, classify(c))
+    assert "Triceps R: weak, not wasted (MRC 4+, wasting none)" in text
+    assert "Extensor digitorum communis R: EMG abnormal, not LMN by any criteria" in text
+    assert "Deltoid L: not examined" in text
+    assert "Biceps reflex R 3: brisk, not counted (a 3 counts only with spread" in text
+    assert "Gold Coast: not met" in text and "- Not met: progressive motor impairment not shown" in text
+    assert "(upper limb)" in text and "pending: progression, other causes excluded" not in text
+
+
+def test_the_summary_shows_no_internal_identifier():
+    c = mixed_bag()
+    text = render_summary(c, classify(c))
+    assert IDENTIFIER.findall(text) == []
+
+
+def test_every_option_has_a_label_an_explanation_and_words_for_its_values():
+    assert set(OPTION_TEXT) == set(Options.model_fields)
+    for name, (label, explanation, values) in OPTION_TEXT.items():
+        assert label and explanation.endswith(".") and not IDENTIFIER.search(label + explanation)
+        for v in values.values():
+            assert not IDENTIFIER.search(v), (name, v)
+
+
+def test_identifiers_become_words():
+    assert onset_words("trunk_axial") == "trunk (axial)" and onset_words("upper_limb") == "upper limb"
+    assert pending_words(("progression", "alternatives_excluded")) == "progression, other causes excluded"
