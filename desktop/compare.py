@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from domain.case import MRC_RANK, Visit
+from domain.case import MRC_RANK, WASTING, Visit
 from domain.catalogue import REGIONS
 from domain.classify import VisitClassification
 from domain.criteria import REGISTRY, CriterionResult
@@ -28,24 +28,11 @@ REGION_STATE_LABELS: dict[str, str] = {
     "both": "UMN + LMN",
 }
 
-SPREAD_CRITERION = "awaji"
-"""The framework whose U and L define regional involvement and spread (the classifier's
-timeline and ``regions_involved`` use the same one)."""
-
-
 def region_state(vc: VisitClassification, region: str) -> RegionState:
     """One region at one visit as the classifier judged it: not examined, none, UMN, LMN or both
-    (UMN and LMN read from the Awaji columns, as the spread timeline does)."""
-    e = vc.evidence.regions[region]
-    umn = e.umn.get(SPREAD_CRITERION, False)
-    lmn = e.lmn(SPREAD_CRITERION)
-    if umn and lmn:
-        return "both"
-    if umn:
-        return "umn"
-    if lmn:
-        return "lmn"
-    return "none" if e.examined else "not_examined"
+    (the domain's one region state: ``RegionEvidence.state``)."""
+    kind = vc.evidence.regions[region].state().kind
+    return {"no_evidence": "none", "umn_lmn": "both"}.get(kind, kind)
 
 
 def criterion_text(res: CriterionResult | None) -> str:
@@ -120,9 +107,13 @@ class VisitComparison:
     region_changes: tuple[RegionChange, ...]
     weaker: tuple[MuscleChange, ...]
     newly_wasted: tuple[MuscleChange, ...]
+    wasting_worse: tuple[MuscleChange, ...]
     new_umn_signs: tuple[UmnSignChange, ...]
     criteria: tuple[CriterionChange, ...]
     scores: tuple[ScoreChange, ...]
+    not_comparable: tuple[str, ...] = ()
+    """Muscles examined at the later visit but not at the earlier one: nothing can be said of
+    them (not examined is not normal)."""
 
     @property
     def criteria_changes(self) -> tuple[CriterionChange, ...]:
@@ -135,7 +126,8 @@ class VisitComparison:
     @property
     def nothing_changed(self) -> bool:
         return not (self.new_regions or self.region_changes or self.weaker or self.newly_wasted
-                    or self.new_umn_signs or self.criteria_changes or self.score_changes)
+                    or self.wasting_worse or self.new_umn_signs or self.criteria_changes
+                    or self.score_changes)
 
 
 def _states(vc: VisitClassification) -> dict[tuple[str, str], MuscleState]:
@@ -169,8 +161,9 @@ def compare_visits(
     - regions newly involved (involved now, not at the earlier visit) and every region whose
       state (none / UMN / LMN / both / not examined) differs;
     - muscles weaker: an MRC grade recorded at both visits that fell on the full ordinal scale;
-    - muscles newly wasted: wasting recorded ``none`` before and present now (a muscle not
-      examined before is not "newly" anything: not examined is not normal);
+    - muscles newly wasted: wasting recorded ``none`` before and present now; wasting worse:
+      present at both and more severe now (a muscle not examined before is not "newly"
+      anything: not examined is not normal; those are listed as not comparable);
     - new UMN signs: UMN evidence citing findings not cited at the earlier visit;
     - each criterion before and after; scores, stages, FVC and weight before and after.
     Muscles attributed to another cause are left out, as the criteria leave them out.
@@ -187,18 +180,21 @@ def compare_visits(
         if region_state(before, r) != region_state(after, r)
     )
 
-    b_states, weaker, wasted = _states(before), [], []
+    b_states, weaker, wasted, worse, unknown = _states(before), [], [], [], []
     for s in after.evidence.muscles:
-        if s.ignored:
+        if s.ignored or not s.examined:
             continue
         p = b_states.get(s.key)
-        if p is None:
+        if p is None or not p.examined:
+            unknown.append(s.label)
             continue
         f, pf = s.finding, p.finding
         if f.mrc is not None and pf.mrc is not None and MRC_RANK[f.mrc] < MRC_RANK[pf.mrc]:
             weaker.append(MuscleChange(s.muscle.id, f.side, s.label, pf.mrc, f.mrc))
         if s.wasted and pf.wasting is not None and not p.wasted:
             wasted.append(MuscleChange(s.muscle.id, f.side, s.label, pf.wasting, f.wasting))
+        elif s.wasted and p.wasted and WASTING.index(f.wasting) > WASTING.index(pf.wasting):
+            worse.append(MuscleChange(s.muscle.id, f.side, s.label, pf.wasting, f.wasting))
 
     b_signs, a_signs = _umn_signs(before), _umn_signs(after)
     new_umn = tuple(UmnSignChange(*v) for k, v in a_signs.items() if k not in b_signs)
@@ -231,9 +227,11 @@ def compare_visits(
         region_changes=region_changes,
         weaker=tuple(weaker),
         newly_wasted=tuple(wasted),
+        wasting_worse=tuple(worse),
         new_umn_signs=new_umn,
         criteria=tuple(criteria),
         scores=scores,
+        not_comparable=tuple(unknown),
     )
 
 

@@ -193,3 +193,18 @@ def test_empty_sections_say_none(compare_view, catalogue):
     compare_view.set_patient(case, classify_case(case, catalogue))
     assert compare_view.lines("weaker") == ["none"]
     assert compare_view.lines("new_umn_signs") == ["none"]
+
+
+def test_compare_names_wasting_that_worsened_and_muscles_it_cannot_compare():
+    """Issue 15: 'newly wasted: none' hid wasting that worsened and muscles not examined before."""
+    from desktop.compare import compare_visits
+    from tests.builders import case, classify, m, visit
+
+    v1 = visit("2025-01-01", m("deltoid", "right", "4", "mild"), m("biceps", "right", "5", "none"))
+    v2 = visit("2025-04-01", m("deltoid", "right", "4", "moderate"), m("biceps", "right", "5", "mild"),
+               m("triceps", "right", "4", "moderate"))
+    res = classify(case(v1, v2))
+    cmp = compare_visits(res.visits[0], res.visits[1], v1, v2)
+    assert [(c.label, c.before, c.after) for c in cmp.wasting_worse] == [("Deltoid R", "mild", "moderate")]
+    assert [(c.label, c.before, c.after) for c in cmp.newly_wasted] == [("Biceps brachii R", "none", "mild")]
+    assert cmp.not_comparable == ("Triceps R",)

@@ -26,6 +26,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("region_changes", "Regions that changed"),
     ("weaker", "Muscles weaker (MRC fell)"),
     ("newly_wasted", "Muscles newly wasted"),
+    ("wasting_worse", "Muscles more wasted"),
+    ("not_comparable", "Examined now, not at the earlier visit (cannot be compared)"),
     ("new_umn_signs", "New UMN signs"),
     ("criteria", "Criteria"),
     ("scores", "Scores, stages, FVC and weight"),
@@ -41,6 +43,8 @@ def comparison_lines(cmp: VisitComparison) -> dict[str, list[tuple[str, bool]]]:
         "region_changes": [(c.text, True) for c in cmp.region_changes],
         "weaker": [(f"{m.label}: MRC {m.before} → {m.after}", True) for m in cmp.weaker],
         "newly_wasted": [(f"{m.label}: wasting {m.before} → {m.after}", True) for m in cmp.newly_wasted],
+        "wasting_worse": [(f"{m.label}: wasting {m.before} → {m.after}", True) for m in cmp.wasting_worse],
+        "not_comparable": [(", ".join(cmp.not_comparable), False)] if cmp.not_comparable else [],
         "new_umn_signs": [(u.text, True) for u in cmp.new_umn_signs],
         "criteria": [
             (f"{c.label}: {c.before} → {c.after}" if c.changed else f"{c.label}: {c.after} (unchanged)",
