@@ -40,16 +40,23 @@ class PreferencesDialog(QDialog):
         self.clinic = QLineEdit(str(settings.get("clinic") or ""))
         form.addRow("Clinician name (signs visits)", self.clinician)
         form.addRow("Clinic name (on reports)", self.clinic)
-        form.addRow(QLabel("<b>Criteria options</b> (clinical-rules.md)"))
+        head = QLabel("<b>Criteria options</b>: how the published criteria are read where the "
+                      "literature leaves a choice. Signed visits keep the options they were signed with.")
+        head.setWordWrap(True)
+        form.addRow(head)
         opts = store.criteria_options()
         self.option_widgets: dict[str, object] = {}
         from domain.options import Options
 
+        from desktop.present.words import OPTION_TEXT
+
         for name, field in Options.model_fields.items():
             value = getattr(opts, name)
+            label, explanation, words = OPTION_TEXT[name]
             if isinstance(value, bool):
                 w = QComboBox()
-                w.addItems(["false", "true"])
+                for v in (False, True):
+                    w.addItem(words.get(v, str(v).lower()), v)
                 w.setCurrentIndex(int(value))
             elif isinstance(value, int):
                 w = QSpinBox()
@@ -57,12 +64,17 @@ class PreferencesDialog(QDialog):
                 w.setValue(value)
             else:
                 w = QComboBox()
-                w.addItems(list(field.annotation.__args__))
-                w.setCurrentText(value)
-            w.setToolTip(field.description or "")
+                for v in field.annotation.__args__:
+                    w.addItem(words.get(v, str(v)), v)
+                w.setCurrentIndex(max(0, w.findData(value)))
+            w.setToolTip(explanation)
             w.setObjectName(f"option_{name}")
             self.option_widgets[name] = w
-            form.addRow(name.replace("_", " "), w)
+            note = QLabel(explanation)
+            note.setWordWrap(True)
+            note.setStyleSheet("color:#555555; font-size: 9pt;")
+            form.addRow(label, w)
+            form.addRow("", note)
         form.addRow(QLabel("<b>Chart file</b>"))
         self.location = QLineEdit(saved_chart_location() or str(store.path))
         self.location.setToolTip("Used at the next start when neither --db nor MOTORCHART_DB is given")
@@ -80,12 +92,7 @@ class PreferencesDialog(QDialog):
 
         values = {}
         for name, w in self.option_widgets.items():
-            if isinstance(w, QSpinBox):
-                values[name] = w.value()
-            elif isinstance(Options.model_fields[name].default, bool):
-                values[name] = w.currentText() == "true"
-            else:
-                values[name] = w.currentText()
+            values[name] = w.value() if isinstance(w, QSpinBox) else w.currentData()
         return Options(**values)
 
     def accept(self) -> None:

@@ -134,11 +134,30 @@ def test_preferences_store_the_criteria_options_and_reclassify(window, qtbot):
 
     dlg = PreferencesDialog(window.store, window)
     qtbot.addWidget(dlg)
-    dlg.option_widgets["clinical_lmn_rule"].setCurrentText("weakness_or_wasting")
+    dlg.option_widgets["clinical_lmn_rule"].setCurrentText("weakness or wasting")
     dlg.clinic.setText("Clinique Sainte-Anne")
     dlg.accept()
     assert window.store.criteria_options().clinical_lmn_rule == "weakness_or_wasting"
     assert window.store.settings()["clinic"] == "Clinique Sainte-Anne"
+
+
+def test_preferences_explain_each_option_in_plain_words_without_identifiers(window, qtbot):
+    """Issue 15: no internal identifier in Preferences, and an explanation of each option."""
+    import re
+
+    from PySide6.QtWidgets import QComboBox, QLabel
+
+    from desktop.ui.preferences import PreferencesDialog
+
+    dlg = PreferencesDialog(window.store, window)
+    qtbot.addWidget(dlg)
+    texts = [lb.text() for lb in dlg.findChildren(QLabel)]
+    for cb in dlg.findChildren(QComboBox):
+        texts += [cb.itemText(i) for i in range(cb.count())]
+    joined = "\n".join(texts)
+    assert re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", joined) == []
+    assert "clinical-rules" not in joined and ".md" not in joined
+    assert "no main root in common" in joined and "Weakness alone may be upper motor neuron weakness" in joined
 
 
 @pytest.mark.parametrize("text,value", [("4-", "4-"), (" 3+ ", "3+"), ("", None), ("5", "5")])
