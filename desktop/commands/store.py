@@ -170,12 +170,15 @@ def _audit_args(p: argparse.ArgumentParser):
 
 
 def _changed(old: dict | None, new: dict | None) -> str:
+    """What an audit row changed, in words ("death date: None -> 2025-08-01")."""
+    from desktop.present.words import field_words
+
     skip = {"id", "visit_id", "patient_id", "pos"}
     if old is None and new is not None:
-        return ", ".join(f"{k}={v}" for k, v in new.items() if v is not None and k not in skip)
+        return ", ".join(f"{field_words(k)} = {v}" for k, v in new.items() if v is not None and k not in skip)
     if new is None and old is not None:
-        return ", ".join(f"{k}={v}" for k, v in old.items() if v is not None and k not in skip)
-    return ", ".join(f"{k}: {old.get(k)} -> {new.get(k)}" for k in new if old.get(k) != new.get(k))
+        return ", ".join(f"{field_words(k)} = {v}" for k, v in old.items() if v is not None and k not in skip)
+    return ", ".join(f"{field_words(k)}: {old.get(k)} -> {new.get(k)}" for k in new if old.get(k) != new.get(k))
 
 
 @command("audit", "print a patient's history of changes")
@@ -194,7 +197,10 @@ def cmd_audit(args) -> int:
                               "action": e.action, "row": e.row_key, "old": e.old, "new": e.new},
                              ensure_ascii=False))
         else:
-            print(f"{e.time_utc}  {e.user:<14} {e.action:<6} {e.table:<16} {e.row_key or '':<40} "
+            from desktop.present.words import TABLE_WORDS
+
+            table = TABLE_WORDS.get(e.table, e.table.replace("_", " "))
+            print(f"{e.time_utc}  {e.user:<14} {e.action:<6} {table:<16} {e.row_key or '':<40} "
                   f"{_changed(e.old, e.new)}")
     return 0
 
@@ -646,10 +652,14 @@ def _option_text(value) -> str:
 def _print_options(options) -> None:
     from domain.options import OPTION_NAMES, Options
 
+    from desktop.present.words import option_label, option_value
+
     default = Options()
     for name in OPTION_NAMES:
         value, base = _option_text(getattr(options, name)), _option_text(getattr(default, name))
-        print(f"{name} = {value}" + (f"  (default: {base})" if value != base else ""))
+        words = option_value(name, getattr(options, name))
+        print(f"{name} = {value}" + (f"  (default: {base})" if value != base else "")
+              + f"    # {option_label(name)}: {words}")
     print("These options apply to drafts, reports and `classify --patient`; "
           "signed visits keep the options they were signed with.")
 

@@ -108,3 +108,28 @@ def phenotype_words(ph) -> str:
     if ph.provisional:
         return name + (f" (provisional until {ph.final_after.isoformat()})" if ph.final_after else " (provisional)")
     return name
+
+
+TABLE_WORDS = {
+    "patients": "patient", "visits": "visit", "muscle_findings": "muscle finding",
+    "reflex_findings": "reflex finding", "sign_findings": "sign finding", "settings": "setting",
+    "visit_marks": "visit mark", "signatures": "signature",
+}
+FIELD_WORDS = {
+    **PATIENT_FIELD_LABELS,
+    "status": "status", "clinician": "clinician", "signed_at_utc": "signed at",
+    "amendment_reason": "amendment reason", "progressive_by_history": "progressive by history",
+    "alternatives_excluded": "other causes excluded", "alsfrs_r_json": "ALSFRS-R",
+    "fvc_percent": "FVC (% predicted)", "weight_kg": "weight (kg)", "notes": "notes", "date": "date",
+    "version": "version", "amended_from": "amends", "mrc": "MRC", "wasting": "wasting",
+    "fasciculations": "fasciculations", "other_cause": "other cause",
+    "other_cause_reason": "other cause (reason)", "emg_json": "EMG", "muscle": "muscle", "side": "side",
+    "reflex": "reflex", "grade": "grade", "spread": "spread", "sign": "sign", "present": "present",
+    "key": "setting", "value_json": "value", "kind": "mark", "signed_by": "signed by", "sha256": "SHA-256",
+    "options": "criteria options",
+}
+
+
+def field_words(name: str) -> str:
+    """A stored column's name as words ("death date", not death_date)."""
+    return FIELD_WORDS.get(name, name.replace("_", " "))

@@ -164,7 +164,7 @@ def test_options_lists_every_option_with_its_value(chart, capsys):
     for name in OPTION_NAMES:
         value = getattr(default, name)
         value = str(value).lower() if isinstance(value, bool) else str(value)
-        assert f"{name} = {value}" in lines
+        assert any(line.startswith(f"{name} = {value}    # ") for line in lines), name
     assert "(default:" not in out
     assert "signed visits keep the options they were signed with" in out
 
@@ -174,9 +174,10 @@ def test_options_set_saves_and_marks_what_differs_from_the_default(chart, capsys
                  "--set", "abdominal_reflexes_umn=true"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("saved the criteria options of ")
-    assert "probable_reading = colocated  (default: distributed)" in out.splitlines()
-    assert "abdominal_reflexes_umn = true  (default: false)" in out.splitlines()
-    assert "gcc_reading = literal" in out.splitlines()
+    assert "probable_reading = colocated  (default: distributed)    # Reading of 'clinically probable': colocated" in out.splitlines()
+    assert ("abdominal_reflexes_umn = true  (default: false)    # Absent abdominal reflexes as a thoracic UMN sign: "
+            "counted") in out.splitlines()
+    assert "gcc_reading = literal    # Reading of the Gold Coast UMN and LMN clause: literal" in out.splitlines()
     assert "signed visits keep the options they were signed with" in out
     # a later --set changes only what it names
     assert main(["options", "--db", str(chart), "--set", "gcc_reading=same_region"]) == 0
@@ -188,7 +189,7 @@ def test_options_set_saves_and_marks_what_differs_from_the_default(chart, capsys
         store.close()
     assert (opts.probable_reading, opts.abdominal_reflexes_umn, opts.gcc_reading) == ("colocated", True, "same_region")
     assert main(["options", "--db", str(chart)]) == 0
-    assert "gcc_reading = same_region  (default: literal)" in capsys.readouterr().out.splitlines()
+    assert "gcc_reading = same_region  (default: literal)    # Reading of the Gold Coast UMN and LMN clause: same region" in capsys.readouterr().out.splitlines()
 
 
 @pytest.mark.parametrize("settings, named", [

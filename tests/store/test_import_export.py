@@ -99,7 +99,8 @@ def test_check_audit_backup_and_restore_commands(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "integrity: ok" in out and "patients: 4" in out and f"schema version: {SCHEMA_VERSION}" in out
     assert main(["audit", "--patient", "DEMO-000001", "--db", db]) == 0
-    assert "insert patients" in " ".join(capsys.readouterr().out.split())
+    audit = " ".join(capsys.readouterr().out.split())
+    assert "insert patient DEMO-000001 family name =" in audit and "birth_date" not in audit
     assert main(["backup", "--db", db]) == 0
     backup = capsys.readouterr().out.strip()
     assert main(["import", write_case(tmp_path / "x.json", demo_case("fast")), "--db", db]) == 0
