@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .case import MRC_RANK, Case, Visit
-from .catalogue import REGION_RANK, REGIONS, Catalogue
+from .catalogue import KINGS_REGIONS, REGION_RANK, REGIONS, Catalogue
 from .criteria import REGISTRY, CriterionResult, Reason, Ref
 from .evidence import MuscleState, VisitEvidence, visit_evidence
 from .options import Options
@@ -363,6 +363,102 @@ class EvidenceCache:
         return ev
 
 
+class _Progression:
+    """Progression confirmed at each visit (clinical-rules 6, 10): the history flag in force,
+    or shown by findings across visits (which stays confirmed), with its reasons."""
+
+    def __init__(self, options: Options):
+        self.findings = _ProgressionTracker(options)
+        self.shown = False
+        self.shown_reasons: list[Reason] = []
+
+    def add(self, visit: Visit, ev: VisitEvidence, involved: set[str], history: bool | None) -> tuple[bool, tuple[Reason, ...]]:
+        new = self.findings.add(visit.date, ev, involved)
+        if new:
+            self.shown, self.shown_reasons = True, new
+        reasons: list[Reason] = []
+        if history:
+            reasons.append(Reason("Progressive by history (recorded by the clinician)."))
+        if self.shown:
+            reasons.extend(self.shown_reasons if new else [Reason("Progression shown at an earlier visit.")])
+        return bool(history) or self.shown, tuple(reasons)
+
+
+class _KingsClinical:
+    """King's clinical stage at each visit (KING; clinical-rules 7, 10): the King's regions
+    involved so far (from the onset region on), the milestones dated or recorded by the ALSFRS-R
+    so far; never goes down."""
+
+    def __init__(self, patient, catalogue: Catalogue):
+        self.patient, self.catalogue = patient, catalogue
+        self.regions: set[str] = {ONSET_KINGS[patient.onset_region]} if patient.onset_region in ONSET_KINGS else set()
+        self.gastrostomy = self.ventilation = False
+        self.best = (0, "1")
+
+    def add(self, visit: Visit, ev: VisitEvidence) -> tuple[str, tuple[str, ...]]:
+        self.regions |= _kings_involvement(visit, ev, self.catalogue)
+        a = visit.alsfrs_r
+        if a is not None:
+            self.gastrostomy = self.gastrostomy or a.gastrostomy
+            self.ventilation = self.ventilation or a.respiratory_insufficiency <= 3
+        stage = _kings_clinical(self.patient, visit.date, len(self.regions),
+                                alsfrs_gastrostomy=self.gastrostomy, alsfrs_ventilation=self.ventilation)
+        if KINGS_RANK[stage] >= self.best[0]:
+            self.best = (KINGS_RANK[stage], stage)
+        return self.best[1], tuple(r for r in KINGS_REGIONS if r in self.regions)
+
+
+class _Mitos:
+    """MiToS (MITOS; clinical-rules 7, 10): null at a visit without ALSFRS-R, else the running
+    maximum of lost domains over visits with ALSFRS-R; 5 once the death date is reached."""
+
+    def __init__(self, patient):
+        self.death = patient.death_date
+        self.best: int | None = None
+
+    def add(self, visit: Visit) -> int | None:
+        a = visit.alsfrs_r
+        if a is not None:
+            lost = len(mitos_domains(a))
+            self.best = lost if self.best is None else max(self.best, lost)
+        if self.death is not None and self.death <= visit.date:
+            return 5
+        return self.best if a is not None else None
+
+
+class _Slope:
+    """ALSFRS-R slope (clinical-rules 10): (previous total - this total) / months since the
+    previous visit with an ALSFRS-R, positive = decline; null at the first."""
+
+    def __init__(self):
+        self.previous: tuple[dt.date, int] | None = None
+
+    def add(self, visit: Visit) -> float | None:
+        a = visit.alsfrs_r
+        if a is None:
+            return None
+        slope = None
+        if self.previous is not None:
+            m = months_between(self.previous[0], visit.date)
+            slope = (self.previous[1] - a.total) / m if m > 0 else None
+        self.previous = (visit.date, a.total)
+        return slope
+
+
+class _Spread:
+    """Spread (clinical-rules 10): regions involved at a visit not involved at any earlier one,
+    never counting the onset region(s)."""
+
+    def __init__(self, onset_regions: set[str]):
+        self.onset = onset_regions
+        self.ever: set[str] = set()
+
+    def add(self, involved: set[str]) -> tuple[str, ...]:
+        new = tuple(r for r in REGIONS if r in involved and r not in self.ever and r not in self.onset)
+        self.ever |= involved
+        return new
+
+
 def classify_case(
     case: Case,
     catalogue: Catalogue,
@@ -370,96 +466,37 @@ def classify_case(
     *,
     cache: EvidenceCache | None = None,
 ) -> CaseClassification:
-    """Classify every visit of a case in date order (clinical-rules sections 1-10).
+    """Classify every visit of a case in date order (clinical-rules sections 1-10): a fold over
+    the visits with one tracker per concern (progression, King's, MiToS, slope, spread,
+    phenotype), each fed the visit and its evidence.
 
     ``cache`` (optional) reuses the evidence of visits unchanged since the last call."""
     options = options or Options()
     patient = case.patient
     visits = list(case.visits)
-    onset = patient.onset_date
     onset_regions = set(ONSET_REGIONS.get(patient.onset_region or "", ()))
+    evidence = cache.evidence if cache is not None else visit_evidence
+    history = _carried(visits, "progressive_by_history")
+    excluded = _carried(visits, "alternatives_excluded")
 
-    if cache is not None:
-        evs = [cache.evidence(v, catalogue, options) for v in visits]
-    else:
-        evs = [visit_evidence(v, catalogue, options) for v in visits]
-    involved = [ev.involved() for ev in evs]
-    hist_flags = _carried(visits, "progressive_by_history")
-    alt_flags = _carried(visits, "alternatives_excluded")
-
-    out: list[VisitClassification] = []
-    shown_reasons: list[Reason] = []
-    shown = False
-    kings_regions: set[str] = set()
-    if patient.onset_region in ONSET_KINGS:
-        kings_regions.add(ONSET_KINGS[patient.onset_region])
-    kings_best = 0
-    alsfrs_gastrostomy = alsfrs_ventilation = False
-    kings_best_label = "1"
-    mitos_best: int | None = None
-    prev_alsfrs: tuple[dt.date, int] | None = None
-    ever_involved: set[str] = set()
-    progression_tracker = _ProgressionTracker(options)
+    progression = _Progression(options)
+    kings, mitos, slope = _KingsClinical(patient, catalogue), _Mitos(patient), _Slope()
+    spread = _Spread(onset_regions)
     phenotypes = PhenotypeTracker(patient, catalogue)
 
-    for k, (visit, ev) in enumerate(zip(visits, evs)):
-        # Progression (section 6): history flag, or shown across visits (stays confirmed).
-        new_shown = progression_tracker.add(visit.date, ev, involved[k])
-        if new_shown and not shown:
-            shown = True
-            shown_reasons = new_shown
-        elif new_shown:
-            shown_reasons = new_shown
-        hist, hist_on = hist_flags[k]
-        progression = bool(hist) or shown
-        prog_reasons: list[Reason] = []
-        if hist:
-            prog_reasons.append(Reason("Progressive by history (recorded by the clinician)."))
-        if shown:
-            prog_reasons.extend(shown_reasons if new_shown else [Reason("Progression shown at an earlier visit.")])
-        alt, alt_on = bool(alt_flags[k][0]), alt_flags[k][1]
-
+    out: list[VisitClassification] = []
+    for k, visit in enumerate(visits):
+        ev = evidence(visit, catalogue, options)
+        involved = ev.involved()
+        hist, hist_on = history[k]
+        alt, alt_on = bool(excluded[k][0]), excluded[k][1]
+        confirmed, prog_reasons = progression.add(visit, ev, involved, hist)
         criteria = {
-            cid: c.evaluate(
-                ev.criterion_input(cid, progression=progression, alternatives_excluded=alt, options=options)
-            )
+            cid: c.evaluate(ev.criterion_input(cid, progression=confirmed, alternatives_excluded=alt, options=options))
             for cid, c in REGISTRY.items()
         }
-
-        # Scores (section 7).
         a = visit.alsfrs_r
-        subs = alsfrs_subscores(a) if a else None
-        slope = None
-        if a is not None:
-            if prev_alsfrs is not None:
-                m = months_between(prev_alsfrs[0], visit.date)
-                slope = (prev_alsfrs[1] - a.total) / m if m > 0 else None
-            prev_alsfrs = (visit.date, a.total)
-
-        kings_regions |= _kings_involvement(visit, ev, catalogue)
-        if a is not None:
-            alsfrs_gastrostomy = alsfrs_gastrostomy or a.gastrostomy
-            alsfrs_ventilation = alsfrs_ventilation or a.respiratory_insufficiency <= 3
-        kc = _kings_clinical(
-            patient, visit.date, len(kings_regions),
-            alsfrs_gastrostomy=alsfrs_gastrostomy, alsfrs_ventilation=alsfrs_ventilation,
-        )
-        if KINGS_RANK[kc] >= kings_best:  # stages never go down
-            kings_best, kings_best_label = KINGS_RANK[kc], kc
-        kc = kings_best_label
-
-        dead = patient.death_date is not None and patient.death_date <= visit.date
-        if a is not None:
-            n_lost = len(mitos_domains(a))
-            mitos_best = n_lost if mitos_best is None else max(mitos_best, n_lost)
-        mitos = 5 if dead else (mitos_best if a is not None else None)
-
-        phen = phenotypes.add(visit, ev)
-
-        inv = involved[k]
-        new_regions = tuple(r for r in REGIONS if r in inv and r not in ever_involved and r not in onset_regions)
-        ever_involved |= inv
-
+        kings_stage, kings_regions = kings.add(visit, ev)
         out.append(
             VisitClassification(
                 date=visit.date,
@@ -468,20 +505,20 @@ def classify_case(
                 progressive_by_history=hist,
                 alternatives_excluded=alt,
                 flags_recorded={"progressive_by_history": hist_on, "alternatives_excluded": alt_on},
-                progression=progression,
-                progression_reasons=tuple(prog_reasons),
-                alsfrs_r=subs,
-                delta_fs=delta_fs(a, onset, visit.date),
-                alsfrs_r_slope=slope,
+                progression=confirmed,
+                progression_reasons=prog_reasons,
+                alsfrs_r=alsfrs_subscores(a) if a else None,
+                delta_fs=delta_fs(a, patient.onset_date, visit.date),
+                alsfrs_r_slope=slope.add(visit),
                 kings_alsfrs=kings_from_alsfrs(a),
-                kings_clinical=kc,
-                kings_regions=tuple(r for r in ("bulbar", "upper_limb", "lower_limb", "diaphragm") if r in kings_regions),
-                mitos=mitos,
+                kings_clinical=kings_stage,
+                kings_regions=kings_regions,
+                mitos=mitos.add(visit),
                 mrc_sum=mrc_sum(visit, catalogue),
                 umn_score=umn_score(visit, catalogue),
-                phenotype=phen,
-                regions_involved=tuple(r for r in REGIONS if r in inv),
-                new_regions=new_regions,
+                phenotype=phenotypes.add(visit, ev),
+                regions_involved=tuple(r for r in REGIONS if r in involved),
+                new_regions=spread.add(involved),
                 warnings=tuple(_milestone_warnings(patient, visit)),
             )
         )
