@@ -157,6 +157,55 @@ def age_at(birth: dt.date | None, on: dt.date) -> int | None:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+MILESTONES: tuple[tuple[str, str], ...] = (
+    ("gastrostomy", "Gastrostomy"), ("niv", "NIV"), ("tracheostomy", "Tracheostomy"), ("death", "Death"),
+)
+"""The patient's milestones: ``<key>_date`` and ``<key>_note`` on ``domain.case.Patient``, and
+the name printed."""
+
+DAYS_PER_MONTH = 30.4375  # the average month (365.25 / 12), as the domain counts months
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    key: str
+    name: str
+    date: dt.date
+    note: str | None
+
+
+def patient_milestones(patient, *, until: dt.date | None = None) -> list[Milestone]:
+    """The milestones the patient has a date for (on or before ``until`` when given), earliest
+    first; on the same day in the order of :data:`MILESTONES`."""
+    out = []
+    for key, name in MILESTONES:
+        date = getattr(patient, f"{key}_date", None)
+        if date is None or (until is not None and date > until):
+            continue
+        note = (getattr(patient, f"{key}_note", None) or "").strip() or None
+        out.append(Milestone(key, name, date, note))
+    return sorted(out, key=lambda m: m.date)
+
+
+def months_from_onset(onset: dt.date | None, date: dt.date) -> str:
+    """"14.2 months" from onset to ``date`` (days / 30.4375, one decimal), or "onset date
+    unknown"."""
+    if onset is None:
+        return "onset date unknown"
+    months = (date - onset).days / DAYS_PER_MONTH
+    if months < 0:
+        return f"{-months:.1f} months before onset"
+    return f"{months:.1f} months"
+
+
+def died_text(patient) -> str | None:
+    """"died 2025-11-30, age 67" (the age when the birth date is known), or None while alive."""
+    if patient.death_date is None:
+        return None
+    age = age_at(patient.birth_date, patient.death_date)
+    return f"died {patient.death_date.isoformat()}" + (f", age {age}" if age is not None else "")
+
+
 def words(ident: str | None) -> str:
     return (ident or "").replace("_", " ")
 

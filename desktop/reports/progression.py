@@ -1,9 +1,10 @@
 """The progression report: a patient's course across visits (issue 6, item 2).
 
-Plots of ALSFRS-R (total and the four subscores), MRC sum, UMN score, FVC and weight; the
-region-by-visit matrix (none / UMN / LMN / both, the onset region marked, the order of spread);
-and a table of criteria and stages per visit. Pure: everything is passed in, the PDF's bytes
-come out.
+The patient's milestones (gastrostomy, NIV, tracheostomy, death) with the months from onset to
+each, the death in the header; plots of ALSFRS-R (total and the four subscores), MRC sum, UMN
+score, FVC and weight, each milestone marked on them; the region-by-visit matrix (none / UMN /
+LMN / both, the onset region marked, the order of spread); and a table of criteria and stages
+per visit. Pure: everything is passed in, the PDF's bytes come out.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from xml.sax.saxutils import escape
 
 from .common import (
     MARGIN,
+    Milestone,
     age_at,
+    died_text,
     section,
     fmt_date,
     grid_table,
     make_canvas,
+    months_from_onset,
     p,
     page_size,
+    patient_milestones,
     px,
     words,
 )
@@ -28,7 +33,7 @@ from .fonts import SANS, SANS_BOLD
 
 from reportlab.graphics.charts.legends import LineLegend  # noqa: E402
 from reportlab.graphics.charts.lineplots import LinePlot  # noqa: E402
-from reportlab.graphics.shapes import Drawing, String  # noqa: E402
+from reportlab.graphics.shapes import Drawing, Group, Line, String  # noqa: E402
 from reportlab.graphics.widgets.markers import makeMarker  # noqa: E402
 from reportlab.lib import colors  # noqa: E402
 from reportlab.platypus import CondPageBreak, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
@@ -84,6 +89,7 @@ def _story(case: Case, cl: CaseClassification, *, clinic: str | None, width: flo
     out.append(p("Progression report", "title"))
     out.append(Spacer(1, 3))
     dates = [v.date for v in case.visits]
+    milestones = patient_milestones(pt)
     last = dates[-1] if dates else None
     age = age_at(pt.birth_date, last) if last else None
     onset = fmt_date(pt.onset_date)
@@ -95,9 +101,19 @@ def _story(case: Case, cl: CaseClassification, *, clinic: str | None, width: flo
         ["Identifier", p(pt.id, "cell"), "Sex", p(pt.sex or "-", "cell")],
         ["Born", p(fmt_date(pt.birth_date) + (f" (age {age} at the last visit)" if age is not None else ""), "cell"),
          "Diagnosis", p(fmt_date(pt.diagnosis_date), "cell")],
-        ["Onset", p(onset, "cell"), "Gastrostomy / NIV",
-         p(f"{fmt_date(pt.gastrostomy_date)} / {fmt_date(pt.niv_date)}", "cell")],
+        ["Onset", p(onset, "cell"), "", ""],
     ]
+    extra = []
+    died = died_text(pt)
+    if died:
+        # The death stands out under the identity: date, age and the cause as noted.
+        cause = f" \u00b7 cause: {pt.death_note.strip()}" if (pt.death_note or "").strip() else ""
+        rows.append(["Died", p(died.removeprefix("died ") + cause, "cellb"), "", ""])
+        extra += [("SPAN", (1, -1), (-1, -1)), ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#EDEDED")),
+                  ("LINEBEFORE", (0, -1), (0, -1), 2.5, colors.HexColor("#222222")),
+                  ("TEXTCOLOR", (0, -1), (0, -1), colors.HexColor("#222222")),
+                  ("LEFTPADDING", (0, -1), (0, -1), 4), ("TOPPADDING", (0, -1), (-1, -1), 2.5),
+                  ("BOTTOMPADDING", (0, -1), (-1, -1), 2.5)]
     t = Table(rows, colWidths=[width * 0.12, width * 0.43, width * 0.17, width * 0.28], hAlign="LEFT")
     t.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), SANS_BOLD, 7.5),
@@ -107,8 +123,10 @@ def _story(case: Case, cl: CaseClassification, *, clinic: str | None, width: flo
         ("LINEBELOW", (0, -1), (-1, -1), 0.8, colors.HexColor("#1F3A5F")),
         ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        *extra,
     ]))
     out += [t, Spacer(1, 5)]
+    out += _milestones(pt, milestones, width)
     if not cl.visits:
         out.append(p("No visits recorded.", "body"))
         return out
@@ -117,6 +135,20 @@ def _story(case: Case, cl: CaseClassification, *, clinic: str | None, width: flo
     out += _matrix(case, cl, width)
     out += _criteria_table(cl, width)
     return out
+
+
+def _milestones(pt, milestones: list[Milestone], width: float) -> list:
+    """The milestones with their dates, the months from onset to each (days / 30.4375) and
+    their notes; nothing when the patient has none."""
+    if not milestones:
+        return []
+    rows = [[p(h, "cellb") for h in ("Milestone", "Date", "From onset", "Note")]]
+    for m in milestones:
+        rows.append([m.name, m.date.isoformat(), months_from_onset(pt.onset_date, m.date),
+                     p(m.note or "-", "cell")])
+    w = [width * 0.16, width * 0.13, width * 0.2]
+    w.append(width - sum(w))
+    return [grid_table(rows, w, zebra=False), Spacer(1, 5)]
 
 
 def _highest(cl: CaseClassification) -> list:
@@ -160,8 +192,38 @@ def _date_label(v: float) -> str:
     return dt.date.fromordinal(int(round(v))).strftime("%Y-%m")
 
 
+MARK_LABELS = {"gastrostomy": "Gastrostomy", "niv": "NIV", "tracheostomy": "Tracheostomy", "death": "Death"}
+
+
+def _marks(lp: LinePlot, marks: list[Milestone]) -> Group:
+    """A vertical line per milestone across the plot area, its short name written up along it
+    ("refused" added when the note says so, as on the screen's plots; dashed grey, death solid
+    black); a label close after another is written lower down its line."""
+    g = Group()
+    vmin, vmax = lp.xValueAxis.valueMin, lp.xValueAxis.valueMax
+    top = lp.y + lp.height
+    placed: list[tuple[float, int]] = []  # (x, slot): a label close after another goes lower
+    for m in marks:
+        x = lp.x + (m.date.toordinal() - vmin) / (vmax - vmin) * lp.width
+        busy = {slot for x_, slot in placed if abs(x - x_) < 8}
+        slot = next(i for i in range(len(marks) + 1) if i not in busy)
+        placed.append((x, slot))
+        death = m.key == "death"
+        colour = colors.HexColor("#222222" if death else "#6B6B6B")
+        g.add(Line(x, lp.y, x, top, strokeColor=colour, strokeWidth=0.9 if death else 0.6,
+                   strokeDashArray=None if death else [2, 1.5]))
+        refused = not death and m.note is not None and "refus" in m.note.casefold()
+        label = Group(String(0, 0, MARK_LABELS[m.key] + (" refused" if refused else ""), fontName=SANS,
+                             fontSize=5.5, textAnchor="end", fillColor=colour))
+        label.translate(x - 1.2, top - 1.5 - lp.height * (0, 0.4, 0.7)[slot % 3])
+        label.rotate(90)
+        g.add(label)
+    return g
+
+
 def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmin: int, xmax: int,
-           ymin: float | None, ymax: float | None, width: float, height: float, unit: str = "") -> Drawing:
+           ymin: float | None, ymax: float | None, width: float, height: float, unit: str = "",
+           marks: list[Milestone] = ()) -> Drawing:
     d = Drawing(width, height)
     d.add(String(0, height - 10, title, fontName=SANS_BOLD, fontSize=8.5))
     has_data = any(pts for _, pts in series)
@@ -214,6 +276,8 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
     lp.yValueAxis.gridStrokeWidth = 0.4
     lp.xValueAxis.strokeColor = lp.yValueAxis.strokeColor = colors.HexColor("#777777")
     d.add(lp)
+    if marks:
+        d.add(_marks(lp, marks))
     if unit:
         d.add(String(width, height - 10, unit, fontName=SANS, fontSize=7, textAnchor="end",
                      fillColor=colors.HexColor("#555555")))
@@ -235,10 +299,11 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
 
 def _plots(case: Case, cl: CaseClassification, width: float) -> list:
     s = _series(case, cl)
-    xs = [v.date.toordinal() for v in case.visits]
+    marks = patient_milestones(case.patient)
+    xs = [v.date.toordinal() for v in case.visits] + [m.date.toordinal() for m in marks]
     xmin, xmax = min(xs), max(xs)
     cw, ch = (width - 12) / 2, 150
-    kw = dict(xmin=xmin, xmax=xmax, width=cw, height=ch)
+    kw = dict(xmin=xmin, xmax=xmax, width=cw, height=ch, marks=marks)
     charts = [
         _chart("ALSFRS-R total", [("Total", s["total"])], ymin=0, ymax=48, unit="points, 0-48", **kw),
         _chart("ALSFRS-R subscores", [(label, s[k]) for k, label in SUBSCORES], ymin=0, ymax=12,

@@ -19,14 +19,17 @@ from .common import (
     ReportMeta,
     STYLES,
     age_at,
+    died_text,
     section,
     cell,
     fmt_date,
     fmt_datetime,
     grid_table,
     make_canvas,
+    months_from_onset,
     p,
     page_size,
+    patient_milestones,
     px,
     words,
 )
@@ -227,15 +230,26 @@ def _header(case: Case, visit: Visit, *, meta: ReportMeta, clinic: str | None, w
     pt = case.patient
     age = age_at(pt.birth_date, visit.date)
     born = fmt_date(pt.birth_date) + (f" (age {age} at the visit)" if age is not None else "")
+    died = died_text(pt)  # printed on every report once the patient has died, whatever the visit
     onset = fmt_date(pt.onset_date)
     if pt.onset_region:
         onset += f", {words(pt.onset_region)}" + (f" ({pt.onset_side})" if pt.onset_side else "")
     rows = [
         ["Patient", p(pt.display_name, "cellb"), "Visit date", p(visit.date.isoformat(), "cellb")],
         ["Identifier", p(pt.id, "cell"), "Clinician", p(meta.clinician or "-", "cell")],
-        ["Born", p(born, "cell"), "Sex", p(pt.sex or "-", "cell")],
+        ["Born", p(born + (f"; {died}" if died else ""), "cellb" if died else "cell"), "Sex", p(pt.sex or "-", "cell")],
         ["Onset", p(onset, "cell"), "Diagnosis", p(fmt_date(pt.diagnosis_date), "cell")],
     ]
+    span = []
+    if patient_milestones(pt):
+        # The milestones reached by this visit (a later one is not yet part of this record).
+        reached = patient_milestones(pt, until=visit.date)
+        text = "; ".join(
+            f"{m.name} {m.date.isoformat()} ({months_from_onset(pt.onset_date, m.date)}"
+            + (" from onset" if pt.onset_date else "") + (f"; {m.note}" if m.note else "") + ")"
+            for m in reached) or "none by this visit"
+        rows.append(["Milestones", p(text, "cell"), "", ""])
+        span = [("SPAN", (1, -1), (-1, -1))]
     t = Table(rows, colWidths=[width * 0.12, width * 0.43, width * 0.13, width * 0.32], hAlign="LEFT")
     t.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), SANS_BOLD, 7.5),
@@ -246,6 +260,7 @@ def _header(case: Case, visit: Visit, *, meta: ReportMeta, clinic: str | None, w
         ("TOPPADDING", (0, 0), (-1, -1), 1),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        *span,
     ]))
     out = []
     if clinic:
@@ -415,7 +430,8 @@ def _examination(vc: VisitClassification, cat, width: float, carried: _Carried) 
                 c = lambda field: carried.mark("muscle", m.id, sd, field)  # noqa: E731
                 row += [(f.mrc or "-") + c("mrc"), (f.wasting or "-") + c("wasting"),
                         ("-" if f.fasciculations is None else ("yes" if f.fasciculations else "no")) + c("fasciculations"),
-                        bm.states[state].label]
+                        cell(f"{bm.states[state].label}: {f.other_cause_reason}", (width - name_w) / len(sides) * 0.40)
+                        if state == "other_cause" and f.other_cause_reason else bm.states[state].label]
                 tint = _tint(bm.states[state].fill)
                 if tint is not None:
                     c = 1 + 4 * j + 3

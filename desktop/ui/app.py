@@ -212,6 +212,15 @@ def run_app(db: str | None, demo: bool) -> int:
     from desktop.store.patient_index import PatientIndex
 
     probe = bool(os.environ.get(PROBE_ENV))
+    if QApplication.instance() is None:
+        # Qt aborts the process when its xcb plugin cannot load: say what to install instead
+        # (``motorchart`` checked already; this is for the command line's way here).
+        from desktop.launch import xcb_problem
+
+        problem = xcb_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Motorchart")
     app.setOrganizationName("Motorchart")

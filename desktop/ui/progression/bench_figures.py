@@ -5,7 +5,8 @@ is already on screen (as it is beside the visit editor): ``set_patient`` with th
 classification, then the pending events, which lay out and paint the shown view (on the
 offscreen platform too: the plots' ``paintEvent`` runs once per call, checked), so layout and
 painting of every plot and table are counted. Two different 30-visit patients alternate, so
-nothing is reused from the previous call. The classification itself is the domain's figure
+nothing is reused from the previous call; both have a gastrostomy, NIV and a death marked on
+every plot. The classification itself is the domain's figure
 (``classify.history_30_visits``) and is not counted here. The note gives the one-off cost of
 building the view.
 """
@@ -30,7 +31,8 @@ def _overview_30(quick: bool):
     from domain.classify import classify_case
 
     cat = load_catalogue()
-    cases = [demo_case(30, patient_id="BENCH-A"), demo_case(30, alsfrs=False, patient_id="BENCH-B")]
+    cases = [demo_case(30, patient_id="BENCH-A", milestones=True),
+             demo_case(30, alsfrs=False, patient_id="BENCH-B", milestones=True)]
     pairs = [(c, classify_case(c, cat)) for c in cases]
     t0 = time.perf_counter()
     view = ProgressionView(catalogue=cat)

@@ -47,7 +47,7 @@ def _wasting(k: int, start: int, rate: float) -> str:
     return "none" if lost < 2.5 else "mild" if lost < 5 else "moderate" if lost < 8 else "severe"
 
 
-def demo_visit(k: int, date: dt.date, *, alsfrs: bool = True) -> Visit:
+def demo_visit(k: int, date: dt.date, *, alsfrs: bool = True, gastrostomy: bool = False) -> Visit:
     muscles = []
     for mid, side, start, rate, skip in _MUSCLES:
         if k in skip:
@@ -77,7 +77,7 @@ def demo_visit(k: int, date: dt.date, *, alsfrs: bool = True) -> Visit:
     a = None
     if alsfrs:
         items = {name: max(0, 4 - int(max(0, k - start + 1) * rate)) for name, start, rate in _ITEMS}
-        a = AlsfrsR(gastrostomy=False, **items)
+        a = AlsfrsR(gastrostomy=gastrostomy, **items)
     fvc = None if k == 2 else float(round(max(25.0, 98.0 - 2.6 * k * (1 + k / 20))))
     weight = round(74.0 - 0.55 * k, 1)
     return Visit(date=date, progressive_by_history=True if k == 0 else None,
@@ -86,12 +86,27 @@ def demo_visit(k: int, date: dt.date, *, alsfrs: bool = True) -> Visit:
                  alsfrs_r=a, fvc_percent=fvc, weight_kg=weight)
 
 
-def demo_case(n_visits: int = 10, *, alsfrs: bool = True, patient_id: str = "DEMO-0007") -> Case:
-    """A patient with ``n_visits`` visits (about every three months; every two from 13 on)."""
+def demo_case(n_visits: int = 10, *, alsfrs: bool = True, patient_id: str = "DEMO-0007",
+              milestones: bool = False) -> Case:
+    """A patient with ``n_visits`` visits (about every three months; every two from 13 on).
+    ``milestones``: a gastrostomy (about 60 % of the way through the visits), NIV (75 %) and death
+    five weeks after the last visit, with notes."""
     start = dt.date(2024, 6, 3)
     step = 91 if n_visits <= 12 else 61
-    visits = tuple(demo_visit(k, start + dt.timedelta(days=step * k), alsfrs=alsfrs) for k in range(n_visits))
+    dated = {}
+    if milestones and n_visits:
+        last = start + dt.timedelta(days=step * (n_visits - 1))
+        dated = dict(
+            gastrostomy_date=start + dt.timedelta(days=round(step * (n_visits - 1) * 0.6) + 9),
+            gastrostomy_note="RIG, tolerated well",
+            niv_date=start + dt.timedelta(days=round(step * (n_visits - 1) * 0.75) + 17),
+            death_date=last + dt.timedelta(days=35), death_note="respiratory failure, at home",
+        )
+    g = dated.get("gastrostomy_date")
+    visits = tuple(demo_visit(k, start + dt.timedelta(days=step * k), alsfrs=alsfrs,
+                              gastrostomy=g is not None and start + dt.timedelta(days=step * k) >= g)
+                   for k in range(n_visits))
     patient = Patient(id=patient_id, family_name="Côté", given_names="Renée", birth_date=dt.date(1958, 11, 23),
                       sex="female", onset_date=dt.date(2024, 1, 15), onset_region="upper_limb",
-                      onset_side="right", diagnosis_date=dt.date(2024, 7, 1))
+                      onset_side="right", diagnosis_date=dt.date(2024, 7, 1), **dated)
     return Case(format="motorchart-case/1", patient=patient, visits=visits)

@@ -255,6 +255,13 @@ class OverviewView(QWidget):
             if p.onset_region:
                 onset += f" ({p.onset_region.replace('_', ' ')})"
             bits.append(onset)
+        if p.death_date:
+            died = f"died {p.death_date.isoformat()}"
+            if p.birth_date:
+                years = p.death_date.year - p.birth_date.year - (
+                    (p.death_date.month, p.death_date.day) < (p.birth_date.month, p.birth_date.day))
+                died += f" (age {years})"
+            bits.append(died)
         bits.append(f"{n} visit{'s' if n != 1 else ''}" if n else NO_VISITS.lower())
         self.title.setText(" · ".join(bits))
         for cid in REGISTRY:

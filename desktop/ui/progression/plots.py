@@ -52,6 +52,38 @@ _PALETTE = {
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """A dated milestone of the patient, as marked on the plots: ``key`` is the field's stem
+    (``gastrostomy`` for ``gastrostomy_date`` and ``gastrostomy_note``), ``label`` its short name
+    on the plot ("Gastrostomy refused" when the note records a refusal)."""
+
+    key: str
+    label: str
+    date: dt.date
+    note: str | None = None
+
+
+MILESTONE_KINDS: tuple[tuple[str, str], ...] = (
+    ("gastrostomy", "Gastrostomy"), ("niv", "NIV"), ("tracheostomy", "Tracheostomy"), ("death", "Death"),
+)
+"""The patient's milestones (``<key>_date``, ``<key>_note``) and their short names."""
+
+
+def patient_milestones(patient) -> tuple[Milestone, ...]:
+    """The milestones the patient has a date for, earliest first (same day: in the order of
+    :data:`MILESTONE_KINDS`)."""
+    out = []
+    for key, name in MILESTONE_KINDS:
+        date = getattr(patient, f"{key}_date", None)
+        if date is None:
+            continue
+        note = getattr(patient, f"{key}_note", None)
+        refused = key != "death" and note is not None and "refus" in note.casefold()
+        out.append(Milestone(key, f"{name} refused" if refused else name, date, note))
+    return tuple(sorted(out, key=lambda m: m.date))
+
+
+@dataclass(frozen=True)
 class Series:
     """One plotted line: its key, legend name, and the (date, value) points that have a value."""
 
@@ -141,6 +173,12 @@ def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
     )
 
 
+_MILESTONE_PENS = {
+    "death": pg.mkPen("#222222", width=1.6),
+    "other": pg.mkPen("#6b6b6b", width=1.2, style=Qt.PenStyle.DashLine),
+}
+_MILESTONE_FONT = QFont("DejaVu Sans", 7)
+
 _SYMBOLS = (("o", "●"), ("s", "■"), ("t", "▼"), ("d", "◆"))
 
 
@@ -175,8 +213,10 @@ def _title_html(spec: PlotSpec) -> str:
 class ProgressionPlots(QWidget):
     """A grid of small plots sharing the visit dates on their x axes.
 
-    ``series[key]`` is the pyqtgraph item of each plotted line and ``no_data[plot_key]`` the text
-    shown in a plot with nothing to draw, so tests read back what is on screen."""
+    ``series[key]`` is the pyqtgraph item of each plotted line, ``no_data[plot_key]`` the text
+    shown in a plot with nothing to draw and ``milestone_lines[plot_key]`` the vertical lines
+    (``pg.InfiniteLine``, labelled) marking the patient's milestones, so tests read back what is
+    on screen (:meth:`milestones_shown`)."""
 
     COLUMNS = 3
     TITLE_HEIGHT = 46
@@ -192,6 +232,8 @@ class ProgressionPlots(QWidget):
         self.series: dict[str, pg.PlotDataItem] = {}
         self.no_data: dict[str, pg.TextItem] = {}
         self.specs: dict[str, PlotSpec] = {}
+        self.milestones: tuple[Milestone, ...] = ()
+        self.milestone_lines: dict[str, list[pg.InfiniteLine]] = {}
         self._built = False
 
     def _build(self, specs: tuple[PlotSpec, ...]) -> None:
@@ -234,6 +276,7 @@ class ProgressionPlots(QWidget):
             pi.addItem(text, ignoreBounds=True)
             self.no_data[spec.key] = text
             self.plot_items[spec.key] = pi
+            self.milestone_lines[spec.key] = []
         layout = self._layout_widget.ci.layout
         for c in range(self.COLUMNS):
             layout.setColumnStretchFactor(c, 1)
@@ -249,8 +292,10 @@ class ProgressionPlots(QWidget):
             specs = plot_specs(_EMPTY_CASE, _EMPTY_RESULT)
         self.specs = {s.key: s for s in specs}
         dates = [vc.date for vc in result.visits] if result else []
-        if dates:
-            x0, x1 = _ts(dates[0]), _ts(dates[-1])
+        self.milestones = patient_milestones(case.patient) if case is not None else ()
+        span = dates + [m.date for m in self.milestones]  # a death after the last visit shows too
+        if span:
+            x0, x1 = _ts(min(span)), _ts(max(span))
             pad = max((x1 - x0) * 0.05, 20 * 86400)
             x_range = (x0 - pad, x1 + pad)
         else:
@@ -279,6 +324,57 @@ class ProgressionPlots(QWidget):
             lo, hi = self._y_range(spec)
             pi.setYRange(lo, hi, padding=0.02)
             text.setPos(mid, (lo + hi) / 2)
+            self._mark_milestones(spec.key, x_range, (lo, hi))
+
+    # Where each milestone's label ends along its line (fraction of the y range, from the
+    # bottom): the top, unless a milestone close before it already has its label there.
+    _LABEL_SLOTS = (0.98, 0.6, 0.25)
+
+    def _mark_milestones(self, plot_key: str, x_range: tuple[float, float] | None,
+                         y_range: tuple[float, float]) -> None:
+        """Show one vertical line per milestone in this plot, its label written up along it.
+        Lines and labels are made once and reused (a patient with fewer milestones hides the
+        rest); a plain ``TextItem`` placed here costs less than the line's own label, which
+        re-places itself on every change."""
+        pi = self.plot_items[plot_key]
+        marks = self.milestone_lines[plot_key]
+        while len(marks) < len(self.milestones):
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.setZValue(-5)  # under the data
+            label = pg.TextItem("", color="#333333", anchor=(1, 1), angle=90, fill=(255, 255, 255, 170))
+            label.setFont(_MILESTONE_FONT)
+            label.setZValue(-4)
+            pi.addItem(line, ignoreBounds=True)
+            pi.addItem(label, ignoreBounds=True)
+            line.label = label
+            marks.append(line)
+        width = (x_range[1] - x_range[0]) if x_range else 1.0
+        lo, hi = y_range
+        placed: list[tuple[float, int]] = []  # (x, slot) of the labels so far
+        for line, m in zip(marks, self.milestones):
+            x = _ts(m.date)
+            busy = {slot for x_, slot in placed if abs(x - x_) < width * 0.07}
+            slot = next((i for i in range(len(self._LABEL_SLOTS)) if i not in busy), 0)
+            placed.append((x, slot))
+            line.setPen(_MILESTONE_PENS["death" if m.key == "death" else "other"])
+            line.setValue(x)
+            label = line.label
+            if label.toPlainText() != m.label:
+                label.setText(m.label)
+            label.setPos(x, lo + (hi - lo) * self._LABEL_SLOTS[slot])
+            tip = f"{m.label}: {m.date.isoformat()}" + (f" ({m.note})" if m.note else "")
+            line.setToolTip(tip)
+            label.setToolTip(tip)
+            line.setVisible(True)
+            label.setVisible(True)
+        for line in marks[len(self.milestones):]:
+            line.setVisible(False)
+            line.label.setVisible(False)
+
+    def milestones_shown(self, plot_key: str) -> list[tuple[str, float]]:
+        """(label, x) of each milestone line visible in one plot (x as on the date axis)."""
+        return [(line.label.toPlainText(), line.value()) for line in self.milestone_lines[plot_key]
+                if line.isVisible() and line.label.isVisible()]
 
     @staticmethod
     def _y_range(spec: PlotSpec) -> tuple[float, float]:
