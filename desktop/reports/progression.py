@@ -39,12 +39,15 @@ from reportlab.lib import colors  # noqa: E402
 from reportlab.platypus import CondPageBreak, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from desktop.bodymap import load_bodymap  # noqa: E402
+from desktop.present.words import phenotype_words  # noqa: E402
 from domain.case import Case  # noqa: E402
 from domain.catalogue import REGIONS  # noqa: E402
 from domain.classify import ONSET_REGIONS, CaseClassification, VisitClassification  # noqa: E402
 from domain.criteria import CATEGORY_LABELS, REGISTRY  # noqa: E402
 
 LINE_COLOURS = ("#1F3A5F", "#D55E00", "#0072B2", "#009E73", "#CC79A7")
+SUBSCORE_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7")
+"""Okabe-Ito colours, distinct for colour-blind readers and in print (the total keeps navy)."""
 SUBSCORES = (("bulbar", "Bulbar"), ("fine_motor", "Fine motor"), ("gross_motor", "Gross motor"),
              ("respiratory", "Respiratory"))
 SHORT_CATEGORY = {
@@ -171,7 +174,8 @@ def _highest(cl: CaseClassification) -> list:
 
 def _series(case: Case, cl: CaseClassification):
     out: dict[str, list[tuple[int, float]]] = {k: [] for k in
-                                              ("total", *dict(SUBSCORES), "mrc_sum", "umn_score", "fvc", "weight")}
+                                              ("total", *dict(SUBSCORES), "mrc_sum", "umn_score", "fvc", "weight",
+                                               "delta_fs", "slope")}
     for v, vc in zip(case.visits, cl.visits):
         x = v.date.toordinal()
         if vc.alsfrs_r:
@@ -185,6 +189,10 @@ def _series(case: Case, cl: CaseClassification):
             out["fvc"].append((x, v.fvc_percent))
         if v.weight_kg is not None:
             out["weight"].append((x, v.weight_kg))
+        if vc.delta_fs is not None:
+            out["delta_fs"].append((x, vc.delta_fs))
+        if vc.alsfrs_r_slope is not None:
+            out["slope"].append((x, vc.alsfrs_r_slope))
     return out
 
 
@@ -223,7 +231,7 @@ def _marks(lp: LinePlot, marks: list[Milestone]) -> Group:
 
 def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmin: int, xmax: int,
            ymin: float | None, ymax: float | None, width: float, height: float, unit: str = "",
-           marks: list[Milestone] = ()) -> Drawing:
+           marks: list[Milestone] = (), colours: tuple[str, ...] = LINE_COLOURS) -> Drawing:
     d = Drawing(width, height)
     d.add(String(0, height - 10, title, fontName=SANS_BOLD, fontSize=8.5))
     has_data = any(pts for _, pts in series)
@@ -238,7 +246,7 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
     lp.data = [pts if pts else [(xmin, ymin or 0)] for _, pts in series]
     for i, (_, pts) in enumerate(series):
         line = lp.lines[i]
-        line.strokeColor = colors.HexColor(LINE_COLOURS[i % len(LINE_COLOURS)])
+        line.strokeColor = colors.HexColor(colours[i % len(colours)])
         line.strokeWidth = 1.2
         line.symbol = makeMarker("FilledCircle", size=3.2 if len(pts) < 15 else 2.2)
         line.symbol.fillColor = line.strokeColor
@@ -291,7 +299,7 @@ def _chart(title: str, series: list[tuple[str, list[tuple[int, float]]]], *, xmi
         lg.deltay = 10
         lg.dx, lg.dy = 8, 2
         lg.subCols.rpad = 2
-        lg.colorNamePairs = [(colors.HexColor(LINE_COLOURS[i % len(LINE_COLOURS)]), name)
+        lg.colorNamePairs = [(colors.HexColor(colours[i % len(colours)]), name)
                              for i, (name, _) in enumerate(series)]
         d.add(lg)
     return d
@@ -307,11 +315,14 @@ def _plots(case: Case, cl: CaseClassification, width: float) -> list:
     charts = [
         _chart("ALSFRS-R total", [("Total", s["total"])], ymin=0, ymax=48, unit="points, 0-48", **kw),
         _chart("ALSFRS-R subscores", [(label, s[k]) for k, label in SUBSCORES], ymin=0, ymax=12,
-               unit="points, 0-12", **kw),
+               unit="points, 0-12", colours=SUBSCORE_COLOURS, **kw),
         _chart("MRC sum score", [("MRC sum", s["mrc_sum"])], ymin=0, ymax=60, unit="0-60", **kw),
         _chart("UMN score", [("UMN score", s["umn_score"])], ymin=0, ymax=16, unit="0-16", **kw),
         _chart("FVC", [("FVC", s["fvc"])], ymin=0, ymax=None, unit="% predicted", **kw),
-        _chart("Weight", [("Weight", s["weight"])], ymin=None, ymax=None, unit="kg", **kw),
+        _chart("Weight", [("Weight", s["weight"])], ymin=0, ymax=None, unit="kg", **kw),
+        _chart("ALSFRS-R rate of decline", [("ΔFS since onset", s["delta_fs"]),
+                                            ("Slope since previous visit", s["slope"])],
+               ymin=None, ymax=None, unit="points lost / month", **kw),
     ]
     rows = [charts[i:i + 2] for i in range(0, len(charts), 2)]
     t = Table(rows, colWidths=[cw + 12, cw], hAlign="LEFT")
@@ -323,12 +334,13 @@ def _plots(case: Case, cl: CaseClassification, width: float) -> list:
 
 # ----------------------------------------------------------------------------- tables
 
+_STATE_CELL = {"not_examined": "not examined", "no_evidence": "none", "umn": "UMN", "lmn": "LMN",
+               "umn_lmn": "both"}
+
+
 def _region_cell(vc: VisitClassification, region: str) -> str:
-    e = vc.evidence.regions[region]
-    if not e.examined:
-        return "not examined"
-    u, lmn = e.umn.get("awaji", False), e.lmn("awaji")
-    return "both" if u and lmn else "UMN" if u else "LMN" if lmn else "none"
+    """The region's one state (domain: ``RegionEvidence.state``)."""
+    return _STATE_CELL[vc.evidence.regions[region].state().kind]
 
 
 def _matrix(case: Case, cl: CaseClassification, width: float) -> list:
@@ -370,16 +382,20 @@ def _crit_text(res) -> str:
 def _criteria_table(cl: CaseClassification, width: float) -> list:
     crits = list(REGISTRY)
     head = [p(h, "cellb") for h in ["Visit"] + [REGISTRY[c].label for c in crits]
-            + ["King's clinical", "King's ALSFRS-R", "MiToS", "ALSFRS-R", "Phenotype"]]
+            + ["King's clinical", "King's ALSFRS-R", "MiToS", "ALSFRS-R", "ΔFS", "Slope", "Phenotype"]]
     rows = [head]
+    rate = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
     for vc in cl.visits:
-        ph = vc.phenotype.name + (" (prov.)" if vc.phenotype.provisional else "")
+        ph = phenotype_words(vc.phenotype)
         rows.append([vc.date.isoformat()] + [p(_crit_text(vc.criteria[c]), "cell") for c in crits]
                     + [vc.kings_clinical, vc.kings_alsfrs or "-", "-" if vc.mitos is None else str(vc.mitos),
-                       f"{vc.alsfrs_r['total']}" if vc.alsfrs_r else "-", p(ph, "cell")])
-    fixed = [0.11] + [0.12] * len(crits) + [0.09, 0.1, 0.065, 0.08]
+                       f"{vc.alsfrs_r['total']}" if vc.alsfrs_r else "-", rate(vc.delta_fs),
+                       rate(vc.alsfrs_r_slope), p(ph, "cell")])
+    fixed = [0.1] + [0.1] * len(crits) + [0.08, 0.085, 0.055, 0.07, 0.06, 0.06]
     widths = [width * f for f in fixed]
     widths.append(width - sum(widths))
     return [CondPageBreak(80), p("Criteria and stages by visit", "h2"),
+            p("ΔFS: ALSFRS-R points lost per month since onset; slope: points lost per month since "
+              "the previous visit with an ALSFRS-R.", "muted"),
             grid_table(rows, widths, extra=[("ALIGN", (len(crits) + 1, 1), (-2, -1), "CENTER")])]
 
