@@ -118,3 +118,11 @@ def test_a_patient_without_visits_still_shows_its_milestones_beside_the_no_visit
     show(view, case, catalogue)
     assert view.plots.no_data["fvc"].toPlainText() == "No visits recorded"
     assert len(view.plots.milestones_shown("fvc")) == 4
+
+
+def test_no_plot_axis_rescales_its_values_with_an_si_prefix(view, catalogue):
+    """Issue 15: the slope axis read "points/month (x0.001)", so 0.67 was drawn as about 670."""
+    show(view, case_with(**ALL), catalogue)
+    assert view.plots.plot_items
+    for key, pi in view.plots.plot_items.items():
+        assert not pi.getAxis("left").autoSIPrefix, key

@@ -249,6 +249,8 @@ class ProgressionPlots(QWidget):
             pi.titleLabel.setMaximumHeight(self.TITLE_HEIGHT)  # room for two legend lines,
             pi.layout.setRowFixedHeight(0, self.TITLE_HEIGHT)  # the same in every plot
             pi.setLabel("left", spec.y_label)
+            # No SI prefixes: a slope of 0.67 points/month is written 0.67, not 670 with "x0.001".
+            pi.getAxis("left").enableAutoSIPrefix(False)
             pi.getAxis("left").setWidth(54)  # equal plot areas, aligned down each column
             # Horizontal grid lines at the major ticks only: the grid is most of the paint time.
             pi.showGrid(x=False, y=True, alpha=0.3)
