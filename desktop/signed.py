@@ -43,6 +43,7 @@ def shown_visit(store: ChartStore, case: Case, today: VisitClassification, today
     from domain.signature import recomputed_lines
     from domain.snapshot import visit_classification_from_json
 
+    from desktop.present.words import option_label, option_value
     from desktop.resources import catalogue_version
 
     options = today_options.model_dump(mode="json")
@@ -59,6 +60,7 @@ def shown_visit(store: ChartStore, case: Case, today: VisitClassification, today
         today_classification=today.as_json(), today_options=options, patient=case.patient,
         earlier=[v for v in case.visits if v.date < date], today_program=__version__,
         today_catalogue=catalogue_version(), labels={c: r.label for c, r in REGISTRY.items()},
+        option_words=lambda name, value: (option_label(name), option_value(name, value)),
     )
     return ShownVisit(signed, today, sig, sig.options, tuple(lines))
 

@@ -121,7 +121,7 @@ def recomputed_lines(
     context: dict[str, Any] | None, program_version: str | None, catalogue_version: str | None,
     today_classification: dict[str, Any], today_options: dict[str, Any], patient: Patient,
     earlier: list[Visit], today_program: str, today_catalogue: str,
-    labels: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None, option_words=None,
 ) -> list[str]:
     """Lines beginning "Recomputed" when today's computation of a signed visit differs from the
     signed one: what differs, and why (options changed, earlier visits added, changed or removed,
@@ -136,8 +136,9 @@ def recomputed_lines(
     why: list[str] = []
     opts = option_changes(signed_options, today_options)
     if opts:
+        say = option_words or (lambda k, v: (k, str(v)))  # (option, value) -> (label, value in words)
         why.append("the criteria options changed since signing ("
-                   + ", ".join(f"{k}: {a} -> {b}" for k, a, b in opts) + ")")
+                   + ", ".join(f"{say(k, a)[0]}: {say(k, a)[1]} -> {say(k, b)[1]}" for k, a, b in opts) + ")")
     if context is not None:
         then = context.get("earlier") or {}
         now = {v.date.isoformat(): content_sha256(v) for v in earlier}

@@ -31,7 +31,6 @@ from .common import (
     page_size,
     patient_milestones,
     px,
-    words,
 )
 from .fonts import SANS, SANS_BOLD
 
@@ -49,7 +48,10 @@ from reportlab.platypus import (  # noqa: E402
 
 from desktop.bodymap import load_bodymap, marker_states, muscle_state  # noqa: E402
 from desktop.resources import load_catalogue  # noqa: E402
-from desktop.summary import criterion_headline  # noqa: E402
+from desktop.present.criteria import criterion_headline, criterion_lines  # noqa: E402
+from desktop.present.findings import finding_words  # noqa: E402
+from desktop.present.scores import score_rows  # noqa: E402
+from desktop.present.words import REGION_LABELS, onset_words, option_label, option_value, phenotype_words  # noqa: E402
 from domain.case import ALSFRS_ITEMS, Case, Visit  # noqa: E402
 from domain.catalogue import REGIONS  # noqa: E402
 from domain.classify import CaseClassification, VisitClassification  # noqa: E402
@@ -77,6 +79,9 @@ def _tint(hex_colour: str | None, amount: float = 0.28):
         return None
     c = colors.HexColor(hex_colour)
     return colors.Color(1 - amount * (1 - c.red), 1 - amount * (1 - c.green), 1 - amount * (1 - c.blue))
+
+
+NR = "\u00b7"  # not recorded: never the same as absent or normal
 
 
 def _yes(b: bool) -> str:
@@ -156,6 +161,7 @@ class _Carried:
 
 def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMeta, clinic: str | None,
            width: float, options: dict, recomputed: tuple[str, ...], carried: _Carried) -> list:
+    first = bool(case.visits) and visit.date == case.visits[0].date
     cat = load_catalogue()
     out: list = []
     out += _header(case, visit, meta=meta, clinic=clinic, width=width)
@@ -166,7 +172,7 @@ def _story(case: Case, visit: Visit, vc: VisitClassification, *, meta: ReportMet
     out.append(Spacer(1, 4))
     out += _boxed(recomputed, width, RECOMPUTED_BG, RECOMPUTED_BORDER, "Recomputed")
     out += _warnings(vc, width)
-    out += _regions(vc, width)
+    out += _regions(vc, width, first=first)
     out += _bodymap_and_scores(vc, width)
     out += _criteria(vc)
     out += _progression(vc)
@@ -210,11 +216,11 @@ def _options(options: dict, width: float) -> list:
     default = Options().model_dump(mode="json")
     rows = [["Criteria option", "Value", ""]]
     extra = []
-    shown = lambda v: str(v).lower() if isinstance(v, bool) else str(v)  # noqa: E731
     for name in default:
         value = options.get(name, default[name])
         differs = value != default[name]
-        rows.append([name, shown(value), f"differs from the default ({shown(default[name])})" if differs else "default"])
+        rows.append([p(option_label(name), "cell"), option_value(name, value),
+                     f"differs from the default ({option_value(name, default[name])})" if differs else "default"])
         if differs:
             r = len(rows) - 1
             extra += [("BACKGROUND", (0, r), (-1, r), colors.HexColor("#FFE9B3")),
@@ -233,7 +239,7 @@ def _header(case: Case, visit: Visit, *, meta: ReportMeta, clinic: str | None, w
     died = died_text(pt)  # printed on every report once the patient has died, whatever the visit
     onset = fmt_date(pt.onset_date)
     if pt.onset_region:
-        onset += f", {words(pt.onset_region)}" + (f" ({pt.onset_side})" if pt.onset_side else "")
+        onset += f", {onset_words(pt.onset_region)}" + (f" ({pt.onset_side})" if pt.onset_side else "")
     rows = [
         ["Patient", p(pt.display_name, "cellb"), "Visit date", p(visit.date.isoformat(), "cellb")],
         ["Identifier", p(pt.id, "cell"), "Clinician", p(meta.clinician or "-", "cell")],
@@ -312,28 +318,35 @@ def _warnings(vc: VisitClassification, width: float) -> list:
     return [t, Spacer(1, 4)]
 
 
-def _regions(vc: VisitClassification, width: float) -> list:
+_STATE_WORDS = {"not_examined": "not examined", "no_evidence": "no evidence", "umn": "UMN",
+                "lmn": "LMN", "umn_lmn": "UMN + LMN"}
+
+
+def _regions(vc: VisitClassification, width: float, first: bool = False) -> list:
+    """Each region's one state (domain: ``RegionEvidence.state``) and the evidence behind it;
+    at the first visit a region involved beyond the onset region says so."""
     crits = list(REGISTRY)
-    head = [p(h, "cellb") for h in ["Region", "Examined", "UMN", "LMN clinical"]
+    head = [p(h, "cellb") for h in ["Region", "State", "UMN", "LMN clinical"]
             + [f"EMG LMN {REGISTRY[c].source}" for c in crits] + ["Involved"]]
     rows = [head]
     for r in REGIONS:
         e = vc.evidence.regions[r]
-        if not e.examined:
-            rows.append([r.capitalize(), "not examined"] + [""] * (len(head) - 2))
+        st = e.state()
+        if st.kind == "not_examined":
+            rows.append([REGION_LABELS[r], "not examined"] + [""] * (len(head) - 2))
             continue
-        rows.append([r.capitalize(), "yes", _yes(any(e.umn.values())), _yes(e.lmn_clinical or e.lmn_clinical_gold_coast)]
+        new = "beyond the onset region" if first else "newly involved"
+        rows.append([REGION_LABELS[r], _STATE_WORDS[st.kind], _yes(st.umn), _yes(e.lmn_clinical)]
                     + [_yes(e.lmn_emg[c]) for c in crits]
-                    + [("new" if r in vc.new_regions else "yes") if r in vc.regions_involved else "-"])
+                    + [p((new if r in vc.new_regions else "yes") if st.involved else "-", "cell")])
     n = len(head)
-    first = width * 0.16
-    rest = (width - first) / (n - 1)
+    first_w = width * 0.14
+    rest = (width - first_w - width * 0.16) / (n - 2)
     extra = [("ALIGN", (1, 0), (-1, -1), "CENTER")]
     for i, r in enumerate(REGIONS, start=1):
-        if not vc.evidence.regions[r].examined:
+        if vc.evidence.regions[r].state().kind == "not_examined":
             extra += [("SPAN", (1, i), (-1, i)), ("TEXTCOLOR", (1, i), (-1, i), colors.HexColor("#8A5A00"))]
-    return [*section("Regions"), grid_table(rows, [first] + [rest] * (n - 1), extra=extra)]
-
+    return [*section("Regions"), grid_table(rows, [first_w] + [rest] * (n - 2) + [width * 0.16], extra=extra)]
 
 def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     bm_w = width * 0.46
@@ -341,10 +354,8 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     right_w = width - bm_w - 10
     right: list = [p("Stages and scores", "h3"), grid_table(_score_rows(vc), [right_w * 0.55, right_w * 0.45], header_rows=0)]
     ph = vc.phenotype
-    text = ph.name
-    if ph.provisional:
-        text += " (provisional" + (f" until {ph.final_after.isoformat()}" if ph.final_after else "") + ")"
-    elif ph.final_after:
+    text = phenotype_words(ph)
+    if not ph.provisional and ph.final_after:  # a windowed label whose window has passed
         text += f" (final since {ph.final_after.isoformat()})"
     right += [Spacer(1, 6), p("Phenotype", "h3"), p(text, "body")]
     if ph.reason:
@@ -365,25 +376,15 @@ def _progression(vc: VisitClassification) -> list:
 
 
 def _score_rows(vc: VisitClassification) -> list[list[str]]:
-    rows = [["King's stage (clinical)", vc.kings_clinical]]
-    if vc.kings_regions:
-        rows.append(["King's regions", ", ".join(words(r) for r in vc.kings_regions)])
-    rows.append(["King's stage (ALSFRS-R)", vc.kings_alsfrs or "-"])
-    rows.append(["MiToS stage", "-" if vc.mitos is None else str(vc.mitos)])
-    rows.append(["ALSFRS-R total", f"{vc.alsfrs_r['total']}/48" if vc.alsfrs_r else "not recorded"])
-    rows.append(["DeltaFS", "-" if vc.delta_fs is None else f"{vc.delta_fs:.2f} points/month"])
-    rows.append(["Slope since previous", "-" if vc.alsfrs_r_slope is None else f"{vc.alsfrs_r_slope:.2f} points/month"])
-    rows.append(["MRC sum score", "-" if vc.mrc_sum is None else f"{vc.mrc_sum}/60"])
-    rows.append(["UMN score", "-" if vc.umn_score is None else f"{vc.umn_score}/16"])
-    return rows
-
+    """Stages and scores: the presentation package's rows (the panel and summary print the same),
+    without the phenotype and progression, which have their own blocks here."""
+    return [[k, v] for k, v in score_rows(vc) if k not in ("Phenotype", "Progression")]
 
 def _criteria(vc: VisitClassification) -> list:
     out: list = [*section("Diagnostic criteria")]
     for cid in REGISTRY:
-        res = vc.criteria[cid]
         block = [p(criterion_headline(cid, vc), "h3")]
-        block += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in res.reasons]
+        block += [Paragraph(escape(r.text), STYLES["reason"], bulletText="\u2022") for r in criterion_lines(cid, vc)]
         out.append(KeepTogether(block[:4]))
         out += block[4:]
     return out
@@ -393,10 +394,9 @@ def _examination(vc: VisitClassification, cat, width: float, carried: _Carried) 
     bm = load_bodymap()
     by_muscle: dict[str, dict[str, object]] = {}
     region_of: dict[str, str] = {}
-    for s in vc.evidence.muscles:
-        if s.examined or s.ignored:
-            by_muscle.setdefault(s.muscle.id, {})[s.finding.side] = s
-            region_of[s.muscle.id] = s.region  # the effective region (options may move SCM/trapezius)
+    for s in vc.evidence.muscles:  # every recorded row: one with nothing recorded says "not examined"
+        by_muscle.setdefault(s.muscle.id, {})[s.finding.side] = s
+        region_of[s.muscle.id] = s.region  # the effective region (options may move SCM/trapezius)
     if not by_muscle:
         return [*section("Examination"), p("No muscle examined at this visit.", "body")]
     sides = ["left", "right"] + (["midline"] if any("midline" in d for d in by_muscle.values()) else [])
@@ -428,10 +428,9 @@ def _examination(vc: VisitClassification, cat, width: float, carried: _Carried) 
                 f = s.finding
                 state = muscle_state(s)
                 c = lambda field: carried.mark("muscle", m.id, sd, field)  # noqa: E731
-                row += [(f.mrc or "-") + c("mrc"), (f.wasting or "-") + c("wasting"),
-                        ("-" if f.fasciculations is None else ("yes" if f.fasciculations else "no")) + c("fasciculations"),
-                        cell(f"{bm.states[state].label}: {f.other_cause_reason}", (width - name_w) / len(sides) * 0.40)
-                        if state == "other_cause" and f.other_cause_reason else bm.states[state].label]
+                row += [(f.mrc or NR) + c("mrc"), (f.wasting or NR) + c("wasting"),
+                        (NR if f.fasciculations is None else ("yes" if f.fasciculations else "no")) + c("fasciculations"),
+                        cell(finding_words(s), (width - name_w) / len(sides) * 0.40)]
                 tint = _tint(bm.states[state].fill)
                 if tint is not None:
                     c = 1 + 4 * j + 3
@@ -440,8 +439,8 @@ def _examination(vc: VisitClassification, cat, width: float, carried: _Carried) 
     gw = (width - name_w) / len(sides)
     widths = [name_w] + [gw * k for k in (0.15, 0.28, 0.17, 0.40)] * len(sides)
     return [*section("Examination"),
-            p("Examined muscles by region; MRC grade, wasting, clinical fasciculations and the per-muscle finding.",
-              "muted"),
+            p("Recorded muscles by region: MRC grade, wasting, clinical fasciculations and what the muscle "
+              "shows; \u00b7 = not recorded (never the same as normal or absent).", "muted"),
             grid_table(rows, widths, header_rows=2, zebra=False, extra=extra)]
 
 
@@ -484,8 +483,8 @@ def _reflexes_and_signs(visit: Visit, cat, width: float, carried: _Carried) -> l
     left: list
     if refl:
         rows = [["Reflex (NINDS 0-4)", "Left", "Right", "Midline"]]
-        rows += [[cat.reflex[r.id].name, refl[r.id].get("left", ""), refl[r.id].get("right", ""),
-                  refl[r.id].get("midline", "")] for r in cat.reflexes if r.id in refl]
+        rows += [[p(cat.reflex[r.id].name, "cell")] + [p(refl[r.id].get(sd, ""), "cell") for sd in ("left", "right", "midline")]
+                 for r in cat.reflexes if r.id in refl]
         left = [grid_table(rows, [half * 0.34, half * 0.22, half * 0.22, half * 0.22])]
     else:
         left = [p("No reflexes recorded.", "body")]

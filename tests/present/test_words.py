@@ -66,3 +66,36 @@ def test_every_option_has_a_label_an_explanation_and_words_for_its_values():
 def test_identifiers_become_words():
     assert onset_words("trunk_axial") == "trunk (axial)" and onset_words("upper_limb") == "upper limb"
     assert pending_words(("progression", "alternatives_excluded")) == "progression, other causes excluded"
+
+
+def _pdfs(c):
+    import datetime as dt
+
+    from desktop.reports.progression import build_progression_report
+    from desktop.reports.visit import build_visit_report
+    from tests.reports.pdf_helpers import text
+
+    res = classify(c)
+    at = dt.datetime(2026, 12, 2, 9, tzinfo=dt.timezone.utc)
+    visit = " ".join(text(build_visit_report(c, res, c.visits[0].date, printed_at=at)).split())
+    progression = " ".join(text(build_progression_report(c, res, printed_at=at)).split())
+    return visit, progression
+
+
+def test_the_visit_report_says_the_words_for_each_finding_and_the_uncounted_reflex():
+    visit, _ = _pdfs(mixed_bag())
+    assert "Triceps 4+ none \u00b7 weak, not wasted" in visit
+    assert "Extensor digitorum communis \u00b7 \u00b7 \u00b7 EMG abnormal, not LMN by any criteria" in visit
+    assert "Deltoid \u00b7 \u00b7 \u00b7 not examined" in visit
+    assert "Biceps reflex R 3: brisk, not counted (a 3 counts only with spread" in visit
+    assert "Not met: progressive motor impairment not shown" in visit
+    table = visit.split("Finding MRC Wasting Fasc. Finding")[1].split("EMG Muscle")[0]
+    assert not re.search(r"\bnormal\b", table)  # no muscle here is normal
+
+
+def test_neither_report_shows_an_internal_identifier():
+    visit, progression = _pdfs(mixed_bag())
+    for t in (visit, progression):
+        # Option names are shown as the reader would type them only in `motorchart options`.
+        found = [w for w in IDENTIFIER.findall(t) if w not in OPTION_TEXT]
+        assert found == [], found

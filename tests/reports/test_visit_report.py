@@ -6,7 +6,7 @@ import pytest
 
 from desktop.reports.common import ReportError, ReportMeta
 from desktop.reports.visit import build_visit_report
-from desktop.summary import criterion_headline
+from desktop.present.criteria import criterion_headline, criterion_lines
 from domain.criteria import REGISTRY
 from tests.builders import classify
 from tests.reports.pdf_helpers import PRINTED_AT, flat, fonts, media_box, page_count, reader, sample_case, text
@@ -45,7 +45,10 @@ def test_each_criterion_result_and_every_reason_is_printed_verbatim(date):
     for cid in REGISTRY:
         assert flat(criterion_headline(cid, vc)) in t
         assert vc.criteria[cid].reasons, "the classifier always explains itself"
-        for reason in vc.criteria[cid].reasons:
+        for reason in criterion_lines(cid, vc):  # reason first, then the classifier's evidence
+            assert flat(reason.text) in t
+        evidence = [r for r in vc.criteria[cid].reasons if r.text[:2] not in ("1.", "2.", "3.")][1:]
+        for reason in evidence:
             assert flat(reason.text) in t
 
 

@@ -72,11 +72,12 @@ def test_an_option_change_keeps_the_signed_conclusion_and_says_recomputed(store,
     assert sv.options["clinical_lmn_rule"] == "wasting_required"
     assert sv.recomputed[0].startswith(
         "Recomputed today: Revised El Escorial probable (signed: possible); Awaji-shima probable (signed: possible)")
-    assert "clinical_lmn_rule: wasting_required -> weakness_or_wasting" in sv.recomputed[1]
+    assert "Clinical LMN sign in a muscle (El Escorial, Awaji): wasting required -> weakness or wasting" in sv.recomputed[1]
     text = pdf_text(report_from_chart(store, signed, visit_date=D2, printed_at=PRINTED))
     assert "Conclusion (as signed): Revised El Escorial: Clinically possible" in " ".join(text.split())
-    assert "Recomputed today" in text and "weakness_or_wasting" in text
-    assert "clinical_lmn_rule" in text and "Criteria options" in text
+    assert "Recomputed today" in text and "weakness or wasting" in " ".join(text.split())
+    assert "Clinical LMN sign in a muscle (El Escorial, Awaji) wasting required" in " ".join(text.split())
+    assert "Criteria options" in text
 
 
 def test_a_draft_added_before_a_signed_visit_does_not_change_its_signed_figures(store, signed, visit_factory):
@@ -97,8 +98,9 @@ def test_the_report_of_a_signed_visit_prints_its_options_with_non_defaults_highl
     store.sign_visit(p.id, D2, clinician="Dr B")
     text = " ".join(pdf_text(report_from_chart(store, p.id, visit_date=D2, printed_at=PRINTED)).split())
     assert "1 option(s) differ from the defaults (highlighted)" in text
-    assert "root_rule disjoint differs from the default (no_shared_principal)" in text
-    assert "probable_reading distributed default" in text
+    assert ("Two EMG muscles must differ in their roots no root in common at all differs from the default "
+            "(no main root in common)") in text
+    assert "Reading of 'clinically probable' distributed default" in text
 
 
 def test_an_amendment_is_one_draft_version_signed_once(store, signed):

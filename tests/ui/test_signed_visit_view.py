@@ -33,7 +33,7 @@ def test_the_panel_shows_the_signed_result_and_says_recomputed_after_an_option_c
     assert "Clinically possible" in panel.criterion_text("el_escorial")
     shown = panel.signed_shown()
     assert "Recomputed today: Revised El Escorial probable (signed: possible)" in shown
-    assert "clinical_lmn_rule: wasting_required -> weakness_or_wasting" in shown
+    assert "Clinical LMN sign in a muscle (El Escorial, Awaji): wasting required -> weakness or wasting" in shown
 
 
 def test_a_draft_shows_no_signed_banner(visit_window):
