@@ -162,3 +162,17 @@ def marker_states(vc: VisitClassification | None, catalogue: Catalogue | None = 
         for s in vc.evidence.muscles:
             out[(s.muscle.id, s.finding.side)] = muscle_state(s)
     return out
+
+
+def region_umn(vc: VisitClassification | None) -> dict[str, str]:
+    """Regions with UMN evidence at a visit (the domain's one region state), and the findings
+    that give it: a Hoffmann sign or a brisk reflex belongs to no muscle marker, so the map
+    outlines the region instead, and agrees with the region table."""
+    if vc is None:
+        return {}
+    out = {}
+    for region, e in vc.evidence.regions.items():
+        if e.state().umn:
+            reasons = next((rs for rs in e.umn_reasons.values() if rs), ())
+            out[region] = "; ".join(r.text.rstrip(".") for r in reasons) or "UMN evidence"
+    return out

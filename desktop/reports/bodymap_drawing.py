@@ -31,6 +31,7 @@ def body_map_drawing(
     bodymap: BodyMap | None = None,
     legend: bool = True,
     font_size: float = 7.0,
+    umn_regions=(),
 ) -> Drawing:
     """A Drawing ``width`` points wide: both views side by side, markers coloured by ``states``
     ((muscle, side) -> state), not-examined markers hollow; the view labels and the legend (marker
@@ -52,8 +53,11 @@ def body_map_drawing(
         g.translate(x0, 0)
         for region in REGIONS:
             fill = colors.HexColor(bm.region_fill[region])
+            umn = region in umn_regions  # UMN evidence in the region: outlined in the UMN colour
             for poly in bm.zones[region]:
-                g.add(Polygon(_flat(poly, bm.height), fillColor=fill, strokeColor=None, strokeWidth=0))
+                g.add(Polygon(_flat(poly, bm.height), fillColor=fill,
+                              strokeColor=colors.HexColor(bm.states["umn"].fill) if umn else None,
+                              strokeWidth=2.2 if umn else 0, strokeDashArray=[4, 2] if umn else None))
         for poly in view.outline:
             g.add(Polygon(_flat(poly, bm.height), fillColor=None, strokeColor=_OUTLINE, strokeWidth=0.9,
                           strokeLineJoin=1))

@@ -46,7 +46,7 @@ from reportlab.platypus import (  # noqa: E402
     TableStyle,
 )
 
-from desktop.bodymap import load_bodymap, marker_states, muscle_state  # noqa: E402
+from desktop.bodymap import load_bodymap, marker_states, muscle_state, region_umn  # noqa: E402
 from desktop.resources import load_catalogue  # noqa: E402
 from desktop.present.criteria import criterion_headline, criterion_lines  # noqa: E402
 from desktop.present.findings import finding_words  # noqa: E402
@@ -350,7 +350,8 @@ def _regions(vc: VisitClassification, width: float, first: bool = False) -> list
 
 def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     bm_w = width * 0.46
-    drawing = body_map_drawing(marker_states(vc), width=bm_w, bodymap=load_bodymap())
+    drawing = body_map_drawing(marker_states(vc), width=bm_w, bodymap=load_bodymap(),
+                               umn_regions=set(region_umn(vc)))
     right_w = width - bm_w - 10
     right: list = [p("Stages and scores", "h3"), grid_table(_score_rows(vc), [right_w * 0.55, right_w * 0.45], header_rows=0)]
     ph = vc.phenotype
@@ -360,6 +361,11 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     right += [Spacer(1, 6), p("Phenotype", "h3"), p(text, "body")]
     if ph.reason:
         right.append(p(ph.reason, "small"))
+    umn = region_umn(vc)
+    if umn:
+        right += [Spacer(1, 6), p("Dashed outline on the body map: UMN evidence in the region "
+                                  "(reflexes and signs belong to no single muscle): "
+                                  + "; ".join(f"{REGION_LABELS[r]}: {t}" for r, t in umn.items()) + ".", "small")]
     t = Table([[drawing, right]], colWidths=[bm_w + 10, right_w], hAlign="LEFT")
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                            ("RIGHTPADDING", (0, 0), (0, 0), 10)]))

@@ -115,3 +115,18 @@ def test_both_figures_and_all_four_region_zones_are_drawn(view):
     zones = [i.data(0) for i in view.scene.items() if isinstance(i.data(0), str) and i.data(0).startswith("zone:")]
     assert sorted(zones) == sorted(f"zone:{r}" for r in ("bulbar", "cervical", "thoracic", "lumbosacral")
                                    for _ in ("front", "back"))
+
+
+def test_a_region_with_umn_from_a_sign_is_outlined_so_the_map_agrees_with_the_region_table(view, catalogue):
+    """Issue 15: a Hoffmann sign belongs to no muscle; the map showed no UMN while the region
+    table said cervical UMN."""
+    from domain.case import SignFinding
+
+    c = case_of(Visit(date=dt.date(2025, 3, 1), muscles=(MuscleFinding(muscle="deltoid", side="left", mrc="5"),),
+                      signs=(SignFinding(sign="hoffmann", side="left", present=True),)))
+    res = classify_case(c, catalogue)
+    assert res.visits[0].evidence.regions["cervical"].state().umn
+    view.set_patient(c, res)
+    assert set(view.umn_regions) == {"cervical"} and "Hoffmann sign L" in view.umn_regions["cervical"]
+    pens = {r: items[0].pen().style() for r, items in view.zone_items.items()}
+    assert pens["cervical"] != pens["lumbosacral"]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.bodymap import STATES, BodyMap, load_bodymap, marker_states
+from desktop.bodymap import STATES, BodyMap, load_bodymap, marker_states, region_umn
 from domain.case import Case
 from domain.catalogue import REGIONS, Catalogue
 from domain.classify import CaseClassification
@@ -68,6 +68,8 @@ class BodyMapView(QWidget):
         self.index: int | None = None
         self.marker_items: dict[tuple[str, str], QGraphicsEllipseItem] = {}
         self.marker_state: dict[tuple[str, str], str] = {}
+        self.zone_items: dict[str, list] = {}  # region -> its zone shapes (both views)
+        self.umn_regions: dict[str, str] = {}  # regions outlined for UMN evidence, and why
 
         self.title = QLabel("")
         self.title.setStyleSheet("font-size: 12pt; font-weight: bold;")
@@ -127,6 +129,7 @@ class BodyMapView(QWidget):
                     path.closeSubpath()
                 item = sc.addPath(path.intersected(body), no_pen, QBrush(QColor(bm.region_fill[region])))
                 item.setData(0, f"zone:{region}")
+                self.zone_items.setdefault(region, []).append(item)
             for poly in v.outline:
                 sc.addPolygon(_polygon(poly, dx), outline_pen)
             for line in v.lines:
@@ -258,6 +261,7 @@ class BodyMapView(QWidget):
                 details[s.key] = ", ".join(bits)
         self._clear_markers()
         self._draw_markers(marker_states(vc, self._catalogue), details)
+        self._outline_umn_regions(region_umn(vc))
         self.slider_label.setText(f"{vc.date.isoformat()}  ({index + 1} of {n})")
         self.title.setText(f"Body map · {self.case.patient.display_name} ({self.case.patient.id}) · "
                            f"visit {vc.date.isoformat()}")
@@ -266,6 +270,17 @@ class BodyMapView(QWidget):
             self.slider.setValue(index)
             self.slider.blockSignals(False)
         self.visit_changed.emit(index)
+
+    def _outline_umn_regions(self, umn: dict[str, str]) -> None:
+        """A region with UMN evidence (a Hoffmann sign, a brisk reflex: no single muscle) is
+        outlined in the UMN colour, so the map agrees with the region table."""
+        pen = QPen(QColor(self._map.states["umn"].fill), 2.2, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        for region, items in self.zone_items.items():
+            for item in items:
+                item.setPen(pen if region in umn else QPen(Qt.PenStyle.NoPen))
+                item.setToolTip(f"{region.capitalize()}: {umn[region]}" if region in umn else "")
+        self.umn_regions = dict(umn)
 
     def _slider_moved(self, value: int) -> None:
         self.set_visit(value)
