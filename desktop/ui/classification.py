@@ -172,8 +172,12 @@ class ClassificationView(QWidget):
         self._bold.setBold(True)
         self._region_rows: list = [None] * len(REGIONS)
         self._shown: list[tuple[_Spec | None, list[_Spec]]] = []  # per top-level row: its spec, its children's
-        session.classified.connect(self.refresh)
+        session.changed.connect(self._on_changed)
         self.refresh()
+
+    def _on_changed(self, ch) -> None:
+        if ch.classification:
+            self.refresh()
 
     def _warnings_box(self) -> tuple[QFrame, QLabel]:
         """A tinted box: a warning icon, "Warnings" and one bullet per sentence, word-wrapped.

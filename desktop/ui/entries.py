@@ -204,6 +204,27 @@ def with_muscle_value(visit: Visit, muscle: str, side: str, field: str, value: A
     return visit.model_copy(update={"muscles": tuple(muscles)})
 
 
+def with_other_cause(visit: Visit, targets, reason: str | None) -> Visit:
+    """The visit with each (muscle, side) in ``targets`` attributed to another cause (with
+    ``reason``, blank meaning none given), or with ``reason`` None that attribution cleared.
+    The findings recorded stay; a finding kept only for its attribution goes when cleared."""
+    on = reason is not None
+    why = (reason or "").strip() or None
+    muscles = list(visit.muscles)
+    for muscle, side in targets:
+        pos = next((i for i, f in enumerate(muscles) if f.muscle == muscle and f.side == side), None)
+        old = muscles[pos] if pos is not None else MuscleFinding(muscle=muscle, side=side)
+        new = old.model_copy(update={"other_cause": on, "other_cause_reason": why if on else None})
+        if pos is None:
+            if on:
+                muscles.append(new)
+        elif new.examined or on:
+            muscles[pos] = new
+        else:
+            del muscles[pos]
+    return visit.model_copy(update={"muscles": tuple(muscles)})
+
+
 def with_reflex_value(visit: Visit, reflex: str, side: str, value: tuple[int, bool] | None) -> Visit:
     rest = [f for f in visit.reflexes if not (f.reflex == reflex and f.side == side)]
     if value is not None:

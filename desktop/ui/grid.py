@@ -37,6 +37,8 @@ READONLY_BG = QColor("#f4f4f4")
 MIDLINE_MUSCLES = frozenset({"tongue", "palate"})
 """Examined as one midline structure: their single finding sits in the left-side columns."""
 
+SIDE_LETTER = {"left": "L", "right": "R", "midline": "midline"}
+
 
 @dataclass(frozen=True)
 class GridRow:
@@ -187,7 +189,7 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
     def set_visit(self, visit: Visit | None, *, readonly: bool) -> None:
         readonly = readonly or visit is None
         if visit is self._visit and readonly == self._readonly:
-            return  # the same snapshot (visit_changed and state_changed both reload)
+            return  # the same snapshot (a status or marks change reloads the same visit)
         old_ix, old_visit, old_ro = self._ix, self._visit, self._readonly
         self._visit = visit
         self._ix = E.FindingIndex.of(visit) if visit is not None else E.FindingIndex({}, {}, {})
@@ -205,6 +207,12 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
         for kind, old, new in (("muscle", old_ix.muscles, self._ix.muscles),
                                ("reflex", old_ix.reflexes, self._ix.reflexes)):
             for id_, side in _diff(old, new):
+                if kind == "muscle" and _attribution(old.get((id_, side))) != _attribution(new.get((id_, side))):
+                    # attributed to another cause, or no more: the side's cells grey, the name's label
+                    cells.update((r, c) for r, c, _k in self._cells.get((kind, id_, side), ()))
+                    if id_ in self._name_rows:
+                        cells.add((self._name_rows[id_], 0))
+                    continue
                 for r, c, k in self._cells.get((kind, id_, side), ()):
                     if _cell_value(old_ix, k) != _cell_value(self._ix, k):
                         cells.add((r, c))
@@ -264,6 +272,10 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
     def visit(self) -> Visit | None:
         """The visit shown (None: no visit open)."""
         return self._visit
+
+    @property
+    def readonly(self) -> bool:
+        return self._readonly
 
     def row_of(self, muscle_id: str) -> int | None:
         for i, r in enumerate(self._rows):
@@ -366,7 +378,7 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if value is None:
+            if value is None or (k[0] == "muscle" and self._other_cause(k[1], k[2])):
                 return QBrush(GREY)
             if _abnormal(col, value):
                 return QBrush(ABNORMAL_FG)
@@ -387,6 +399,10 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
                 tip += " (carried forward, not reviewed: edit it or press Ctrl+Return to confirm)"
             if k[0] == "muscle" and (k[1], k[2]) in self._mixed:
                 tip += " (UMN and LMN in this muscle)"
+            if k[0] == "muscle" and self._other_cause(k[1], k[2]):
+                why = self._ix.muscles[(k[1], k[2])].other_cause_reason
+                tip += (f" (attributed to another cause{': ' + why if why else ''}: the classifier "
+                        "ignores this muscle; Ctrl+Shift+O clears)")
             return f"{tip}\n{_TIPS.get(col.kind, '')}"
         return None
 
@@ -403,15 +419,83 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
                 dates.add(f.emg.study_date)
         return "  \u00b7 EMG of " + ", ".join(d.isoformat() for d in sorted(dates)) if dates else ""
 
+    # -------------------------------------------------------------- other cause
+    def _other_cause(self, muscle_id: str, side: str) -> bool:
+        f = self._ix.muscles.get((muscle_id, side))
+        return f is not None and f.other_cause
+
+    def other_cause_of(self, muscle_id: str, side: str) -> tuple[bool, str | None]:
+        """Whether the muscle's side is attributed to another cause, and the reason given."""
+        f = self._ix.muscles.get((muscle_id, side))
+        return (True, f.other_cause_reason) if f is not None and f.other_cause else (False, None)
+
+    def _other_cause_label(self, m: Muscle) -> str:
+        """ "(other cause: reason)" after the name; with the side when only one side is."""
+        sides = ("midline",) if m.id in MIDLINE_MUSCLES else ("left", "right")
+        flagged = [(s, self._ix.muscles[(m.id, s)].other_cause_reason) for s in sides if self._other_cause(m.id, s)]
+        if not flagged:
+            return ""
+        if len(flagged) == len(sides) and len({r for _s, r in flagged}) == 1:
+            why = flagged[0][1]
+            return f" (other cause: {why})" if why else " (other cause)"
+        return " (" + "; ".join(f"{SIDE_LETTER[s]} other cause" + (f": {r}" if r else "") for s, r in flagged) + ")"
+
+    def _all_other_cause(self, m: Muscle) -> bool:
+        sides = ("midline",) if m.id in MIDLINE_MUSCLES else ("left", "right")
+        return all(self._other_cause(m.id, s) for s in sides)
+
+    def other_cause_targets(self, indexes) -> list[tuple[str, str]]:
+        """The (muscle, side) findings the given cells belong to: a finding cell its side, the
+        name cell every side of its muscle."""
+        out: list[tuple[str, str]] = []
+        for idx in indexes:
+            if not idx.isValid():
+                continue
+            row = self._rows[idx.row()]
+            if row.muscle is None:
+                continue
+            col = self.COLUMNS[idx.column()]
+            sides = [row.side_for(col.side)] if col.side is not None else [row.side_for(s) for s in ("left", "right")]
+            for side in sides:
+                if side is not None and (row.muscle.id, side) not in out:
+                    out.append((row.muscle.id, side))
+        return out
+
+    def targets_text(self, targets) -> str:
+        names: dict[str, list[str]] = {}
+        for muscle, side in targets:
+            names.setdefault(self.catalogue.muscle[muscle].name, []).append(SIDE_LETTER[side])
+        return ", ".join(f"{n} {' and '.join(s)}" if s != ["midline"] else n for n, s in names.items())
+
+    def set_other_cause(self, targets, reason: str | None) -> bool:
+        """Ask for the visit with ``targets`` attributed to another cause (``reason`` None:
+        the attribution cleared): one undoable edit."""
+        if self._visit is None or self._readonly or not targets:
+            return False
+        new = E.with_other_cause(self._visit, targets, reason)
+        if new == self._visit:
+            return False
+        what = self.targets_text(targets)
+        label = (f"{what}: other cause" + (f" ({reason.strip()})" if reason and reason.strip() else "")
+                 if reason is not None else f"{what}: other cause cleared")
+        self.edit_requested.emit(new, None, label)
+        return True
+
     def _name_data(self, row: GridRow, role):
         m = row.muscle
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"   {m.name}" + (" (midline)" if m.id in MIDLINE_MUSCLES else "") + self._emg_of(m.id)
+            return (f"   {m.name}" + (" (midline)" if m.id in MIDLINE_MUSCLES else "") + self._emg_of(m.id)
+                    + self._other_cause_label(m))
         if role == Qt.ItemDataRole.ToolTipRole:
             st = [self._states.get((m.id, s)) for s in ("left", "right", "midline")]
             labels = [s for s in st if s]
             extra = ("\n" + "\n".join(labels)) if labels else ""
+            oc = self._other_cause_label(m).strip()
+            if oc:
+                extra += f"\nAttributed to another cause {oc}: the classifier ignores it (Ctrl+Shift+O clears)"
             return f"{m.name}: {m.nerve.replace('_', ' ')}, {m.roots_text}{extra}"
+        if role == Qt.ItemDataRole.ForegroundRole and self._all_other_cause(m):
+            return QBrush(GREY)
         if role == Qt.ItemDataRole.BackgroundRole:
             if any((m.id, s) in self._mixed for s in ("left", "right", "midline")):
                 return QBrush(MIXED_BG)
@@ -508,6 +592,10 @@ def _diff(old: dict, new: dict) -> set:
         if a is not b and a != b:
             out.add(k)
     return out
+
+
+def _attribution(f) -> tuple[bool, str | None]:
+    return (True, f.other_cause_reason) if f is not None and f.other_cause else (False, None)
 
 
 def _cell_value(ix: E.FindingIndex, key: tuple[str, str, str, str]) -> Any:

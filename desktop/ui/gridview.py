@@ -2,14 +2,16 @@
 
 Type a value straight into a cell (the editor opens on the first key); Enter moves down, Tab
 right, arrows move; Space toggles yes/no cells; Delete clears (not examined); Ctrl+Return
-confirms carried-forward cells. A refused entry keeps the cursor in place and the model's
-message goes to the status bar.
+confirms carried-forward cells; in the muscle grids Ctrl+Shift+O attributes the muscle (the
+cell's side, or both sides from its name) to another cause, asking a short reason, and again
+clears it; the context menu has both. A refused entry keeps the cursor in place and the
+model's message goes to the status bar.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QTableView
+from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QInputDialog, QMenu, QTableView
 
 from .grid import REGION_LABELS, RowRole
 
@@ -17,6 +19,10 @@ from .grid import REGION_LABELS, RowRole
 class FindingsView(QTableView):
     message = Signal(str)
     confirm_requested = Signal(object)  # set of cell keys
+
+    OTHER_CAUSE_KEY = (Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    ATTRIBUTE_TEXT = "Attribute to another cause…"
+    CLEAR_TEXT = "Clear other cause"
 
     def __init__(self, model, parent=None):
         super().__init__(parent)
@@ -137,6 +143,9 @@ class FindingsView(QTableView):
         idx = self.currentIndex()
         m = self.model()
         if self.state() != QAbstractItemView.State.EditingState:
+            if (key, mods) == self.OTHER_CAUSE_KEY and hasattr(m, "set_other_cause"):
+                self.toggle_other_cause()
+                return
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 if mods & Qt.KeyboardModifier.ControlModifier:
                     keys = {m.key(i) for i in self.selectedIndexes() or [idx]} - {None}
@@ -165,6 +174,88 @@ class FindingsView(QTableView):
                     m.clear(i)
                 return
         super().keyPressEvent(event)
+
+    # ---------------------------------------------------------------- other cause
+    def _other_cause_targets(self) -> list[tuple[str, str]]:
+        m = self.model()
+        return m.other_cause_targets(self.selectedIndexes() or [self.currentIndex()])
+
+    def _may_attribute(self, targets) -> bool:
+        if not targets:
+            self.message.emit("Move to a muscle's row first (its name for both sides, a cell for that side).")
+            return False
+        if self.model().visit is None or self.model().readonly:
+            self.message.emit(self._not_editable_message())
+            return False
+        return True
+
+    def toggle_other_cause(self) -> None:
+        """Ctrl+Shift+O: attribute the muscle to another cause (asking why), or, when it
+        already is, clear that."""
+        m = self.model()
+        targets = self._other_cause_targets()
+        if targets and all(m.other_cause_of(*t)[0] for t in targets):
+            self.clear_other_cause(targets)
+        else:
+            self.attribute_other_cause(targets)
+
+    def attribute_other_cause(self, targets=None) -> None:
+        m = self.model()
+        targets = self._other_cause_targets() if targets is None else targets
+        if not self._may_attribute(targets):
+            return
+        reasons = {m.other_cause_of(*t)[1] for t in targets} - {None}
+        what = m.targets_text(targets)
+        reason, ok = QInputDialog.getText(
+            self, "Attribute to another cause",
+            f"What explains the findings in {what}? (a short reason, e.g. L5 radiculopathy; "
+            "the classifier will ignore this muscle)",
+            text=next(iter(reasons)) if len(reasons) == 1 else "")
+        if not ok:
+            return
+        if m.set_other_cause(targets, reason) and all(m.other_cause_of(*t)[0] for t in targets):
+            why = f" ({reason.strip()})" if reason.strip() else ""
+            self.message.emit(f"{what} attributed to another cause{why}: the classifier ignores it "
+                              "(Ctrl+Shift+O again clears).")
+
+    def clear_other_cause(self, targets=None) -> None:
+        m = self.model()
+        targets = self._other_cause_targets() if targets is None else targets
+        if not self._may_attribute(targets):
+            return
+        targets = [t for t in targets if m.other_cause_of(*t)[0]]
+        if targets and m.set_other_cause(targets, None) and not any(m.other_cause_of(*t)[0] for t in targets):
+            self.message.emit(f"{m.targets_text(targets)}: no longer attributed to another cause.")
+
+    def context_menu(self) -> QMenu | None:
+        """The cell's menu: the other-cause entries in the muscle grids."""
+        m = self.model()
+        if not hasattr(m, "set_other_cause"):
+            return None
+        targets = self._other_cause_targets()
+        menu = QMenu(self)
+        attribute = menu.addAction(f"{self.ATTRIBUTE_TEXT}\tCtrl+Shift+O")
+        clear = menu.addAction(self.CLEAR_TEXT)
+        editable = bool(targets) and m.visit is not None and not m.readonly
+        attribute.setEnabled(editable)
+        clear.setEnabled(editable and any(m.other_cause_of(*t)[0] for t in targets))
+        attribute.triggered.connect(lambda: self.attribute_other_cause(targets))
+        clear.triggered.connect(lambda: self.clear_other_cause(targets))
+        return menu
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        idx = self.indexAt(event.pos())
+        if idx.isValid() and idx not in self.selectedIndexes():
+            self.go_to(idx)
+        menu = self.context_menu()
+        if menu is not None:
+            self.run_menu(menu, event.globalPos())
+            menu.deleteLater()
+
+    def run_menu(self, menu: QMenu, pos) -> None:
+        """Show the context menu until an entry is chosen (tests replace this: PySide6's
+        ``QMenu.exec`` cannot be patched)."""
+        menu.exec(pos)
 
     def _move(self, action) -> None:
         nxt = self.moveCursor(action, Qt.KeyboardModifier.NoModifier)

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.catalogue = catalogue
         self.session = s = VisitSession(store, catalogue, self)
         header = PatientHeader(s)
+        header.edit_requested.connect(self.edit_patient)
         self._center.replaceWidget(self.header, header)
         self.header.deleteLater()
         self.header = header
@@ -117,7 +118,6 @@ class MainWindow(QMainWindow):
         self.editor.tabs.addTab(self._progression_tab, "Progression (Ctrl+P)")
         self._progression_stale = True
         self.editor.tabs.currentChanged.connect(self._maybe_build_progression)
-        s.classified.connect(self._progression_outdated)
         self.protocol_combo.addItems(protocol_names(store.settings()))
         self.protocol_combo.currentTextChanged.connect(self._protocol_chosen)
 
@@ -125,16 +125,15 @@ class MainWindow(QMainWindow):
         self.panel.refs_selected.connect(self.editor.highlight)
         s.message.connect(self.show_message)
         self.editor.message.connect(self.show_message)
-        s.patient_changed.connect(self._fill_visits)
-        s.state_changed.connect(self._state)
-        s.visit_changed.connect(self._fill_visits)
+        s.changed.connect(self._on_changed)
         self.patients.set_source(store)
         if self._patient_index is not None:
             self._patient_index.close()
             self._patient_index = None
         self._state()
         self.statusBar().showMessage("Type grades straight into the grid: Enter/Tab/arrows move, "
-                                     "Space toggles, Delete clears, Ctrl+1-4 jump to a region.")
+                                     "Space toggles, Delete clears, Ctrl+1-4 jump to a region, "
+                                     "Ctrl+Shift+O attributes a muscle to another cause.")
         self.attached.emit()
         if self._pending_patient is not None:
             pending, self._pending_patient = self._pending_patient, None
@@ -197,12 +196,15 @@ class MainWindow(QMainWindow):
         act, s = self._act, self.session
         m_patient, m_visit, m_view = self._patient_menu, self._visit_menu, self._view_menu
         act(m_patient, "New patient…", "Ctrl+Shift+N", self.new_patient)
+        act(m_patient, "Edit details…", None, self.edit_patient, "edit_patient_action")
         act(m_patient, "Preferences…", "Ctrl+,", self.preferences)
         act(m_visit, "New visit…", "Ctrl+N", lambda: self.new_visit(copy=False))
         act(m_visit, "New visit copied from the previous…", "Ctrl+D", lambda: self.new_visit(copy=True))
         act(m_visit, "Confirm carried findings in the selection", "Ctrl+Return", self._confirm_selection)
         act(m_visit, "Sign visit", "Ctrl+Shift+S", self.sign_visit, "sign_action")
         act(m_visit, "Amend signed visit…", "Ctrl+Shift+A", self.amend_visit, "amend_action")
+        act(m_visit, "Change date…", None, self.redate_visit, "redate_action")
+        act(m_visit, "Delete draft visit…", None, self.delete_visit, "delete_visit_action")
         act(m_visit, "New muscle protocol…", None, self.new_protocol)
         m_visit.addSeparator()
         act(m_visit, "Export visit report as PDF…", "Ctrl+Shift+E",
@@ -250,6 +252,20 @@ class MainWindow(QMainWindow):
             self.ensure_progression()
         elif widget is not None and widget is self.progression and self._progression_stale:
             self._feed_progression()
+
+    def _on_changed(self, ch) -> None:
+        """Everything the window itself shows follows the session's one change signal: the
+        visit list, the buttons and actions, the patient list and the progression view."""
+        if ch.opened or ch.visits or ch.visit:
+            self._fill_visits(refill=ch.opened or ch.visits)
+        if ch.opened or ch.visits or ch.visit or ch.state:
+            self._state()
+        if (ch.patient or ch.visits) and not ch.opened:
+            # the list shows the name, MRN, birth date, the visit count and the last visit
+            self.patients.refresh()
+            self.patients.select(self.session.patient_id)
+        if ch.classification or ch.patient_shown:
+            self._progression_outdated()
 
     def _progression_outdated(self) -> None:
         """A new classification: redraw the progression view now if it is on screen, else
@@ -337,17 +353,37 @@ class MainWindow(QMainWindow):
             self.open_patient(dlg.patient.id)
             self.show_message(f"Patient {dlg.patient.display_name} created.")
 
-    def _fill_visits(self) -> None:
+    def patient_dialog(self):
+        """The form on the open patient (tests fill and accept it without exec)."""
+        from .new_patient import PatientDialog
+
+        return PatientDialog(self.store, self, patient=self.session.patient, session=self.session)
+
+    def edit_patient(self) -> None:
+        """Patient > Edit details… (or a double-click on the header): identity, history dates
+        and milestones, checked by the store; a refusal stays in the form and changes nothing."""
+        if self.session is None or self.session.patient is None:
+            self.show_message("Open a patient first.")
+            return
+        self.editor.history_view.commit_notes()
+        old_id = self.session.patient.id
+        dlg = self.patient_dialog()
+        if dlg.exec() and dlg.patient is not None:
+            new_id = self.session.patient.id
+            renamed = f" (MRN {old_id} is now {new_id})" if new_id != old_id else ""
+            self.show_message(f"Details of {self.session.patient.display_name} saved{renamed}.")
+
+    def _fill_visits(self, *, refill: bool = True) -> None:
+        """The visit list: refilled only when the visit dates changed (refilling re-lays out and
+        repaints the whole window), else only its current entry follows the open visit."""
         s = self.session
-        wanted = [d.isoformat() for d in sorted(s.visits, reverse=True)]
-        have = [self.visit_combo.itemText(i) for i in range(self.visit_combo.count())]
         self.visit_combo.blockSignals(True)
-        if wanted != have:  # refilling on every edit re-laid out and repainted the whole window
+        if refill:
             self.visit_combo.clear()
-            for d in wanted:
-                self.visit_combo.addItem(d, d)
-        if s.visit is not None:
-            self.visit_combo.setCurrentIndex(self.visit_combo.findText(s.visit.date.isoformat()))
+            for d in sorted(s.visits, reverse=True):
+                self.visit_combo.addItem(d.isoformat(), d.isoformat())
+        self.visit_combo.setCurrentIndex(
+            self.visit_combo.findText(s.visit.date.isoformat()) if s.visit is not None else -1)
         self.visit_combo.blockSignals(False)
 
     def _visit_chosen(self, i: int) -> None:
@@ -374,8 +410,49 @@ class MainWindow(QMainWindow):
             self.show_message(f"{text!r} is not a date: type YYYY-MM-DD.")
             return
         if self.session.new_visit(date, copy_from_previous=copy):
-            self.patients.refresh()
             self.show_view(self.editor.exam_view)
+
+    def redate_visit(self) -> None:
+        """Visit > Change date…: re-date the open draft (the store refuses a signed visit, a
+        taken or future date, or one outside the patient's life)."""
+        s = self.session
+        if s.visit is None:
+            self.show_message("No visit is open.")
+            return
+        self.editor.history_view.commit_notes()
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(self, "Change the visit's date",
+                                        f"New date for the visit of {s.visit.date.isoformat()} (YYYY-MM-DD):",
+                                        text=s.visit.date.isoformat())
+        if not ok:
+            return
+        try:
+            date = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            self.show_message(f"{text!r} is not a date: type YYYY-MM-DD.")
+            return
+        s.redate_visit(date)
+
+    def delete_visit(self) -> None:
+        """Visit > Delete draft visit…: asks first; the store refuses a signed visit (its
+        message is shown, nothing is asked). The latest visit left opens."""
+        s = self.session
+        if s.visit is None:
+            self.show_message("No visit is open.")
+            return
+        self.editor.history_view.commit_notes()
+        date = s.visit.date
+        if s.status == "draft":
+            from PySide6.QtWidgets import QMessageBox
+
+            answer = QMessageBox.question(
+                self, "Delete draft visit",
+                f"Delete the draft visit of {date.isoformat()} with everything recorded in it? "
+                "This cannot be undone.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        s.delete_visit(date)  # a signed visit: the store's refusal goes to the status bar
 
     def _state(self) -> None:
         s = self.session
@@ -392,6 +469,9 @@ class MainWindow(QMainWindow):
         self.amend_action.setText("Discard amendment…" if amending else "Amend signed visit…")
         self.new_visit_button.setEnabled(s.patient is not None)
         self.copy_button.setEnabled(s.patient is not None and bool(s.visits))
+        self.edit_patient_action.setEnabled(s.patient is not None)
+        self.redate_action.setEnabled(has)
+        self.delete_visit_action.setEnabled(has)
 
     def _ensure_clinician(self, title: str) -> bool:
         from PySide6.QtWidgets import QInputDialog

@@ -87,6 +87,14 @@ class PatientListView(QWidget):
         total = self.source.count_patients()
         self.count.setText(f"{len(rows)} shown of {total} patients")
 
+    def select(self, patient_id: str | None) -> bool:
+        """Make the row of ``patient_id`` current, if the list shows it (opens nothing)."""
+        for r in range(self.model.rowCount()):
+            if self.model.index(r, 0).data(RowRole) == patient_id:
+                self.table.setCurrentIndex(self.model.index(r, 0))
+                return True
+        return False
+
     def _open_first(self) -> None:
         if self.model.rowCount():
             self.table.setCurrentIndex(self.model.index(0, 0))
@@ -98,12 +106,16 @@ class PatientListView(QWidget):
             self.patient_selected.emit(patient_id)
 
 
-def _years(a: dt.date, b: dt.date) -> float:
-    return (b - a).days / 365.25
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Whole years of age on ``day`` (a birthday counts from that day)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 class PatientHeader(QLabel):
-    """Name, MRN, age, time since onset, onset region, latest criteria."""
+    """Name, MRN, age (or the date of death and the age at death), time since onset, onset
+    region, latest criteria. A double-click asks to edit the patient's details."""
+
+    edit_requested = Signal()
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -114,10 +126,18 @@ class PatientHeader(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)
         self.setStyleSheet("QLabel#patientHeader { background:#f3f6fa; padding:6px; border-bottom:1px solid #d0d7e2 }")
-        session.patient_changed.connect(self.refresh)
-        session.classified.connect(self.refresh)
-        session.state_changed.connect(self.refresh)
+        self.setToolTip("Double-click to edit the patient's details and milestones")
+        session.changed.connect(self._on_changed)
         self.refresh()
+
+    def _on_changed(self, ch) -> None:
+        if ch.patient_shown or ch.visit or ch.state or ch.classification:
+            self.refresh()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.session.patient is not None:
+            self.edit_requested.emit()
+        super().mouseDoubleClickEvent(event)
 
     def refresh(self) -> None:
         from domain.criteria import REGISTRY
@@ -129,11 +149,15 @@ class PatientHeader(QLabel):
             return
         today = dt.date.today()
         bits = [f"<b style='font-size:14pt'>{_esc(p.display_name)}</b>", f"MRN {_esc(p.id)}"]
-        if p.birth_date:
-            bits.append(f"age {int(_years(p.birth_date, today))}")
+        if p.death_date:
+            aged = f", age {age_on(p.birth_date, p.death_date)}" if p.birth_date else ""
+            bits.append(f"<b>died {p.death_date.isoformat()}</b>{aged}")
+        elif p.birth_date:
+            bits.append(f"age {age_on(p.birth_date, today)}")
         if p.onset_date:
-            months = (today - p.onset_date).days / 30.4375
-            bits.append(f"{months:.0f} months since onset")
+            months = ((p.death_date or today) - p.onset_date).days / 30.4375
+            bits.append(f"{months:.0f} months from onset to death" if p.death_date
+                        else f"{months:.0f} months since onset")
         if p.onset_region:
             side = f" ({p.onset_side})" if p.onset_side else ""
             bits.append(f"onset {REGION_NAMES[p.onset_region]}{side}")

@@ -2,13 +2,18 @@
 
 ``VisitSession`` is the one object the views talk to. It keeps the current Visit as a frozen
 snapshot, pushes an :class:`EditVisitCommand` per user action (the store is written at once),
-reclassifies the in-memory case on every change and tells the views through signals.
+reclassifies the in-memory case on every change and tells the views through one signal,
+``changed``, carrying a :class:`SessionChanges`: what the operation changed, so each view
+updates what it shows of that and nothing else (a deleted or re-dated visit leaves every view
+in the same operation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -21,11 +26,46 @@ from domain.options import Options
 from .commands import CreateVisitCommand, EditNotesCommand, EditVisitCommand
 
 
+@dataclass(frozen=True)
+class SessionChanges:
+    """What one session operation changed (the window's side of the store's ``Changes``).
+
+    ``opened``: another patient is open (or none; implies the rest); ``patient``: the
+    patient's details or milestones; ``renamed_from``: the MRN the patient had before this
+    operation; ``visits``: the patient's visit dates (a visit added, deleted or re-dated);
+    ``visit``: another visit is open (or none); ``findings``: the open visit's content;
+    ``state``: its status, read-only or not-reviewed marks; ``classification``:
+    ``session.classification`` and ``case_classification`` are new.
+    """
+
+    opened: bool = False
+    patient: bool = False
+    visits: bool = False
+    visit: bool = False
+    findings: bool = False
+    state: bool = False
+    classification: bool = False
+    renamed_from: str | None = None
+
+    def __or__(self, other: SessionChanges) -> SessionChanges:
+        return SessionChanges(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def patient_shown(self) -> bool:
+        """Anything the patient's header line or the patient list shows of the patient."""
+        return self.opened or self.patient or self.visits
+
+
+OPENED = SessionChanges(opened=True, patient=True, visits=True, visit=True, findings=True, state=True,
+                        classification=True)
+VISIT_OPENED = SessionChanges(visit=True, findings=True, state=True, classification=True)
+
+
 class VisitSession(QObject):
-    patient_changed = Signal()  # another patient, or the patient's details
-    visit_changed = Signal()  # findings of the current visit (or another visit opened)
-    state_changed = Signal()  # status, read-only, not-reviewed marks
-    classified = Signal()  # self.classification is new
+    changed = Signal(object)  # a SessionChanges: once per operation, saying what changed
     message = Signal(str)  # a one-line message for the status bar
     about_to_report = Signal()  # editors store whatever they hold before a report is built
 
@@ -47,6 +87,29 @@ class VisitSession(QObject):
         self.last_classify_ms = 0.0
         # Unchanged visits keep their evidence between keystrokes (domain.classify.EvidenceCache).
         self._evidence_cache = EvidenceCache()
+        self._pending: SessionChanges | None = None
+
+    # ------------------------------------------------------------------ telling the views
+    def _emit(self, changes: SessionChanges) -> None:
+        """Tell the views, once per operation: inside :meth:`_batch` the changes are gathered
+        and sent when the outermost operation ends."""
+        if self._pending is not None:
+            self._pending = self._pending | changes
+        elif changes:
+            self.changed.emit(changes)
+
+    @contextmanager
+    def _batch(self):
+        outer = self._pending is None
+        if outer:
+            self._pending = SessionChanges()
+        try:
+            yield
+        finally:
+            if outer:
+                changes, self._pending = self._pending, None
+                if changes:
+                    self.changed.emit(changes)
 
     # ------------------------------------------------------------------ loading
     @property
@@ -55,26 +118,48 @@ class VisitSession(QObject):
 
     def open_patient(self, patient_id: str) -> None:
         case = self.store.get_case(patient_id)
-        self.patient = case.patient
-        self.visits = {v.date: v for v in case.visits}
-        self.undo_stack.clear()
-        self.visit = None
-        self.status = None
-        self.unreviewed = frozenset()
-        self.patient_changed.emit()
-        dates = sorted(self.visits)
-        if dates:
-            self.open_visit(dates[-1])
-        else:
-            self._reclassify()
-            self.visit_changed.emit()
-            self.state_changed.emit()
+        with self._batch():
+            self.patient = case.patient
+            self.visits = {v.date: v for v in case.visits}
+            self.undo_stack.clear()
+            self.visit = None
+            self.status = None
+            self.unreviewed = frozenset()
+            dates = sorted(self.visits)
+            if dates:
+                self.open_visit(dates[-1])
+            else:
+                self._reclassify()
+            self._emit(OPENED)
 
-    def reload_patient(self) -> None:
-        if self.patient is not None:
-            self.patient = self.store.get_patient(self.patient.id)
-            self.patient_changed.emit()
+    def reload_patient(self, patient_id: str | None = None, *, renamed_from: str | None = None) -> None:
+        """Read the patient (under ``patient_id`` after an MRN change) and its visits again,
+        keep the open visit open, and classify again: milestones change King's and MiToS."""
+        if self.patient is None:
+            return
+        pid = patient_id or self.patient.id
+        case = self.store.get_case(pid)
+        with self._batch():
+            self.patient = case.patient
+            before = self.visits
+            # unchanged visits stay the same objects: their evidence is not computed again
+            self.visits = {v.date: before[v.date] if before.get(v.date) == v else v for v in case.visits}
+            if self.visit is not None and self.visit.date in self.visits:
+                self.visit = self.visits[self.visit.date]
+            elif self.visit is not None or self.visits:
+                self._show_visit(max(self.visits) if self.visits else None)
             self._reclassify()
+            self._emit(SessionChanges(patient=True, visits=set(self.visits) != set(before),
+                                      classification=True, renamed_from=renamed_from))
+
+    def update_patient(self, patient: Patient) -> bool:
+        """Store the open patient's new details and milestones (``patient.id`` may be a new
+        MRN): one store operation, which checks every rule and audits the change. Refused,
+        it raises ``StoreError`` and nothing changes."""
+        old_id = self.patient.id
+        self.store.update_patient(patient, old_id=old_id)
+        self.reload_patient(patient.id, renamed_from=old_id if patient.id != old_id else None)
+        return True
 
     def open_visit(self, date: dt.date) -> None:
         self.undo_stack.clear()
@@ -83,12 +168,12 @@ class VisitSession(QObject):
         self.status = self.store.visit_status(self.patient.id, date)
         self.unreviewed = self._stored_unreviewed(date)
         self._reclassify()
-        self.visit_changed.emit()
-        self.state_changed.emit()
+        self._emit(VISIT_OPENED)
 
     def set_options(self, options: Options) -> None:
         self.options = options
         self._reclassify()
+        self._emit(SessionChanges(classification=True))
 
     @property
     def readonly(self) -> bool:
@@ -115,10 +200,11 @@ class VisitSession(QObject):
         except Exception as e:  # StoreError: a clear one-line message
             self.message.emit(str(e))
             return False
-        self.visits[date] = self.store.get_visit(self.patient.id, date)
-        self.open_visit(date)
-        self.undo_stack.push(CreateVisitCommand(self, date, previous_open))
-        self.state_changed.emit()
+        with self._batch():
+            self.visits[date] = self.store.get_visit(self.patient.id, date)
+            self.open_visit(date)
+            self.undo_stack.push(CreateVisitCommand(self, date, previous_open))
+            self._emit(SessionChanges(visits=True))
         if self.unreviewed and prev is not None:
             self.message.emit(f"Copied {len(self.unreviewed)} findings from {prev.date.isoformat()}: "
                               "they stay marked not reviewed until edited or confirmed (Ctrl+Return).")
@@ -131,8 +217,10 @@ class VisitSession(QObject):
         except Exception as e:  # StoreError (signed meanwhile: it stays)
             self.message.emit(str(e))
             return
-        self.visits.pop(date, None)
-        self._show_visit(reopen if reopen in self.visits else (max(self.visits) if self.visits else None))
+        with self._batch():
+            self.visits.pop(date, None)
+            self._show_visit(reopen if reopen in self.visits else (max(self.visits) if self.visits else None))
+            self._emit(SessionChanges(visits=True))
         self.message.emit(f"The new visit of {date.isoformat()} was removed.")
 
     def recreate_visit(self, visit: Visit, unreviewed: frozenset, carried_from: dt.date | None) -> None:
@@ -147,8 +235,57 @@ class VisitSession(QObject):
         except Exception as e:  # StoreError
             self.message.emit(str(e))
             return
-        self.visits[visit.date] = visit
-        self._show_visit(visit.date)
+        with self._batch():
+            self.visits[visit.date] = visit
+            self._show_visit(visit.date)
+            self._emit(SessionChanges(visits=True))
+
+    # ------------------------------------------------------------------ draft visits
+    def delete_visit(self, date: dt.date | None = None) -> bool:
+        """Delete a draft visit (the open one by default): one store operation, which refuses a
+        signed visit. The latest visit left opens (none if it was the only one)."""
+        date = date or (self.visit.date if self.visit is not None else None)
+        if date is None:
+            self.message.emit("No visit is open.")
+            return False
+        try:
+            self.store.delete_visit(self.patient.id, date)
+        except Exception as e:  # StoreError: a clear one-line message
+            self.message.emit(str(e))
+            return False
+        with self._batch():
+            self.visits.pop(date, None)
+            if self.visit is None or self.visit.date == date:
+                self.undo_stack.clear()  # its edits (and its creation) went with it
+                self._show_visit(max(self.visits) if self.visits else None)
+            else:
+                self._reclassify()
+                self._emit(SessionChanges(classification=True))
+            self._emit(SessionChanges(visits=True))
+        self.message.emit(f"The draft visit of {date.isoformat()} was deleted.")
+        return True
+
+    def redate_visit(self, new_date: dt.date, *, today: dt.date | None = None) -> bool:
+        """Give the open draft visit another date: one store operation, which refuses a signed
+        visit, a taken or future date, or one before birth or after death."""
+        if self.visit is None:
+            self.message.emit("No visit is open.")
+            return False
+        date = self.visit.date
+        try:
+            self.store.redate_visit(self.patient.id, date, new_date, today=today)
+        except Exception as e:  # StoreError: a clear one-line message
+            self.message.emit(str(e))
+            return False
+        if new_date == date:
+            return True
+        with self._batch():
+            self.visits.pop(date, None)
+            self.undo_stack.clear()  # its snapshots carry the old date
+            self._show_visit(new_date)
+            self._emit(SessionChanges(visits=True))
+        self.message.emit(f"The visit of {date.isoformat()} is now dated {new_date.isoformat()}.")
+        return True
 
     def _show_visit(self, date: dt.date | None) -> None:
         """Open a visit (or none) without clearing the undo stack (undo and redo call this)."""
@@ -160,8 +297,7 @@ class VisitSession(QObject):
             self.status = self.store.visit_status(self.patient.id, date)
             self.unreviewed = self._stored_unreviewed(date)
         self._reclassify()
-        self.visit_changed.emit()
-        self.state_changed.emit()
+        self._emit(VISIT_OPENED)
 
     # ------------------------------------------------------------------ editing
     def request_edit(self, new_visit: Visit, key=None, text: str = "Edit", *, merge_notes: bool = False) -> bool:
@@ -188,20 +324,22 @@ class VisitSession(QObject):
 
     def restore(self, visit: Visit, unreviewed: frozenset) -> bool:
         """Make ``visit`` the current state and store it (called by undo commands)."""
-        if visit != self.visit:
+        edited = visit != self.visit
+        if edited:
             try:
                 self.store.save_visit(self.patient.id, visit)  # a draft, or an open amendment
             except Exception as e:  # StoreError
                 self.message.emit(str(e))
                 return False
+        changes = SessionChanges(findings=edited, classification=True)
         self.visit = visit
         self.visits[visit.date] = visit
         if frozenset(unreviewed) != self.unreviewed:
             self._store_unreviewed(visit.date, frozenset(unreviewed))
+            changes = changes | SessionChanges(state=True)
         self.unreviewed = frozenset(unreviewed)
         self._reclassify()
-        self.visit_changed.emit()
-        self.state_changed.emit()
+        self._emit(changes)
         return True
 
     # ------------------------------------------------------------------ marks (kept with the visit)
@@ -276,8 +414,7 @@ class VisitSession(QObject):
         self.status = self.store.visit_status(self.patient.id, self.visit.date)
         self.unreviewed = frozenset()
         self._reclassify()
-        self.visit_changed.emit()
-        self.state_changed.emit()
+        self._emit(SessionChanges(findings=True, state=True, classification=True))
 
     def begin_amend(self) -> bool:
         """Open an amendment of the signed visit: a draft version beside the signed one."""
@@ -339,4 +476,3 @@ class VisitSession(QObject):
             self.shown = shown_visit(self.store, case, self.classification, self.options)
             self.classification = self.shown.classification
         self.last_classify_ms = (time.perf_counter() - t0) * 1000
-        self.classified.emit()

@@ -100,9 +100,14 @@ class HistoryScoresView(QWidget):
         self.total.setObjectName("alsfrsTotal")
         gl.addWidget(self.total, len(ALSFRS_ITEMS) + 1, 0, 1, 2)
         outer.addWidget(frs, 1)
-        session.visit_changed.connect(self.load)
-        session.state_changed.connect(self._apply_readonly)
+        session.changed.connect(self._on_changed)
         self.load()
+
+    def _on_changed(self, ch) -> None:
+        if ch.visit or ch.findings:
+            self.load()  # applies read-only too
+        elif ch.state:
+            self._apply_readonly()
 
     # -------------------------------------------------------------- loading
     def load(self) -> None:
@@ -273,12 +278,18 @@ class VisitEditorView(QWidget):
             v.message.connect(self.message)
             v.confirm_requested.connect(session.confirm_reviewed)
         self.history_view.message.connect(self.message)
-        session.visit_changed.connect(self.load)
-        session.state_changed.connect(self.load)
-        session.classified.connect(self._marks)
+        session.changed.connect(self._on_changed)
         self._highlight: set = set()
         self._rows_for = None
         self.load()
+
+    def _on_changed(self, ch) -> None:
+        """The grids follow the session: another visit or its findings, its status or marks,
+        then the per-muscle marks of the new classification."""
+        if ch.visit or ch.findings or ch.state:
+            self.load()
+        if ch.classification:
+            self._marks()
 
     @property
     def models(self):
