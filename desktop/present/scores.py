@@ -15,6 +15,12 @@ SCORE_LABELS = (
 )
 
 
+SCORE_SHORT = ("King's (clinical)", "King's (ALSFRS-R)", "MiToS", "ALSFRS-R", "ALSFRS-R subscores",
+               "ΔFS (onset)", "Slope since last", "MRC sum", "UMN score", "Phenotype", "Progression")
+"""The same rows' labels where space is short (the classification panel); the full label is the
+row's tooltip."""
+
+
 def score_rows(vc: VisitClassification) -> list[tuple[str, str]]:
     """(label, value) for each of :data:`SCORE_LABELS`; "·" where nothing is recorded."""
     nr = say("not_recorded")

@@ -34,6 +34,9 @@ from PySide6.QtWidgets import (
 from domain.catalogue import REGIONS
 from domain.criteria import REGISTRY
 
+from desktop.present.criteria import criterion_lines
+from desktop.present.words import pending_words
+
 from .grid import GREY, REGION_LABELS
 
 RefsRole = Qt.ItemDataRole.UserRole + 1
@@ -44,8 +47,7 @@ _PENDING = "#8a5a00"
 _WARN_BG = "#fff4dc"
 _WARN_BORDER = "#d9a441"
 _WARN_FG = "#6b4400"
-SCORE_ROWS = ("King's (clinical)", "King's (ALSFRS-R)", "MiToS", "ALSFRS-R", "ALSFRS-R subscores",
-              "ΔFS (onset)", "Slope since last", "MRC sum", "UMN score", "Phenotype", "Progression")
+from desktop.present.scores import SCORE_SHORT as SCORE_ROWS  # noqa: E402  (the panel's short labels)
 NOT_RECORDED = "·"
 
 
@@ -298,15 +300,14 @@ class ClassificationView(QWidget):
             colour = None
             if vc is not None:
                 ev = vc.evidence.regions[region]
-                umn = ev.umn.get("el_escorial", False)
-                lmn = ev.lmn("el_escorial") or ev.lmn("awaji")
-                if not ev.examined:
+                st = ev.state()  # the domain's one region state (reports and summary use it too)
+                if st.kind == "not_examined":
                     cells[1:] = ["·", "·", "not examined"]
                     colour = GREY
                 else:
-                    cells[1] = "UMN" if umn else "–"
-                    cells[2] = ("LMN" if ev.lmn("el_escorial") else "LMN (EMG)") if lmn else "–"
-                    cells[3] = "mixed" if umn and lmn else ("UMN" if umn else ("LMN" if lmn else "no evidence"))
+                    cells[1] = "UMN" if st.umn else "–"
+                    cells[2] = ("LMN" if st.lmn_clinical else "LMN (EMG)") if st.lmn else "–"
+                    cells[3] = {"umn_lmn": "mixed", "umn": "UMN", "lmn": "LMN"}.get(st.kind, "no evidence")
             state = (tuple(cells), colour.name() if colour else None)
             if self._region_rows[i] == state:
                 continue
@@ -338,12 +339,13 @@ class ClassificationView(QWidget):
                 res = vc.criteria[cid]
                 children = []
                 all_refs: set = set()
-                for reason in res.reasons:
+                for reason in criterion_lines(cid, vc):  # the reason first, then the evidence
                     refs = frozenset((r.kind, r.id, r.side) for r in reason.refs)
                     all_refs |= refs
                     children.append(_spec(reason.text, refs=refs))
                 for p in res.pending:
-                    children.append(_spec(f"Pending: {p}", fg=_PENDING, tip=p))
+                    words = pending_words((p,))
+                    children.append(_spec(f"Pending: {words}", fg=_PENDING, tip=words))
                 tops.append((_spec(f"{crit.label}: {res.verdict}", bold=True,
                                    fg=_MET if res.reached else _NOT_MET,
                                    tip=res.clause or "", refs=frozenset(all_refs)), children))
@@ -435,31 +437,12 @@ class ClassificationView(QWidget):
 
 
 def score_rows(vc) -> list[tuple[str, str]]:
-    """(value, tooltip) for each of SCORE_ROWS; ``·`` where nothing is recorded, all empty
-    without a visit."""
+    """(value, tooltip) for each of SCORE_ROWS, from the presentation package's rows (the
+    reports and the summary print the same); ``·`` where nothing is recorded, all empty without
+    a visit."""
     if vc is None:
         return [("", "")] * len(SCORE_ROWS)
+    from desktop.present.scores import score_rows as rows
 
-    def fmt(v, nd=2) -> str:
-        if v is None:
-            return NOT_RECORDED
-        return f"{v:.{nd}f}" if isinstance(v, float) else str(v)
-
-    a = vc.alsfrs_r
-    phen = vc.phenotype
-    values = [
-        fmt(vc.kings_clinical),
-        fmt(vc.kings_alsfrs),
-        fmt(vc.mitos),
-        f"{a['total']}/48" if a else NOT_RECORDED,
-        (f"bulbar {a['bulbar']}, fine {a['fine_motor']}, gross {a['gross_motor']}, "
-         f"resp {a['respiratory']}") if a else NOT_RECORDED,
-        fmt(vc.delta_fs),
-        fmt(vc.alsfrs_r_slope),
-        fmt(vc.mrc_sum),
-        fmt(vc.umn_score),
-        phen.name + (" (provisional)" if phen.provisional else ""),
-        "confirmed" if vc.progression else "not shown",
-    ]
-    # The tooltip repeats the value: the narrow panel may cut a long one short.
-    return [(v, "" if v == NOT_RECORDED else f"{k}: {v}") for k, v in zip(SCORE_ROWS, values)]
+    # The tooltip repeats the value with the full label: the narrow panel may cut it short.
+    return [(v, "" if v == NOT_RECORDED else f"{label}: {v}") for label, v in rows(vc)]

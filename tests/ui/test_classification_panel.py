@@ -112,16 +112,16 @@ def test_the_scores_table_shows_the_new_scores_when_the_edit_returns(visit_windo
     assert w.panel.score_text("UMN score") == "·" and w.panel.score_text("ALSFRS-R") == "·"
     assert w.panel.scores.item(SCORE_ROWS.index("UMN score"), 1).foreground().color() == GREY
     model.setData(cell(model, "biceps", "reflex", "right"), "4")  # brisk: counts
-    assert w.panel.score_text("UMN score") == "1"
+    assert w.panel.score_text("UMN score") == "1/16"
     model.setData(cell(model, "biceps", "reflex", "right"), "2")  # examined, not brisk
-    assert w.panel.score_text("UMN score") == "0"
+    assert w.panel.score_text("UMN score") == "0/16"
     assert w.panel.scores.item(SCORE_ROWS.index("UMN score"), 1).foreground().style() == Qt.BrushStyle.NoBrush
     h = w.editor.history_view
     for i, cb in enumerate(h.items.values()):
         cb.setCurrentIndex(5 if i else 3)  # 4s, speech 2
         cb.activated.emit(cb.currentIndex())
     assert w.panel.score_text("ALSFRS-R") == "46/48"
-    assert w.panel.score_text("ALSFRS-R subscores") == "bulbar 10, fine 12, gross 12, resp 12"
+    assert w.panel.score_text("ALSFRS-R subscores") == "bulbar 10, fine motor 12, gross motor 12, respiratory 12"
     assert [w.panel.scores.item(r, 0).text() for r in range(w.panel.scores.rowCount())] == list(SCORE_ROWS)
 
 

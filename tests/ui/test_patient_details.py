@@ -153,18 +153,18 @@ def test_milestones_change_kings_and_mitos_at_the_visits_on_and_after_their_date
     w.edit_patient()
     assert seen["closed"], seen["dialog"].problem.text()
     assert stages(w) == {V1: ("1", 0), V2: ("4A", 0), V3: ("4A+4B", 0)}
-    assert w.panel.score_text("King's (clinical)") == "4A+4B"
+    assert w.panel.score_text("King's (clinical)").startswith("4A+4B")
     assert w.session.patient.gastrostomy_note == "PEG, Dr Ødegård"
     # the visit opened before the gastrostomy keeps its stage
     w.session.open_visit(V1)
-    assert w.panel.score_text("King's (clinical)") == "1" and w.panel.score_text("MiToS") == "0"
+    assert w.panel.score_text("King's (clinical)").split(" ")[0] == "1" and w.panel.score_text("MiToS") == "0"
 
     w.session.open_visit(V3)
     seen = run_dialog(monkeypatch, lambda dlg: retype(dlg.milestone_dates["death"], "2025-05-10"))
     w.edit_patient()
     assert seen["closed"], seen["dialog"].problem.text()
     assert stages(w) == {V1: ("1", 0), V2: ("4A", 0), V3: ("5", 5)}
-    assert w.panel.score_text("King's (clinical)") == "5" and w.panel.score_text("MiToS") == "5"
+    assert w.panel.score_text("King's (clinical)").startswith("5") and w.panel.score_text("MiToS") == "5"
     w.show_view(w.ensure_progression())
     assert [vc.kings_clinical for vc in w.progression.result.visits] == ["1", "4A", "5"]
 

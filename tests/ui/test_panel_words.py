@@ -1,0 +1,51 @@
+"""Issue 15: the panel takes its words from the presentation package; no internal identifier
+reaches the reader (pending items, onset region, option values, states)."""
+
+from __future__ import annotations
+
+import re
+
+from domain.case import Emg, MuscleFinding, ReflexFinding, Visit
+
+IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def _texts(w) -> list[str]:
+    panel = w.panel
+    out = [panel.signed_label.text(), panel.warnings_text.text()]
+    t = panel.regions
+    out += [t.item(r, c).text() for r in range(t.rowCount()) for c in range(t.columnCount()) if t.item(r, c)]
+    s = panel.scores
+    out += [s.item(r, c).text() for r in range(s.rowCount()) for c in range(2) if s.item(r, c)]
+    out += [s.item(r, 1).toolTip() for r in range(s.rowCount()) if s.item(r, 1)]
+    tree = panel.criteria
+
+    def walk(item):
+        out.append(item.text(0))
+        out.append(item.toolTip(0))
+        for i in range(item.childCount()):
+            walk(item.child(i))
+
+    for i in range(tree.topLevelItemCount()):
+        walk(tree.topLevelItem(i))
+    return out
+
+
+def test_the_panel_shows_no_internal_identifier_and_names_what_is_pending(visit_window):
+    w = visit_window
+    v = Visit(date=w.session.visit.date, progressive_by_history=None, alternatives_excluded=None,
+              muscles=(MuscleFinding(muscle="triceps", side="right", mrc="4+", wasting="none"),
+                       MuscleFinding(muscle="first_dorsal_interosseous", side="right", mrc="4", wasting="moderate"),
+                       MuscleFinding(muscle="extensor_digitorum", side="right",
+                                     emg=Emg(fibrillations=1, mup_large=False))),
+              reflexes=(ReflexFinding(reflex="biceps", side="right", grade=4),
+                        ReflexFinding(reflex="triceps", side="left", grade=3)))
+    assert w.session.request_edit(v)
+    texts = _texts(w)
+    joined = "\n".join(texts)
+    assert IDENTIFIER.findall(joined) == [], IDENTIFIER.findall(joined)
+    assert "Pending: other causes excluded" in texts
+    assert "Not met: progressive motor impairment not shown (not recorded by history, not seen across visits)" in joined
+    assert "Triceps reflex L 3: brisk, not counted" in joined
+    header = w.header.text() if hasattr(w, "header") else ""
+    assert "upper_limb" not in header
