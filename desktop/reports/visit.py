@@ -60,12 +60,7 @@ from domain.criteria import REGISTRY  # noqa: E402
 from .bodymap_drawing import body_map_drawing  # noqa: E402
 
 SIDE_LABEL = {"left": "Left", "right": "Right", "midline": "Midline"}
-ALSFRS_LABELS = {
-    "speech": "1 Speech", "salivation": "2 Salivation", "swallowing": "3 Swallowing",
-    "handwriting": "4 Handwriting", "cutting_food": "5 Cutting food", "dressing_hygiene": "6 Dressing, hygiene",
-    "turning_in_bed": "7 Turning in bed", "walking": "8 Walking", "climbing_stairs": "9 Climbing stairs",
-    "dyspnea": "10 Dyspnoea", "orthopnea": "11 Orthopnoea", "respiratory_insufficiency": "12 Resp. insufficiency",
-}
+from desktop.present.alsfrs import item_label  # noqa: E402  (one wording)
 ALSFRS_DOMAINS = (
     ("Bulbar", "bulbar", ALSFRS_ITEMS[0:3]),
     ("Fine motor", "fine_motor", ALSFRS_ITEMS[3:6]),
@@ -521,9 +516,7 @@ def _alsfrs(visit: Visit, vc: VisitClassification, width: float) -> list:
         for label, key, items in ALSFRS_DOMAINS:
             cells = []
             for it in items:
-                name = ALSFRS_LABELS[it]
-                if it == "cutting_food":
-                    name = "5b Cutting food (gastrostomy)" if a.gastrostomy else "5a Cutting food"
+                name = item_label(it, gastrostomy=a.gastrostomy)
                 cells.append(f"{name}: {getattr(a, it)}")
             rows.append([label] + cells + [f"{vc.alsfrs_r[key]}/12"])
         rows.append(["Total", "", "", "", f"{vc.alsfrs_r['total']}/48"])

@@ -26,13 +26,7 @@ from .gridview import FindingsView
 from .protocols import protocol_muscles
 from .signs import SignsTableModel
 
-ALSFRS_LABELS = {
-    "speech": "1 Speech", "salivation": "2 Salivation", "swallowing": "3 Swallowing",
-    "handwriting": "4 Handwriting", "cutting_food": "5 Cutting food", "dressing_hygiene":
-    "6 Dressing and hygiene", "turning_in_bed": "7 Turning in bed", "walking": "8 Walking",
-    "climbing_stairs": "9 Climbing stairs", "dyspnea": "10 Dyspnoea", "orthopnea": "11 Orthopnoea",
-    "respiratory_insufficiency": "12 Respiratory insufficiency",
-}
+from desktop.present.alsfrs import ITEM_LABELS as ALSFRS_LABELS, grade_text, item_label  # noqa: E402  (one wording, reports too)
 _FLAG_CHOICES = ("· not recorded", "yes", "no")
 
 
@@ -85,15 +79,20 @@ class HistoryScoresView(QWidget):
         frs = QGroupBox("ALSFRS-R")
         gl = QGridLayout(frs)
         self.items: dict[str, QComboBox] = {}
+        self.item_labels: dict[str, QLabel] = {}
         for i, key in enumerate(ALSFRS_ITEMS):
             cb = QComboBox()
-            cb.addItems(["·", "0", "1", "2", "3", "4"])
+            cb.addItems(["·"] + [grade_text(key, g) for g in range(5)])
+            cb.setToolTip(ALSFRS_LABELS[key] + ": 0-4, the wording of each grade in the list")
             cb.setObjectName(f"alsfrs_{key}")
             cb.activated.connect(self._alsfrs_changed)
-            gl.addWidget(QLabel(ALSFRS_LABELS[key]), i, 0)
+            label = QLabel(ALSFRS_LABELS[key])
+            self.item_labels[key] = label
+            gl.addWidget(label, i, 0)
             gl.addWidget(cb, i, 1)
             self.items[key] = cb
         self.gastrostomy = QCheckBox("Gastrostomy (item 5 is 5b)")
+        self.gastrostomy.toggled.connect(self._wording_5)
         self.gastrostomy.toggled.connect(self._alsfrs_changed)
         gl.addWidget(self.gastrostomy, len(ALSFRS_ITEMS), 0, 1, 2)
         self.total = QLabel()
@@ -137,6 +136,7 @@ class HistoryScoresView(QWidget):
             for key, cb in self.items.items():
                 cb.setCurrentIndex(0 if items[key] is None else items[key] + 1)
             self.gastrostomy.setChecked(gastrostomy)
+            self._wording_5(gastrostomy)
             self._show_total()
         finally:
             self._loading = False
@@ -148,6 +148,13 @@ class HistoryScoresView(QWidget):
                   *self.items.values()):
             w.setEnabled(not ro)
         self.notes.setReadOnly(ro)
+
+    def _wording_5(self, gastrostomy: bool) -> None:
+        """Item 5 is 5a (cutting food) or 5b (gastrostomy utensils): its grades say so."""
+        cb = self.items["cutting_food"]
+        for g in range(5):
+            cb.setItemText(g + 1, grade_text("cutting_food", g, gastrostomy=gastrostomy))
+        self.item_labels["cutting_food"].setText(item_label("cutting_food", gastrostomy=gastrostomy))
 
     def _values(self) -> dict[str, int | None]:
         return {k: (cb.currentIndex() - 1 if cb.currentIndex() > 0 else None) for k, cb in self.items.items()}

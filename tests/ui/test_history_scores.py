@@ -16,7 +16,7 @@ FULL = AlsfrsR(speech=4, salivation=4, swallowing=4, handwriting=2, cutting_food
 
 def shown(window) -> dict:
     hv = window.editor.history_view
-    return {k: hv.items[k].currentText() for k in ALSFRS_ITEMS}
+    return {k: hv.items[k].currentText().split(" ")[0] for k in ALSFRS_ITEMS}  # "2 Not all words are legible" -> "2"
 
 
 def score(window, item: str, value: str) -> None:
@@ -72,3 +72,17 @@ def test_items_scored_so_far_are_kept_across_visits_and_reopening(window, store,
     stored = store.get_visit(patient.id, D2).alsfrs_r
     assert stored is not None and stored.total == 4 + 3 + 2 + 1 + 0 + 7 * 4
     assert not [k for k in store.settings() if k.startswith("alsfrs_draft:")]  # nothing left behind
+
+
+def test_alsfrs_r_grades_carry_their_wording_and_item_5_follows_the_gastrostomy_box(visit_window):
+    """Issue 15: the dropdowns showed 0-4 without the item wording."""
+    hv = visit_window.editor.history_view
+    speech = hv.items["speech"]
+    assert [speech.itemText(i) for i in range(1, 6)] == [
+        "0 Loss of useful speech", "1 Speech combined with non-vocal communication",
+        "2 Intelligible with repeating", "3 Detectable speech disturbance", "4 Normal speech processes"]
+    hv.gastrostomy.setChecked(True)
+    assert hv.items["cutting_food"].itemText(1) == "0 Unable to perform any aspect of the task"
+    assert hv.item_labels["cutting_food"].text() == "5b Handling gastrostomy utensils"
+    hv.gastrostomy.setChecked(False)
+    assert hv.items["cutting_food"].itemText(1) == "0 Needs to be fed"
