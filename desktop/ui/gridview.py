@@ -48,6 +48,19 @@ class FindingsView(QTableView):
         else:
             self.setColumnWidth(0, 260)
 
+    def currentChanged(self, current, previous) -> None:  # noqa: N802  (Qt's name)
+        """Moving to another column says what it takes (the wasting scale, the MRC grades)
+        before anything is typed, not only after a refused entry."""
+        super().currentChanged(current, previous)
+        cols = getattr(self.model(), "COLUMNS", None)
+        if not cols or not current.isValid() or (previous.isValid() and previous.column() == current.column()):
+            return
+        from .grid import _TIPS
+
+        tip = _TIPS.get(cols[current.column()].kind)
+        if tip and cols[current.column()].side is not None:
+            self.message.emit(tip)
+
     # ---------------------------------------------------------------- regions
     def _apply_spans(self) -> None:
         self.clearSpans()

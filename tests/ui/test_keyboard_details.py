@@ -137,3 +137,13 @@ def test_a_visit_dated_in_the_future_is_refused_with_the_reason(window):
     assert "is in the future" in window.statusBar().currentMessage()
     assert window.store.visit_dates(window.session.patient.id) == []
     assert window.session.new_visit(today, copy_from_previous=False, today=today)
+
+
+def test_moving_to_the_wasting_column_explains_its_scale_before_any_entry(visit_window):
+    """Issue 15: the wasting scale was explained only after an error."""
+    w = visit_window
+    view = w.editor.exam_view
+    m = view.model()
+    view.setCurrentIndex(m.index(m.row_of("deltoid"), m.column_of("mrc", "left")))
+    view.setCurrentIndex(m.index(m.row_of("deltoid"), m.column_of("wasting", "left")))
+    assert w.statusBar().currentMessage() == "Wasting: 0 none, 1 mild, 2 moderate, 3 severe"
