@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         sizes = self._split.sizes() if self._split.isVisible() else _SPLIT_SIZES  # keep a user's drag
         self._split.replaceWidget(2, self.panel)
         self._split.setSizes(sizes)
+        self._restore_layout()
         self._panel_slot.deleteLater()
         # The progression view costs ~0.3 s to import (pyqtgraph) and ~0.25 s to build: it is
         # made the first time its tab is shown, so the window opens fast.
@@ -575,7 +576,23 @@ class MainWindow(QMainWindow):
             self.session.set_options(self.store.criteria_options())
             self.show_message("Preferences saved.")
 
+    LAYOUT_KEY = "layout/splitter"
+
+    def _restore_layout(self) -> None:
+        """The widths the clinician gave the patient list, the visit and the panel last time."""
+        from PySide6.QtCore import QSettings
+
+        state = QSettings("Motorchart", "Motorchart").value(self.LAYOUT_KEY)
+        if state:
+            self._split.restoreState(state)
+
+    def save_layout(self) -> None:
+        from PySide6.QtCore import QSettings
+
+        QSettings("Motorchart", "Motorchart").setValue(self.LAYOUT_KEY, self._split.saveState())
+
     def closeEvent(self, event) -> None:
         if self.editor is not None:
             self.editor.history_view.commit_notes()
+            self.save_layout()
         super().closeEvent(event)

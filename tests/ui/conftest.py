@@ -14,6 +14,17 @@ from domain.case import Patient  # noqa: E402
 from desktop.resources import load_catalogue  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, qapp):
+    """Each test reads and writes its own QSettings (window layout, chart location), never the
+    user's, nor another test's."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    yield
+
+
 @pytest.fixture
 def catalogue():
     return load_catalogue()

@@ -215,3 +215,25 @@ def test_the_screening_protocol_has_a_row_for_every_reflex_the_umn_score_counts(
     for reflex in needed:
         assert rows_of[reflex] & set(SCREENING), f"no screening row records the {reflex} reflex"
     assert set(SCREENING) <= {m.id for m in catalogue.muscles}
+
+
+def test_the_window_remembers_how_wide_the_clinician_made_the_panel(qtbot, store, catalogue, patient):
+    """Issue 15: the panel layout was not remembered."""
+    from desktop.ui.main_window import MainWindow
+
+    w = MainWindow(store, catalogue)
+    qtbot.addWidget(w)
+    w.resize(1500, 900)
+    w.show()
+    w.open_patient(patient.id)
+    sizes = w._split.sizes()
+    wanted = [sizes[0] + 120, sizes[1] - 240, sizes[2] + 120]
+    w._split.setSizes(wanted)
+    got = w._split.sizes()
+    w.close()
+    again = MainWindow(store, catalogue)
+    qtbot.addWidget(again)
+    again.resize(1500, 900)
+    again.show()
+    again.open_patient(patient.id)
+    assert again._split.sizes() == got
