@@ -35,6 +35,7 @@ class PatientTableModel(QStandardItemModel):
                 r.last_visit.isoformat() if r.last_visit else "·")]
             for c in cells:  # read-only: the view has no edit triggers
                 c.setData(r.id, RowRole)
+            cells[0].setToolTip(f"{name} ({r.id})")  # the whole name where the column cuts it short
             self.appendRow(cells)
 
 
