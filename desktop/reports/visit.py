@@ -348,7 +348,8 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
     drawing = body_map_drawing(marker_states(vc), width=bm_w, bodymap=load_bodymap(),
                                umn_regions=set(region_umn(vc)))
     right_w = width - bm_w - 10
-    right: list = [p("Stages and scores", "h3"), grid_table(_score_rows(vc), [right_w * 0.55, right_w * 0.45], header_rows=0)]
+    rows = [[k, p(v, "cell")] for k, v in _score_rows(vc)]  # long values wrap inside the page
+    right: list = [p("Stages and scores", "h3"), grid_table(rows, [right_w * 0.45, right_w * 0.55], header_rows=0)]
     ph = vc.phenotype
     text = phenotype_words(ph)
     if not ph.provisional and ph.final_after:  # a windowed label whose window has passed
@@ -358,9 +359,9 @@ def _bodymap_and_scores(vc: VisitClassification, width: float) -> list:
         right.append(p(ph.reason, "small"))
     umn = region_umn(vc)
     if umn:
-        right += [Spacer(1, 6), p("Dashed outline on the body map: UMN evidence in the region "
-                                  "(reflexes and signs belong to no single muscle): "
-                                  + "; ".join(f"{REGION_LABELS[r]}: {t}" for r, t in umn.items()) + ".", "small")]
+        right += [Spacer(1, 6), p("Dashed outline on the body map: UMN evidence in "
+                                  + ", ".join(REGION_LABELS[r] for r in umn) + " (reflexes and signs belong to "
+                                  "no single muscle; each is named under Diagnostic criteria).", "small")]
     t = Table([[drawing, right]], colWidths=[bm_w + 10, right_w], hAlign="LEFT")
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                            ("RIGHTPADDING", (0, 0), (0, 0), 10)]))

@@ -18,7 +18,7 @@ from desktop.bench import figure, median_ms
 BENCH_PATIENTS = 20_000
 QUICK_PATIENTS = 2_000
 SEED = 2026
-DEMO_VERSION = 1  # bump when the demo generator changes, so cached charts are rebuilt
+DEMO_VERSION = 2  # bump when the demo generator changes, so cached charts are rebuilt
 
 
 def demo_chart(n: int = QUICK_PATIENTS, seed: int = SEED) -> Path:

@@ -162,12 +162,16 @@ def make_case(rng: random.Random, kind: str, mrn: str) -> Case:
         sev = {r: _clamp((t - at) * ppm / 12, 0, 1) if t >= at else 0.0
                for r, at in involved_at.items()}
         loss = {r: (t - at) * ppm for r, at in involved_at.items() if t >= at}
-        visits.append(_visit(rng, course, vd, i, sev, loss, side, first, i in emg_visits, kind))
-        frs = visits[-1].alsfrs_r
+        v = _visit(rng, course, vd, i, sev, loss, side, first, i in emg_visits, kind)
+        frs = v.alsfrs_r
         if frs and frs.swallowing <= 2 and gastrostomy is None:
             gastrostomy = vd
-        if frs and frs.orthopnea <= 2 and niv is None:
+        if frs and (frs.orthopnea <= 2 or frs.respiratory_insufficiency <= 3) and niv is None:
             niv = vd
+        if frs and gastrostomy is not None and not frs.gastrostomy:
+            # The ALSFRS-R scores item 5b from the gastrostomy on (no contradiction to warn of).
+            v = v.model_copy(update={"alsfrs_r": frs.model_copy(update={"gastrostomy": True})})
+        visits.append(v)
     given = rng.choice(GIVEN)
     family = rng.choice(FAMILY)
     patient = Patient(
