@@ -138,18 +138,13 @@ def load_bodymap() -> BodyMap:
 
 
 def muscle_state(s) -> str:
-    """The marker state of one recorded muscle/side (a ``domain.evidence.MuscleState``)."""
-    if s.ignored:
-        return "other_cause"
-    if not s.examined:
-        return "not_examined"
-    if s.mixed:
-        return "mixed"
-    if s.umn:
-        return "umn"
-    if s.lmn_any:
-        return "lmn"
-    return "normal"
+    """The marker state of one recorded muscle/side (a ``domain.evidence.MuscleState``): the
+    presentation package's finding (one definition), drawn with the map's six colours (weak,
+    wasted or EMG-abnormal muscles that are not LMN are drawn as examined without evidence)."""
+    from desktop.present.findings import finding_kind
+
+    kind = finding_kind(s)
+    return kind if kind in STATES else "normal"
 
 
 def marker_states(vc: VisitClassification | None, catalogue: Catalogue | None = None) -> dict[tuple[str, str], str]:

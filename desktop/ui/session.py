@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from desktop.store.errors import StoreError
 from domain.case import FORMAT, Case, Patient, Visit
 from domain.catalogue import Catalogue
 from domain.classify import EvidenceCache, classify_case
@@ -395,17 +396,24 @@ class VisitSession(QObject):
     def clinician(self) -> str:
         return str(self.store.setting("clinician") or "") or "unknown clinician"
 
-    def sign(self, carried: str | None = None) -> bool:
-        """Sign the open draft; ``carried`` (keep or drop) is needed while cells copied
-        forward are still not reviewed."""
+    def _lifecycle(self, op, done: str) -> bool:
+        """Run one store operation on the open visit's record (sign, amend, discard); its
+        refusal is one status-bar line, its success reloads the visit and says ``done``."""
         try:
-            self.store.sign_visit(self.patient.id, self.visit.date, clinician=self.clinician, carried=carried)
-        except Exception as e:  # StoreError
+            op(self.patient.id, self.visit.date)
+        except StoreError as e:
             self.message.emit(str(e))
             return False
         self._after_signing()
-        self.message.emit(f"Visit {self.visit.date.isoformat()} signed by {self.clinician}.")
+        self.message.emit(done)
         return True
+
+    def sign(self, carried: str | None = None) -> bool:
+        """Sign the open draft; ``carried`` (keep or drop) is needed while cells copied
+        forward are still not reviewed."""
+        who = self.clinician
+        return self._lifecycle(lambda pid, d: self.store.sign_visit(pid, d, clinician=who, carried=carried),
+                               f"Visit {self.visit.date.isoformat()} signed by {who}.")
 
     def _after_signing(self) -> None:
         self.undo_stack.clear()
@@ -418,35 +426,18 @@ class VisitSession(QObject):
 
     def begin_amend(self) -> bool:
         """Open an amendment of the signed visit: a draft version beside the signed one."""
-        try:
-            self.store.begin_amendment(self.patient.id, self.visit.date)
-        except Exception as e:  # StoreError
-            self.message.emit(str(e))
-            return False
-        self._after_signing()
-        self.message.emit("Amending: edit as in a draft (Ctrl+Z undoes); sign the amendment with its "
-                          "reason, or discard it. The signed version stays unchanged.")
-        return True
+        return self._lifecycle(self.store.begin_amendment,
+                               "Amending: edit as in a draft (Ctrl+Z undoes); sign the amendment with its "
+                               "reason, or discard it. The signed version stays unchanged.")
 
     def sign_amendment(self, reason: str) -> bool:
-        try:
-            self.store.sign_amendment(self.patient.id, self.visit.date, clinician=self.clinician, reason=reason)
-        except Exception as e:  # StoreError
-            self.message.emit(str(e))
-            return False
-        self._after_signing()
-        self.message.emit(f"Amendment of {self.visit.date.isoformat()} signed by {self.clinician}.")
-        return True
+        who = self.clinician
+        return self._lifecycle(lambda pid, d: self.store.sign_amendment(pid, d, clinician=who, reason=reason),
+                               f"Amendment of {self.visit.date.isoformat()} signed by {who}.")
 
     def discard_amendment(self) -> bool:
-        try:
-            self.store.discard_amendment(self.patient.id, self.visit.date)
-        except Exception as e:  # StoreError
-            self.message.emit(str(e))
-            return False
-        self._after_signing()
-        self.message.emit("Amendment discarded: the signed version is the visit.")
-        return True
+        return self._lifecycle(self.store.discard_amendment,
+                               "Amendment discarded: the signed version is the visit.")
 
     def flush_pending(self) -> None:
         """Anything typed but not yet stored is stored now (notes are stored per keystroke, so
