@@ -126,3 +126,18 @@ def test_no_plot_axis_rescales_its_values_with_an_si_prefix(view, catalogue):
     assert view.plots.plot_items
     for key, pi in view.plots.plot_items.items():
         assert not pi.getAxis("left").autoSIPrefix, key
+
+
+def test_fvc_and_weight_axes_start_at_zero_and_a_classic_phenotype_is_not_called_final(view, catalogue):
+    """Issue 15: a 3 kg change was drawn as a large one; "Classic ... final" needs no tag."""
+    from desktop.ui.progression.overview import phenotype_text
+
+    c = case_with(**ALL)
+    show(view, c, catalogue)
+    for key in ("fvc", "weight"):
+        lo, _hi = view.plots.plot_items[key].getViewBox().viewRange()[1]
+        assert lo <= 0.5, key
+    res = classify_case(c, catalogue)
+    label, status, _ = phenotype_text(res)
+    if res.visits[-1].phenotype.label == "classic":
+        assert status == ""

@@ -43,8 +43,8 @@ def phenotype_text(result: CaseClassification) -> tuple[str, str, str]:
     if ph.provisional:
         status = f"provisional, final on {ph.final_after.isoformat()}" if ph.final_after else \
             "provisional (no final date: onset date not recorded)" if ph.label != "undetermined" else "provisional"
-    else:
-        status = f"final since {ph.final_after.isoformat()}" if ph.final_after else "final"
+    else:  # a label without a window (classic, predominant) needs no tag
+        status = f"final since {ph.final_after.isoformat()}" if ph.final_after else ""
     return label, status, ph.reason
 
 

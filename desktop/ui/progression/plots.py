@@ -101,6 +101,7 @@ class PlotSpec:
     y_range: tuple[float, float] | None
     series: tuple[Series, ...]
     y_ticks: tuple[tuple[float, str], ...] | None = None
+    zero_based: bool = False  # the axis starts at 0, so a small change is not drawn as a large one
 
     @property
     def empty(self) -> bool:
@@ -158,9 +159,9 @@ def plot_specs(case: Case, result: CaseClassification) -> tuple[PlotSpec, ...]:
         PlotSpec("umn_score", "UMN score", "0-16", (0, 16),
                  (Series("umn_score", "UMN score", pts(lambda vc, v: vc.umn_score)),)),
         PlotSpec("fvc", "FVC", "% predicted", None,
-                 (Series("fvc", "FVC % predicted", pts(lambda vc, v: v.fvc_percent)),)),
+                 (Series("fvc", "FVC % predicted", pts(lambda vc, v: v.fvc_percent)),), zero_based=True),
         PlotSpec("weight", "Weight", "kg", None,
-                 (Series("weight", "Weight (kg)", pts(lambda vc, v: v.weight_kg)),)),
+                 (Series("weight", "Weight (kg)", pts(lambda vc, v: v.weight_kg)),), zero_based=True),
         PlotSpec("kings", "King's stage", "stage", (-0.3, len(KINGS_ORDER) - 0.7), (
             Series("kings_clinical", "clinical",
                    pts(lambda vc, v: kings_pos.get(vc.kings_clinical))),
@@ -391,6 +392,8 @@ class ProgressionPlots(QWidget):
         lo = lo - pad
         if min(ys) >= 0:
             lo = max(lo, 0.0)
+        if spec.zero_based:
+            lo = 0.0
         return (lo, hi + pad)
 
     def grab_layout(self):
