@@ -24,7 +24,10 @@ class EditVisitCommand(QUndoCommand):
             self.setObsolete(True)
 
     def undo(self) -> None:
-        self.session.restore(*self.before)
+        # A restore the store refuses (the visit was signed meanwhile, the disk is full) is said
+        # in the status bar by the session; the command is dropped rather than kept as a lie.
+        if not self.session.restore(*self.before):
+            self.setObsolete(True)
 
 
 class EditNotesCommand(EditVisitCommand):

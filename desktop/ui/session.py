@@ -198,7 +198,7 @@ class VisitSession(QObject):
         prev = self.previous_visit(date)
         try:
             self.store.new_visit(self.patient.id, date, copy_forward=copy_from_previous, today=today)
-        except Exception as e:  # StoreError: a clear one-line message
+        except StoreError as e:  # a clear one-line message
             self.message.emit(str(e))
             return False
         with self._batch():
@@ -215,7 +215,7 @@ class VisitSession(QObject):
         """Undo a visit's creation: delete the draft, open the visit open before."""
         try:
             self.store.delete_visit(self.patient.id, date)
-        except Exception as e:  # StoreError (signed meanwhile: it stays)
+        except StoreError as e:  # (signed meanwhile: it stays)
             self.message.emit(str(e))
             return
         with self._batch():
@@ -233,7 +233,7 @@ class VisitSession(QObject):
             if unreviewed:
                 self.store.set_visit_marks(self.patient.id, visit.date,
                                            VisitMarks(not_reviewed=tuple(sorted(unreviewed)), carried_from=carried_from))
-        except Exception as e:  # StoreError
+        except StoreError as e:
             self.message.emit(str(e))
             return
         with self._batch():
@@ -251,7 +251,7 @@ class VisitSession(QObject):
             return False
         try:
             self.store.delete_visit(self.patient.id, date)
-        except Exception as e:  # StoreError: a clear one-line message
+        except StoreError as e:  # a clear one-line message
             self.message.emit(str(e))
             return False
         with self._batch():
@@ -275,7 +275,7 @@ class VisitSession(QObject):
         date = self.visit.date
         try:
             self.store.redate_visit(self.patient.id, date, new_date, today=today)
-        except Exception as e:  # StoreError: a clear one-line message
+        except StoreError as e:  # a clear one-line message
             self.message.emit(str(e))
             return False
         if new_date == date:
@@ -329,7 +329,7 @@ class VisitSession(QObject):
         if edited:
             try:
                 self.store.save_visit(self.patient.id, visit)  # a draft, or an open amendment
-            except Exception as e:  # StoreError
+            except StoreError as e:
                 self.message.emit(str(e))
                 return False
         changes = SessionChanges(findings=edited, classification=True)
@@ -358,7 +358,7 @@ class VisitSession(QObject):
                 "not_reviewed": tuple(sorted(keys)),
                 "carried_from": (marks.carried_from or self.carried_from) if keys else marks.carried_from,
             }))
-        except Exception as e:  # StoreError: the marks are a convenience, the findings are stored
+        except StoreError as e:  # the marks are a convenience, the findings are stored
             self.message.emit(f"Could not keep the not-reviewed marks: {e}")
 
     def carried_cells(self) -> tuple[frozenset, dt.date | None]:
@@ -388,7 +388,7 @@ class VisitSession(QObject):
                 return
             self.store.set_visit_marks(self.patient.id, self.visit.date,
                                        marks.model_copy(update={"alsfrs_draft": items}))
-        except Exception as e:  # StoreError
+        except StoreError as e:
             self.message.emit(f"Could not keep the ALSFRS-R items scored so far: {e}")
 
     # ------------------------------------------------------------------ signing
