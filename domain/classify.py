@@ -13,6 +13,7 @@ from .evidence import MuscleState, VisitEvidence, visit_evidence
 from .options import Options
 from .phenotype import Phenotype, PhenotypeTracker
 from .scores import (
+    KINGS_CLINICAL_ALSFRS_ITEMS,
     alsfrs_subscores,
     delta_fs,
     kings_from_alsfrs,
@@ -42,12 +43,6 @@ ONSET_KINGS = {
 
 KINGS_RANK = {"1": 1, "2A": 2, "2B": 3, "3": 4, "4A": 5, "4B": 5, "4A+4B": 6, "5": 7}
 
-_KINGS_ALSFRS_ITEMS = {
-    "bulbar": ("speech", "salivation", "swallowing"),
-    "upper_limb": ("handwriting", "cutting_food"),
-    "lower_limb": ("walking",),
-    "diaphragm": ("dyspnea", "orthopnea", "respiratory_insufficiency"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +282,7 @@ def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue) ->
             out.add(kr)
     a = visit.alsfrs_r
     if a is not None:
-        for kr, items in _KINGS_ALSFRS_ITEMS.items():
+        for kr, items in KINGS_CLINICAL_ALSFRS_ITEMS.items():
             if any(getattr(a, i) < 4 for i in items):
                 out.add(kr)
     return out

@@ -52,6 +52,25 @@ def delta_fs(a: AlsfrsR | None, onset: dt.date | None, visit_date: dt.date) -> f
     return (48 - a.total) / months_between(onset, visit_date)
 
 
+KINGS_CLINICAL_ALSFRS_ITEMS = {
+    "bulbar": ("speech", "salivation", "swallowing"),
+    "upper_limb": ("handwriting", "cutting_food"),
+    "lower_limb": ("walking",),
+    "diaphragm": ("dyspnea", "orthopnea", "respiratory_insufficiency"),
+}
+"""KING (Roche 2012; clinical-rules 7, 10): ALSFRS-R items below 4 that involve a King's region
+for the clinical stage: bulbar 1-3, upper limb 4-5, lower limb 8, diaphragm 10-12."""
+
+KINGS_ESTIMATE_ALSFRS_ITEMS = {
+    "bulbar": ("speech", "salivation", "swallowing"),
+    "upper_limb": ("handwriting", "cutting_food"),
+    "lower_limb": ("walking",),
+}
+"""BAL (Balendra 2014; clinical-rules 7): the regions counted by the King's stage estimated from
+the ALSFRS-R (bulbar 1-3, upper limb 4 or 5a, lower limb 8); breathing gives 4B there instead.
+Declared beside KING's mapping on purpose: the two sources define them differently."""
+
+
 def kings_from_alsfrs(a: AlsfrsR | None) -> str | None:
     """King's stage estimated from ALSFRS-R (BAL).
 
@@ -68,13 +87,7 @@ def kings_from_alsfrs(a: AlsfrsR | None) -> str | None:
         return "4A"
     if s4b:
         return "4B"
-    n = 0
-    if min(a.speech, a.salivation, a.swallowing) < 4:
-        n += 1
-    if a.handwriting < 4 or a.cutting_food < 4:
-        n += 1
-    if a.walking < 4:
-        n += 1
+    n = sum(any(getattr(a, i) < 4 for i in items) for items in KINGS_ESTIMATE_ALSFRS_ITEMS.values())
     return str(max(n, 1))
 
 
