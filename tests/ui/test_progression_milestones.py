@@ -4,6 +4,7 @@ plot items."""
 
 from __future__ import annotations
 
+import re
 import datetime as dt
 
 import pytest
@@ -142,3 +143,15 @@ def test_fvc_and_weight_axes_start_at_zero_and_a_classic_phenotype_is_not_called
     res = classify(case(visit("2025-03-01", wasted("first_dorsal_interosseous"), r("biceps", "right", 4))))
     assert res.visits[-1].phenotype.label == "classic"
     assert phenotype_text(res)[:2] == ("Classic", "")
+
+
+def test_every_time_axis_is_labelled_by_month(view, catalogue):
+    """Issue 15: the left plots had no month labels."""
+    show(view, case_with(**ALL), catalogue)
+    for key, pi in view.plots.plot_items.items():
+        axis = pi.getAxis("bottom")
+        lo, hi = pi.getViewBox().viewRange()[0]
+        levels = axis.tickValues(lo, hi, pi.getViewBox().width())
+        labels = axis.tickStrings(levels[0][1], 1, 1) if levels else []
+        assert len(labels) >= 2, key
+        assert all(re.fullmatch(r"\d{4}-\d{2}", t) for t in labels), (key, labels)

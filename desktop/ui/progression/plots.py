@@ -108,6 +108,39 @@ class PlotSpec:
         return not any(s.points for s in self.series)
 
 
+class MonthAxis(pg.AxisItem):
+    """The time axis, labelled by month ("2024-03") at whole months, as many labels as fit
+    (every plot, the narrow left column too, says which months it shows; the PDF does the same)."""
+
+    STEPS = (1, 2, 3, 4, 6, 12, 24, 36)
+    LABEL_WIDTH = 52  # pixels a "2024-03" label needs, with its gap
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803  (pyqtgraph's names)
+        if not maxVal > minVal:
+            return []
+        utc = dt.timezone.utc
+        a = dt.datetime.fromtimestamp(minVal, utc)
+        b = dt.datetime.fromtimestamp(maxVal, utc)
+        months = (b.year - a.year) * 12 + b.month - a.month + 1
+        fit = max(2, int(size / self.LABEL_WIDTH))
+        step = next((s for s in self.STEPS if months / s <= fit + 1), self.STEPS[-1])
+        y, m = a.year, a.month
+        m0 = ((y * 12 + m - 1 + step - 1) // step) * step  # the first month start on the step
+        ticks = []
+        while True:
+            ty, tm = divmod(m0, 12)
+            t = dt.datetime(ty, tm + 1, 1, tzinfo=utc).timestamp()
+            if t > maxVal:
+                break
+            if t >= minVal:
+                ticks.append(t)
+            m0 += step
+        return [(step * 30.4375 * 86400, ticks)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        return [dt.datetime.fromtimestamp(v, dt.timezone.utc).strftime("%Y-%m") for v in values]
+
+
 def _ts(d: dt.date) -> float:
     return dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc).timestamp()
 
@@ -242,7 +275,7 @@ class ProgressionPlots(QWidget):
         for i, spec in enumerate(specs):
             row, col = divmod(i, self.COLUMNS)
             pi = self._layout_widget.addPlot(
-                row=row, col=col, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
+                row=row, col=col, axisItems={"bottom": MonthAxis(orientation="bottom")}
             )
             pi.setTitle(_title_html(spec), size="10pt")
             pi.titleLabel.setMinimumWidth(0)  # the title must not decide the column's width:
@@ -256,7 +289,6 @@ class ProgressionPlots(QWidget):
             # Horizontal grid lines at the major ticks only: the grid is most of the paint time.
             pi.showGrid(x=False, y=True, alpha=0.3)
             pi.getAxis("left").setStyle(maxTickLevel=0)
-            pi.getAxis("bottom").setStyle(maxTickLevel=1)  # years and months, no finer ticks
             pi.setMenuEnabled(False)
             pi.hideButtons()
             pi.getViewBox().setMouseEnabled(x=False, y=False)  # an overview: every plot shows
