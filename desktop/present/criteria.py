@@ -7,6 +7,7 @@ from __future__ import annotations
 from domain.classify import VisitClassification
 from domain.criteria import CATEGORY_LABELS, REGISTRY, CriterionResult, Reason
 
+from .messages import say
 from .words import pending_words
 
 CONDITION_LABELS = {
@@ -21,26 +22,26 @@ def verdict_words(res: CriterionResult) -> str:
     """"Clinically possible (pending: progression, other causes excluded)", "met", "not met"."""
     if res.category is not None:
         text = CATEGORY_LABELS[res.category]
-        return text + (f" (pending: {pending_words(res.pending)})" if res.pending else "")
-    return "met" if res.met else "not met"
+        return say("criterion.pending", verdict=text, items=pending_words(res.pending)) if res.pending else text
+    return say("criterion.met") if res.met else say("criterion.not_met")
 
 
 def criterion_headline(cid: str, vc: VisitClassification) -> str:
-    return f"{REGISTRY[cid].label}: {verdict_words(vc.criteria[cid])}"
+    return say("criterion.headline", label=REGISTRY[cid].label, verdict=verdict_words(vc.criteria[cid]))
 
 
 def _source(cond: str, ok: bool, vc: VisitClassification) -> str:
     if not ok:
-        return "no" if cond != "alternatives_excluded" else "no (not recorded)"
+        return say("condition.no") if cond != "alternatives_excluded" else say("condition.no_not_recorded")
     flag = _FLAG_OF.get(cond)
     if flag is not None:
         recorded = (vc.flags_recorded or {}).get(flag)
         value = vc.progressive_by_history if flag == "progressive_by_history" else vc.alternatives_excluded
         if value and recorded is not None:
-            return f"yes (recorded {recorded.isoformat()})"
+            return say("condition.recorded", date=recorded.isoformat())
         if cond == "progressive":
-            return "yes (shown across visits)"
-    return "yes"
+            return say("condition.shown")
+    return say("condition.yes")
 
 
 def criterion_lines(cid: str, vc: VisitClassification) -> list[Reason]:
@@ -51,17 +52,18 @@ def criterion_lines(cid: str, vc: VisitClassification) -> list[Reason]:
     conds = res.conditions
     failed = [c for c in CONDITION_LABELS if c in conds and not conds[c]]
     if res.met:
-        head = Reason(f"Met: {res.clause}.")
+        head = Reason(say("criterion.met_because", clause=res.clause))
     else:
         why = []
         for c in failed:
             if c == "progressive":
-                why.append("progressive motor impairment not shown (not recorded by history, not seen across visits)")
+                why.append(say("criterion.not_progressive"))
             elif c == "alternatives_excluded":
-                why.append("other disease processes not recorded as excluded")
+                why.append(say("criterion.not_excluded"))
             else:
                 why.append(res.clause)
-        head = Reason("Not met: " + "; ".join(why) + ".")
-    lines = [head] + [Reason(f"{CONDITION_LABELS[c]}: {_source(c, conds[c], vc)}.") for c in CONDITION_LABELS if c in conds]
+        head = Reason(say("criterion.not_met_because", why="; ".join(why)))
+    lines = [head] + [Reason(say("criterion.condition", label=CONDITION_LABELS[c], value=_source(c, conds[c], vc)))
+                      for c in CONDITION_LABELS if c in conds]
     evidence = [r for r in res.reasons[1:] if not r.text[:2] in ("1.", "2.", "3.")]
     return lines + evidence

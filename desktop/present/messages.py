@@ -23,6 +23,30 @@ MESSAGES: dict[str, str] = {
     "recorded_on": "yes (recorded {date})",
     # scores
     "not_recorded": "·",
+    "rate": "{value:.2f} points/month",
+    "out_of": "{value}/{top}",
+    "kings_with_regions": "{stage} ({regions})",
+    "subscores": "bulbar {bulbar}, fine motor {fine_motor}, gross motor {gross_motor}, respiratory {respiratory}",
+    "progression.confirmed": "confirmed",
+    "progression.not_shown": "not shown",
+    # phenotype
+    "phenotype.provisional_until": "{name} (provisional until {date})",
+    "phenotype.provisional": "{name} (provisional)",
+    # criteria
+    "criterion.headline": "{label}: {verdict}",
+    "criterion.pending": "{verdict} (pending: {items})",
+    "criterion.met": "met",
+    "criterion.not_met": "not met",
+    "criterion.met_because": "Met: {clause}.",
+    "criterion.not_met_because": "Not met: {why}.",
+    "criterion.not_progressive": "progressive motor impairment not shown (not recorded by history, not seen across visits)",
+    "criterion.not_excluded": "other disease processes not recorded as excluded",
+    "criterion.condition": "{label}: {value}.",
+    "condition.yes": "yes",
+    "condition.no": "no",
+    "condition.no_not_recorded": "no (not recorded)",
+    "condition.recorded": "yes (recorded {date})",
+    "condition.shown": "yes (shown across visits)",
 }
 
 

@@ -25,22 +25,23 @@ def score_rows(vc: VisitClassification) -> list[tuple[str, str]]:
     """(label, value) for each of :data:`SCORE_LABELS`; "·" where nothing is recorded."""
     nr = say("not_recorded")
     a = vc.alsfrs_r
-    rate = lambda v: nr if v is None else f"{v:.2f} points/month"  # noqa: E731
+    rate = lambda v: nr if v is None else say("rate", value=v)  # noqa: E731
+    out_of = lambda v, top: nr if v is None else say("out_of", value=v, top=top)  # noqa: E731
     kings = vc.kings_clinical
     if vc.kings_regions:
-        kings += " (" + ", ".join(KINGS_REGION_LABELS[r] for r in vc.kings_regions) + ")"
+        kings = say("kings_with_regions", stage=kings,
+                    regions=", ".join(KINGS_REGION_LABELS[r] for r in vc.kings_regions))
     values = [
         kings,
         vc.kings_alsfrs or nr,
         nr if vc.mitos is None else str(vc.mitos),
-        f"{a['total']}/48" if a else nr,
-        (f"bulbar {a['bulbar']}, fine motor {a['fine_motor']}, gross motor {a['gross_motor']}, "
-         f"respiratory {a['respiratory']}") if a else nr,
+        out_of(a["total"] if a else None, 48),
+        say("subscores", **{k: a[k] for k in ("bulbar", "fine_motor", "gross_motor", "respiratory")}) if a else nr,
         rate(vc.delta_fs),
         rate(vc.alsfrs_r_slope),
-        nr if vc.mrc_sum is None else f"{vc.mrc_sum}/60",
-        nr if vc.umn_score is None else f"{vc.umn_score}/16",
+        out_of(vc.mrc_sum, 60),
+        out_of(vc.umn_score, 16),
         phenotype_words(vc.phenotype),
-        "confirmed" if vc.progression else "not shown",
+        say("progression.confirmed") if vc.progression else say("progression.not_shown"),
     ]
     return list(zip(SCORE_LABELS, values))

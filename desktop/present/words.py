@@ -8,6 +8,8 @@ from typing import Any
 from domain.catalogue import REGIONS
 from domain.phenotype import PHENOTYPE_NAMES
 
+from .messages import say
+
 REGION_LABELS = {"bulbar": "Bulbar", "cervical": "Cervical", "thoracic": "Thoracic",
                  "lumbosacral": "Lumbosacral"}
 REGION_WORDS = {r: REGION_LABELS[r].lower() for r in REGIONS}
@@ -106,7 +108,9 @@ def phenotype_words(ph) -> str:
     if ph.label == "undetermined":
         return name
     if ph.provisional:
-        return name + (f" (provisional until {ph.final_after.isoformat()})" if ph.final_after else " (provisional)")
+        if ph.final_after:
+            return say("phenotype.provisional_until", name=name, date=ph.final_after.isoformat())
+        return say("phenotype.provisional", name=name)
     return name
 
 

@@ -99,3 +99,16 @@ def test_neither_report_shows_an_internal_identifier():
         # Option names are shown as the reader would type them only in `motorchart options`.
         found = [w for w in IDENTIFIER.findall(t) if w not in OPTION_TEXT]
         assert found == [], found
+
+
+def test_the_presentation_words_are_templates_a_translation_can_replace(monkeypatch):
+    """Issue 15: messages are templates with parameters; replacing one changes what is shown."""
+    from desktop.present import messages
+    from desktop.present.criteria import criterion_lines
+
+    vc = classify(mixed_bag()).visits[0]
+    monkeypatch.setitem(messages.MESSAGES, "finding.weak", "faible, sans amyotrophie")
+    monkeypatch.setitem(messages.MESSAGES, "criterion.not_met_because", "Non rempli : {why}.")
+    words = {s.label: finding_words(s) for s in vc.evidence.muscles}
+    assert words["Triceps R"] == "faible, sans amyotrophie"
+    assert criterion_lines("gold_coast", vc)[0].text.startswith("Non rempli : ")
