@@ -40,7 +40,6 @@ from desktop.present.words import pending_words
 from .grid import GREY, REGION_LABELS
 
 RefsRole = Qt.ItemDataRole.UserRole + 1
-_SHOWN = 90  # characters of a reason shown in the tree row
 _MET = "#1b6e20"
 _NOT_MET = "#333333"
 _PENDING = "#8a5a00"
@@ -56,10 +55,9 @@ _Spec = tuple  # (shown text, tooltip, foreground colour name or None, bold, ref
 
 def _spec(full: str, *, tip: str | None = None, fg: str | None = None, bold: bool = False,
           refs: frozenset | None = None) -> _Spec:
-    """What one tree row shows. Long reasons show their first words (the panel is narrow) and
-    the whole reason in the tooltip."""
-    text = full if len(full) <= _SHOWN else full[: _SHOWN - 1] + "…"
-    return (text, full if tip is None else tip, fg, bold, refs)
+    """What one tree row shows: the whole reason (the column is wide; scroll sideways), also in
+    the tooltip and, when selected, wrapped under the tree."""
+    return (full, full if tip is None else tip, fg, bold, refs)
 
 
 class _StaticTextDelegate(QStyledItemDelegate):
@@ -165,8 +163,21 @@ class ClassificationView(QWidget):
         self.criteria.setWordWrap(False)
         self.criteria.setUniformRowHeights(True)
         self.criteria.setItemDelegate(_StaticTextDelegate(self.criteria))
+        # Nothing is cut off: a long reason runs on in one wide column (scroll sideways), and the
+        # selected one is shown whole, wrapped, under the tree. The column's width is fixed, so
+        # an edit never re-measures it.
+        self.criteria.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.criteria.header().setStretchLastSection(False)
+        self.criteria.header().resizeSection(0, 1600)
         self.criteria.itemSelectionChanged.connect(self._on_select)
         lay.addWidget(self.criteria, 1)
+        self.reason_text = QLabel()
+        self.reason_text.setObjectName("selectedReason")
+        self.reason_text.setWordWrap(True)
+        self.reason_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_text.setStyleSheet("color:#333333;")
+        self.reason_text.hide()
+        lay.addWidget(self.reason_text)
 
         self.scores = self._scores_table()
         lay.addWidget(self.scores)
@@ -417,6 +428,10 @@ class ClassificationView(QWidget):
 
     def _on_select(self) -> None:
         items = self.criteria.selectedItems()
+        full = items[0].toolTip(0) or items[0].text(0) if items else ""
+        if full != self.reason_text.text():
+            self.reason_text.setText(full)
+            self.reason_text.setVisible(bool(full))
         refs = set()
         for it in items:
             refs |= set(it.data(0, RefsRole) or ())

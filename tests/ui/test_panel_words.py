@@ -49,3 +49,21 @@ def test_the_panel_shows_no_internal_identifier_and_names_what_is_pending(visit_
     assert "Triceps reflex L 3: brisk, not counted" in joined
     header = w.header.text() if hasattr(w, "header") else ""
     assert "upper_limb" not in header
+
+
+def test_no_criteria_line_is_cut_off_and_the_selected_one_is_shown_whole(visit_window):
+    """Issue 15: criteria lines were truncated."""
+    w = visit_window
+    v = Visit(date=w.session.visit.date,
+              muscles=(MuscleFinding(muscle="first_dorsal_interosseous", side="right", mrc="4", wasting="moderate"),),
+              reflexes=(ReflexFinding(reflex="biceps", side="right", grade=4),))
+    assert w.session.request_edit(v)
+    tree = w.panel.criteria
+    top = tree.topLevelItem(0)
+    for i in range(top.childCount()):
+        item = top.child(i)
+        assert "…" not in item.text(0) and item.toolTip(0) in item.text(0)
+    longest = max((top.child(i) for i in range(top.childCount())), key=lambda it: len(it.text(0)))
+    tree.setCurrentItem(longest)
+    assert w.panel.reason_text.text() == longest.text(0) and not w.panel.reason_text.isHidden()
+    assert tree.header().sectionSize(0) >= 1600
