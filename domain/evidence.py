@@ -315,46 +315,89 @@ def _reflex_label(reflex_name: str, side: str, grade: int, spread: bool) -> str:
     return f"{reflex_name} reflex{_side(side)} {grade}{sp}"
 
 
+class _Collect:
+    """What the steps of :func:`visit_evidence` gather for one visit, region by region."""
+
+    def __init__(self):
+        crit_ids = tuple(REGISTRY)
+        self.crit_ids = crit_ids
+        self.states: list[MuscleState] = []
+        self.ignored: list[Reason] = []
+        self.by_region: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
+        self.examined = {r: False for r in REGIONS}
+        self.umn_lines: dict[str, dict[str, list[Reason]]] = {r: {c: [] for c in crit_ids} for r in REGIONS}
+        self.excluded: dict[str, dict[str, list[Reason]]] = {r: {} for r in REGIONS}  # UMN signs a framework leaves out
+        self.notes: dict[str, list[Reason]] = {r: [] for r in REGIONS}
+        self.fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
+        self.preserved: set[tuple[str, str]] = set()  # reflexes credited as preserved in a weak, wasted muscle
+
+    def umn(self, region: str, reason: Reason, frameworks=None) -> None:
+        for c in self.crit_ids:
+            if frameworks is None or c in frameworks:
+                self.umn_lines[region][c].append(reason)
+            else:
+                self.excluded[region].setdefault(c, []).append(reason)
+
+
 def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> VisitEvidence:
-    """Compute each muscle's and each region's UMN and LMN evidence at one visit.
+    """Compute each muscle's and each region's UMN and LMN evidence at one visit, in four steps:
+    the muscle states (with the preserved-reflex rule), the reflexes' UMN evidence, the signs'
+    UMN evidence, and each region's evidence.
 
     Sources: UMN (clinical-rules 3; GCC list, rEEC regional signs), LMN (4.1-4.3), the
     framework split (4.4), settled questions (10)."""
-    crit_ids = tuple(REGISTRY)
+    acc = _Collect()
+    _muscle_states(visit, catalogue, options, acc)
+    _reflex_umn(visit, catalogue, acc)
+    _sign_umn(visit, catalogue, options, acc)
+    regions = {region: _region_evidence(region, acc, options) for region in REGIONS}
+    return VisitEvidence(muscles=tuple(acc.states), regions=regions, ignored=tuple(acc.ignored))
+
+
+def _linked_reflex_umn(m: Muscle, f: MuscleFinding, reflexes: dict, catalogue: Catalogue, options: Options):
+    """The UMN sign credited to a muscle through its linked reflex (clinical-rules 3, 10):
+    pathologically brisk, or preserved (NINDS >= preserved_reflex_min_grade) in a clearly weak
+    (MRC <= preserved_reflex_max_mrc) and wasted (>= preserved_reflex_min_wasting) muscle.
+    Returns (reason or None, the reflex finding or None)."""
+    if not m.linked_reflex:
+        return None, None
+    rf = reflexes.get((m.linked_reflex, "midline" if m.linked_reflex == "jaw" else f.side))
+    if rf is None:
+        return None, None
+    rname = catalogue.reflex[rf.reflex].name
+    if rf.brisk:
+        return _reflex_label(rname, rf.side, rf.grade, rf.spread) + " (pathologically brisk)", rf
+    mrc, wasting = f.mrc, f.wasting
+    if (
+        rf.grade >= options.preserved_reflex_min_grade
+        and mrc is not None and MRC_RANK[mrc] <= MRC_RANK[options.preserved_reflex_max_mrc]
+        and wasting is not None and WASTING_RANK[wasting] >= WASTING_RANK[options.preserved_reflex_min_wasting]
+    ):
+        return (_reflex_label(rname, rf.side, rf.grade, rf.spread)
+                + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(f.side)}"), rf
+    return None, rf
+
+
+def _muscle_states(visit: Visit, catalogue: Catalogue, options: Options, acc: _Collect) -> None:
+    """Each recorded muscle/side: examined, weak, wasted, clinical LMN (option clinical_lmn_rule
+    for rEEC/AWJ; weak and wasted for GCC, 4.1), EMG LMN per framework (4.2), UMN through its
+    linked reflex (3); other-cause muscles are kept but ignored (2, 10)."""
+    crit_ids = acc.crit_ids
     reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
-    min_grade = options.preserved_reflex_min_grade
-    max_mrc = MRC_RANK[options.preserved_reflex_max_mrc]
-    min_wasting = WASTING_RANK[options.preserved_reflex_min_wasting]
     no_emg = {c: False for c in crit_ids}
     emg_fns = tuple((c, REGISTRY[c].emg_lmn) for c in crit_ids)
     lmn_rule = options.clinical_lmn_rule
-    scm_region = options.scm_region
-    muscle_of = catalogue.muscle
-
-    states: list[MuscleState] = []
-    ignored: list[Reason] = []
-    by_region: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
-    examined = {r: False for r in REGIONS}
-    umn_lines: dict[str, dict[str, list[Reason]]] = {
-        r: {c: [] for c in crit_ids} for r in REGIONS
-    }
-    notes: dict[str, list[Reason]] = {r: [] for r in REGIONS}
-    fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
-    preserved: set[tuple[str, str]] = set()  # reflexes credited as preserved in a weak, wasted muscle
-    upper_normal: dict[str, list] = {r: [] for r in REGIONS}  # NINDS 3 without spread, not counted
-
     for f in visit.muscles:
-        m = muscle_of[f.muscle]
+        m = catalogue.muscle[f.muscle]
         # Sternocleidomastoid and trapezius follow option scm_region (clinical-rules 1).
-        region = scm_region if m.nerve == "spinal_accessory" else m.region
+        region = options.scm_region if m.nerve == "spinal_accessory" else m.region
         side = f.side
         label = m.name + (" L" if side == "left" else " R" if side == "right" else "")
         ex = f.mrc is not None or f.wasting is not None or f.fasciculations is not None or f.emg is not None
         if ex:
-            examined[region] = True
-        mrc, wasting = f.mrc, f.wasting
-        weak = mrc is not None and mrc != "5"  # any grade below 5, 5- included (2, 10)
-        wasted = wasting is not None and wasting != "none"  # (clinical-rules 2)
+            acc.examined[region] = True
+        weak = f.mrc is not None and f.mrc != "5"  # any grade below 5, 5- included (2, 10)
+        wasted = f.wasting is not None and f.wasting != "none"  # (clinical-rules 2)
         if f.other_cause:
             st = MuscleState(
                 finding=f, muscle=m, region=region, examined=ex, ignored=True, weak=weak,
@@ -362,31 +405,13 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
                 lmn_emg={c: False for c in crit_ids}, umn=False, umn_reason=None,
                 key=(m.id, side), ref=Ref("muscle", m.id, side), label=label,
             )
-            states.append(st)
-            ignored.append(
+            acc.states.append(st)
+            acc.ignored.append(
                 Reason(f"Ignored: {st.label} (findings attributed to another cause"
                        + (f": {f.other_cause_reason}" if f.other_cause_reason else "") + ").", (st.ref,))
             )
             continue
-        umn_reason = None
-        if m.linked_reflex:
-            rf = reflexes.get((m.linked_reflex, "midline" if m.linked_reflex == "jaw" else f.side))
-            if rf is not None:
-                rname = catalogue.reflex[rf.reflex].name
-                if rf.brisk:
-                    umn_reason = _reflex_label(rname, rf.side, rf.grade, rf.spread) + " (pathologically brisk)"
-                elif (
-                    rf.grade >= min_grade
-                    and mrc is not None and MRC_RANK[mrc] <= max_mrc
-                    and wasting is not None and WASTING_RANK[wasting] >= min_wasting
-                ):
-                    # Preserved reflex in a clearly weak and wasted muscle (GCC; clinical-rules 3:
-                    # options preserved_reflex_min_grade, _max_mrc, _min_wasting).
-                    umn_reason = (
-                        _reflex_label(rname, rf.side, rf.grade, rf.spread)
-                        + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(f.side)}"
-                    )
-        emg = f.emg
+        umn_reason, rf = _linked_reflex_umn(m, f, reflexes, catalogue, options)
         st = MuscleState(
             finding=f,
             muscle=m,
@@ -402,123 +427,112 @@ def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> Visi
                 else (weak and wasted)
             ),
             lmn_clinical_gold_coast=weak and wasted,  # GCC: weak and wasted (4.1)
-            lmn_emg={c: fn(emg) for c, fn in emg_fns} if emg is not None else no_emg,
+            lmn_emg={c: fn(f.emg) for c, fn in emg_fns} if f.emg is not None else no_emg,
             umn=umn_reason is not None,
             umn_reason=umn_reason,
             key=(m.id, side),
             ref=Ref("muscle", m.id, side),
             label=label,
         )
-        states.append(st)
-        by_region[region].append(st)
+        acc.states.append(st)
+        acc.by_region[region].append(st)
         if f.fasciculations:
-            fasc[region].append(st)
-        if umn_reason is not None and not (rf.brisk):
-            preserved.add((rf.reflex, rf.side))
+            acc.fasc[region].append(st)
+        if umn_reason is not None and not rf.brisk:
             # Preserved reflex in a weak, wasted muscle: an UMN sign of that muscle's region (GCC).
-            for c in crit_ids:
-                umn_lines[region][c].append(
-                    Reason(
-                        f"{region.capitalize()} UMN: {umn_reason}.",
-                        (st.ref, Ref("reflex", rf.reflex, rf.side)),
-                    )
-                )
+            acc.preserved.add((rf.reflex, rf.side))
+            acc.umn(region, Reason(f"{region.capitalize()} UMN: {umn_reason}.",
+                                   (st.ref, Ref("reflex", rf.reflex, rf.side))))
 
+
+def _reflex_umn(visit: Visit, catalogue: Catalogue, acc: _Collect) -> None:
+    """Pathologically brisk reflexes (NINDS 4, or 3 with spread) are UMN evidence of their
+    region (clinical-rules 3); a 3 without spread, not credited as preserved, is upper-normal:
+    seen, and said not to count, one line a region (2, 3)."""
+    upper_normal: dict[str, list] = {r: [] for r in REGIONS}
     for rf in visit.reflexes:
         r = catalogue.reflex[rf.reflex]
-        examined[r.region] = True
+        acc.examined[r.region] = True
         if rf.brisk:
-            reason = Reason(
-                f"{r.region.capitalize()} UMN: "
-                + _reflex_label(r.name, rf.side, rf.grade, rf.spread)
+            acc.umn(r.region, Reason(
+                f"{r.region.capitalize()} UMN: " + _reflex_label(r.name, rf.side, rf.grade, rf.spread)
                 + " (pathologically brisk).",
                 (Ref("reflex", rf.reflex, rf.side),),
-            )
-            for c in crit_ids:
-                umn_lines[r.region][c].append(reason)
-        elif rf.grade == 3 and (rf.reflex, rf.side) not in preserved:
+            ))
+        elif rf.grade == 3 and (rf.reflex, rf.side) not in acc.preserved:
             upper_normal[r.region].append(rf)
-
-    # NINDS 3 is upper-normal (clinical-rules 2, 3): seen, and said not to count, one line a region.
     for region, rfs in upper_normal.items():
         if rfs:
             names = ", ".join(_reflex_label(catalogue.reflex[x.reflex].name, x.side, x.grade, x.spread) for x in rfs)
-            notes[region].append(Reason(
+            acc.notes[region].append(Reason(
                 f"{region.capitalize()}: {names}: brisk, not counted (a 3 counts only with spread, "
                 "or as a preserved reflex in a weak, wasted muscle).",
                 tuple(Ref("reflex", x.reflex, x.side) for x in rfs),
             ))
 
+
+def _sign_umn(visit: Visit, catalogue: Catalogue, options: Options, acc: _Collect) -> None:
+    """Present pathological signs are UMN evidence of their region, in the frameworks that list
+    them (pseudobulbar affect and brisk gag: rEEC and Awaji only), absent abdominal reflexes
+    only with option abdominal_reflexes_umn (clinical-rules 3, 10)."""
     for sf in visit.signs:
         s = catalogue.sign[sf.sign]
-        examined[s.region] = True
+        acc.examined[s.region] = True
         if not sf.present:
             continue
         ref = (Ref("sign", sf.sign, sf.side),)
         if s.requires_option and not getattr(options, s.requires_option):
-            notes[s.region].append(
+            acc.notes[s.region].append(
                 Reason(f"{s.name}{_side(sf.side)} not counted (option {s.requires_option} is false).", ref)
             )
             continue
-        reason = Reason(f"{s.region.capitalize()} UMN: {s.name}{_side(sf.side)}.", ref)
-        for c in crit_ids:
-            if s.frameworks is None or c in s.frameworks:
-                umn_lines[s.region][c].append(reason)
-            else:
-                umn_lines[s.region].setdefault("_excluded_" + c, []).append(reason)
+        acc.umn(s.region, Reason(f"{s.region.capitalize()} UMN: {s.name}{_side(sf.side)}.", ref), s.frameworks)
 
-    regions: dict[str, RegionEvidence] = {}
-    for region in REGIONS:
-        sts = by_region[region]
-        clin = [s for s in sts if s.lmn_clinical]
-        clin_g = [s for s in sts if s.lmn_clinical_gold_coast]
-        # One label per muscle named in either line (GCC's weak-and-wasted list is usually a
-        # subset of the rEEC one).
-        labels = {id(s): _clin_label(s) for s in (*clin, *(s for s in clin_g if not s.lmn_clinical))}
-        rule = options.clinical_lmn_rule.replace("_", " ")
-        clin_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, {rule})", clin, labels)
-        clin_g_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, weak and wasted)", clin_g, labels)
-        emg_ok, emg_r, emg_n = {}, {}, {}
-        for c in crit_ids:
-            emg_ok[c], emg_r[c], emg_n[c] = _emg_region(
-                region, sts, c, REGISTRY[c].emg_rule, options
-            )
-        region_notes = list(notes[region])
-        if fasc[region]:
-            region_notes.append(
-                Reason(
-                    f"{region.capitalize()}: clinical fasciculations in "
-                    + ", ".join(s.label for s in fasc[region])
-                    + " (supportive only, not LMN evidence).",
-                    tuple(s.ref for s in fasc[region]),
-                )
-            )
-        for c in crit_ids:
-            excl = umn_lines[region].get("_excluded_" + c)
-            if excl:
-                emg_n[c] = emg_n[c] + tuple(
-                    Reason(
-                        r.text.replace(" UMN: ", ": ").rstrip(".")
-                        + f" not counted under {REGISTRY[c].label}.",
-                        r.refs,
-                    )
-                    for r in excl
-                )
-        regions[region] = RegionEvidence(
-            region=region,
-            examined=examined[region],
-            umn={c: bool(umn_lines[region][c]) for c in crit_ids},
-            umn_reasons={c: tuple(umn_lines[region][c]) for c in crit_ids},
-            lmn_clinical=bool(clin),
-            lmn_clinical_gold_coast=bool(clin_g),
-            lmn_clinical_reasons=clin_r,
-            lmn_clinical_gold_coast_reasons=clin_g_r,
-            lmn_emg=emg_ok,
-            emg_reasons=emg_r,
-            emg_notes=emg_n,
-            notes=tuple(region_notes),
+
+def _region_evidence(region: str, acc: _Collect, options: Options) -> RegionEvidence:
+    """One region's UMN per framework, clinical LMN (one muscle suffices, 10) under both rules,
+    EMG LMN per framework (4.3) and the explanation lines (9)."""
+    crit_ids = acc.crit_ids
+    sts = acc.by_region[region]
+    clin = [s for s in sts if s.lmn_clinical]
+    clin_g = [s for s in sts if s.lmn_clinical_gold_coast]
+    # One label per muscle named in either line (GCC's weak-and-wasted list is usually a
+    # subset of the rEEC one).
+    labels = {id(s): _clin_label(s) for s in (*clin, *(s for s in clin_g if not s.lmn_clinical))}
+    rule = options.clinical_lmn_rule.replace("_", " ")
+    clin_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, {rule})", clin, labels)
+    clin_g_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, weak and wasted)", clin_g, labels)
+    emg_ok, emg_r, emg_n = {}, {}, {}
+    for c in crit_ids:
+        emg_ok[c], emg_r[c], emg_n[c] = _emg_region(region, sts, c, REGISTRY[c].emg_rule, options)
+    region_notes = list(acc.notes[region])
+    fasc = acc.fasc[region]
+    if fasc:
+        region_notes.append(Reason(
+            f"{region.capitalize()}: clinical fasciculations in " + ", ".join(s.label for s in fasc)
+            + " (supportive only, not LMN evidence).",
+            tuple(s.ref for s in fasc),
+        ))
+    for c, excl in acc.excluded[region].items():
+        emg_n[c] = emg_n[c] + tuple(
+            Reason(r.text.replace(" UMN: ", ": ").rstrip(".") + f" not counted under {REGISTRY[c].label}.", r.refs)
+            for r in excl
         )
-    return VisitEvidence(muscles=tuple(states), regions=regions, ignored=tuple(ignored))
+    lines = acc.umn_lines[region]
+    return RegionEvidence(
+        region=region,
+        examined=acc.examined[region],
+        umn={c: bool(lines[c]) for c in crit_ids},
+        umn_reasons={c: tuple(lines[c]) for c in crit_ids},
+        lmn_clinical=bool(clin),
+        lmn_clinical_gold_coast=bool(clin_g),
+        lmn_clinical_reasons=clin_r,
+        lmn_clinical_gold_coast_reasons=clin_g_r,
+        lmn_emg=emg_ok,
+        emg_reasons=emg_r,
+        emg_notes=emg_n,
+        notes=tuple(region_notes),
+    )
 
 
 def _lmn_lines(head: str, states: list[MuscleState], labels: dict[int, str]) -> tuple[Reason, ...]:
