@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .case import MRC_RANK, Case, Visit
 from .catalogue import KINGS_REGIONS, REGION_RANK, REGIONS, Catalogue
 from .criteria import REGISTRY, CriterionResult, Reason, Ref
-from .evidence import MuscleState, VisitEvidence, visit_evidence
+from .evidence import SPREAD_CRITERION, MuscleState, VisitEvidence, visit_evidence
 from .options import Options
 from .phenotype import Phenotype, PhenotypeTracker
 from .scores import (
@@ -222,7 +222,7 @@ class _ProgressionTracker:
             if pe is not None:
                 pdate, p = pe
                 pf, f = p.finding, s.finding
-                if not (p.weak or p.lmn_awaji):
+                if not (p.weak or p.lmn_evidence):
                     newly = []
                     if s.weak and pf.mrc is not None:
                         newly.append(f"MRC {f.mrc}")
@@ -230,7 +230,7 @@ class _ProgressionTracker:
                         pf.wasting is not None or (rule != "wasting_required" and pf.mrc is not None)
                     ):
                         newly.append("clinical LMN")
-                    if s.lmn_emg.get("awaji") and pf.emg is not None:
+                    if s.lmn_emg.get(SPREAD_CRITERION) and pf.emg is not None:
                         newly.append("EMG LMN")
                     if newly:
                         reasons.append(
@@ -580,8 +580,8 @@ def _timeline(visits: list[VisitClassification], onset_regions: set[str]):
     for vc in visits:
         for r in REGIONS:
             e = vc.evidence.regions[r]
-            u = e.umn.get("awaji", False)
-            lmn = e.lmn("awaji")
+            u = e.umn.get(SPREAD_CRITERION, False)
+            lmn = e.lmn(SPREAD_CRITERION)
             f = firsts[r]
             if u and f["umn"] is None:
                 f["umn"] = vc.date

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from .case import MRC_RANK, WASTING, MuscleFinding, Visit
 from .catalogue import REGIONS, Catalogue, Muscle, parse_roots
-from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView
+from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView, involvement_criterion
 from .options import Options
 
 WASTING_RANK = {w: i for i, w in enumerate(WASTING)}
@@ -50,10 +50,11 @@ class MuscleState:
         return self.lmn_clinical or self.lmn_clinical_gold_coast or any(self.lmn_emg.values())
 
     @property
-    def lmn_awaji(self) -> bool:
+    def lmn_evidence(self) -> bool:
         """Per-muscle LMN evidence used by progression, spread and phenotype: clinical (rEEC
-        rule) or EMG by the Awaji predicate (clinical-rules 8)."""
-        return self.lmn_clinical or self.lmn_emg.get("awaji", False)
+        rule) or EMG by the predicate of the criterion that defines involvement (Awaji;
+        clinical-rules 8)."""
+        return self.lmn_clinical or self.lmn_emg.get(SPREAD_CRITERION, False)
 
     @property
     def mixed(self) -> bool:
@@ -78,7 +79,7 @@ class MuscleState:
         }
 
 
-SPREAD_CRITERION = "awaji"
+SPREAD_CRITERION = involvement_criterion()
 """The framework whose U and L say whether a region is involved, for spread, progression, the
 phenotype and every display of a region's state (clinical-rules 8, 10)."""
 

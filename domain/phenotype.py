@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .case import Patient, Visit
 from .catalogue import Catalogue
-from .evidence import MuscleState, VisitEvidence
+from .evidence import SPREAD_CRITERION, MuscleState, VisitEvidence
 from .scores import add_months, years_between
 
 
@@ -144,9 +144,9 @@ class PhenotypeTracker:
     def add(self, visit: Visit, ev: VisitEvidence) -> Phenotype:
         date = visit.date
         for r, re_ in ev.regions.items():
-            if re_.umn.get("el_escorial"):
+            if re_.umn.get(SPREAD_CRITERION):
                 self.umn_regions.add(r)
-            if re_.lmn_emg.get("awaji"):
+            if re_.lmn_emg.get(SPREAD_CRITERION):
                 self.emg_regions.add(r)
         lmn_states = []
         for s in ev.muscles:
@@ -154,11 +154,11 @@ class PhenotypeTracker:
                 continue
             if s.lmn_clinical:
                 self.lmn_clinical_seen = True
-            elif s.lmn_emg.get("awaji", False) and not ev.regions[s.region].lmn_emg.get("awaji"):
+            elif s.lmn_emg.get(SPREAD_CRITERION, False) and not ev.regions[s.region].lmn_emg.get(SPREAD_CRITERION):
                 self.isolated.setdefault(
                     s.key, f"{s.label} ({s.region} regional EMG rule not met)"
                 )
-            if s.lmn_awaji:
+            if s.lmn_evidence:
                 lmn_states.append(s)
                 self.lmn_muscles.add(s.key)
                 self.lmn_regions.add(s.region)
@@ -189,7 +189,7 @@ class PhenotypeTracker:
             {g for g, items in _ALSFRS_GROUPS.items() if any(getattr(a, i) < 4 for i in items)}
             if a is not None else set()
         )
-        affected = [s for s in ev.muscles if not s.ignored and (s.weak or s.wasted or s.lmn_awaji)]
+        affected = [s for s in ev.muscles if not s.ignored and (s.weak or s.wasted or s.lmn_evidence)]
         for v in _VARIANTS:
             if self.final[v.label] is not None or not self.confined[v.label]:
                 continue

@@ -139,6 +139,9 @@ class Criterion:
     clinical_lmn: Literal["option", "weak_and_wasted"]
     emg_in_l: bool
     evaluate: Callable[[CriterionInput], CriterionResult]
+    defines_involvement: bool = False
+    """Its U and L say whether a region is involved: for spread, progression, the phenotype and
+    every display of a region's state (clinical-rules 8, 10). Exactly one criterion says so."""
 
 
 REGISTRY: dict[str, Criterion] = {}
@@ -154,6 +157,7 @@ def criterion(
     emg_rule: str,
     clinical_lmn: Literal["option", "weak_and_wasted"],
     emg_in_l: bool,
+    defines_involvement: bool = False,
 ):
     """Register a criterion's ``evaluate`` function under ``id`` (import order = display order)."""
 
@@ -163,6 +167,7 @@ def criterion(
         REGISTRY[id] = Criterion(
             id=id, label=label, source=source, graded=graded, emg_lmn=emg_lmn,
             emg_rule=emg_rule, clinical_lmn=clinical_lmn, emg_in_l=emg_in_l, evaluate=fn,
+            defines_involvement=defines_involvement,
         )
         return fn
 
@@ -190,3 +195,11 @@ for _name in _BUILTIN:
 for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _mod not in _BUILTIN and not _mod.startswith("_"):
         importlib.import_module(f"{__name__}.{_mod}")
+
+
+def involvement_criterion() -> str:
+    """The id of the one criterion that defines regional involvement (``defines_involvement``)."""
+    ids = [c.id for c in REGISTRY.values() if c.defines_involvement]
+    if len(ids) != 1:
+        raise RuntimeError(f"exactly one criterion must define involvement; found {ids or 'none'}")
+    return ids[0]

@@ -25,6 +25,7 @@ def emg_lmn(e: Emg) -> bool:
     emg_rule="chronic neurogenic change with denervation or fasciculation potentials",
     clinical_lmn="option",
     emg_in_l=True,
+    defines_involvement=True,  # clinical-rules 8, 10: spread, progression and phenotype read Awaji
 )
 def evaluate(inp: CriterionInput) -> CriterionResult:
     """AWJ 5.2: the rEEC clauses with L = clinical OR EMG LMN, and no laboratory-supported

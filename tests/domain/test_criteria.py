@@ -170,3 +170,12 @@ def test_every_registered_criterion_has_an_example_that_reaches_it():
     for cid in REGISTRY:
         assert cid in examples, f"criterion {cid} has no example case"
         assert examples[cid].criteria[cid].reached
+
+
+def test_exactly_one_registered_criterion_defines_regional_involvement():
+    """Issue 16: spread, progression and the phenotype ask the registry, not a literal id."""
+    from domain.criteria import REGISTRY, involvement_criterion
+    from domain.evidence import SPREAD_CRITERION
+
+    flagged = [c.id for c in REGISTRY.values() if c.defines_involvement]
+    assert flagged == [involvement_criterion()] == [SPREAD_CRITERION]
