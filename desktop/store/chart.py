@@ -528,11 +528,11 @@ class ChartStore(ChartFile):
             raise StoreError(f"carried must be keep or drop, not {carried!r}")
         with self._write():
             row = self._require_current(patient_id, date)
+            where = f"patient {patient_id}: the visit of {date.isoformat()}"
             if row["status"] != "draft":
-                raise StoreError(f"the visit of {date.isoformat()} is already signed")
+                raise StoreError(f"{where} is already signed")
             if row["amended_from"] is not None:
-                raise StoreError(f"the visit of {date.isoformat()} is an open amendment: sign the "
-                                 "amendment with its reason")
+                raise StoreError(f"{where} is an open amendment: sign the amendment with its reason")
             marks = self._marks(row["id"])
             visit = self._load_visits([row])[0]
             changes = Changes(signing=True)
@@ -542,9 +542,9 @@ class ChartStore(ChartFile):
                 source = marks.carried_from.isoformat() if marks.carried_from else "an earlier visit"
                 if carried is None:
                     raise StoreError(
-                        f"the visit of {date.isoformat()} has {n} cell(s) copied from {source} and not "
-                        "reviewed: review them, or choose to drop them from this visit or to sign them "
-                        "marked as carried (--carried drop|keep)")
+                        f"{where} has {n} cell(s) copied from {source} and not reviewed: review them, or "
+                        "sign them marked as carried (--carried keep) or drop them from this visit "
+                        "(--carried drop)")
                 if carried == "drop":
                     visit = drop_cells(visit, marks.not_reviewed)
                     changes = changes | self._update_visit(row, visit)
