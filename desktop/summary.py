@@ -10,11 +10,9 @@ from domain.criteria import CATEGORY_LABELS, REGISTRY
 from .present.criteria import criterion_headline, criterion_lines  # noqa: F401  (re-exported)
 from .present.findings import finding_words
 from .present.scores import score_rows
-from .present.words import REGION_LABELS, REGION_WORDS, onset_words
+from .present.words import REGION_LABELS, REGION_STATE_WORDS, REGION_WORDS, onset_words
 
 
-_STATE_WORDS = {"not_examined": "not examined", "no_evidence": "no evidence", "umn": "UMN",
-                "lmn": "LMN", "umn_lmn": "UMN + LMN"}
 
 
 def _yn(b: bool) -> str:
@@ -37,7 +35,7 @@ def region_table(vc: VisitClassification) -> list[str]:
             lines.append(f"  {name:<12} {'not examined'}")
             continue
         lines.append(
-            f"  {name:<12} {_STATE_WORDS[st.kind]:<12} {_yn(st.umn):<4} {_yn(e.lmn_clinical):<9} "
+            f"  {name:<12} {REGION_STATE_WORDS[st.kind]:<12} {_yn(st.umn):<4} {_yn(e.lmn_clinical):<9} "
             + " ".join(f"{_yn(e.lmn_emg[c]):<9}" for c in crit_ids)
         )
     return lines

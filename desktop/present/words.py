@@ -21,6 +21,10 @@ ONSET_LABELS = {
 KINGS_REGION_LABELS = {"bulbar": "bulbar", "upper_limb": "upper limb", "lower_limb": "lower limb",
                        "diaphragm": "diaphragm (respiratory)"}
 
+REGION_STATE_WORDS = {"not_examined": "not examined", "no_evidence": "no evidence", "umn": "UMN",
+                      "lmn": "LMN", "umn_lmn": "UMN + LMN"}
+"""The domain's one region state (``RegionState.kind``) in words."""
+
 PENDING_LABELS = {"progression": "progression", "alternatives_excluded": "other causes excluded"}
 
 PATIENT_FIELD_LABELS = {

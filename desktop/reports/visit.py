@@ -51,7 +51,7 @@ from desktop.resources import load_catalogue  # noqa: E402
 from desktop.present.criteria import criterion_headline, criterion_lines  # noqa: E402
 from desktop.present.findings import finding_words  # noqa: E402
 from desktop.present.scores import score_rows  # noqa: E402
-from desktop.present.words import REGION_LABELS, onset_words, option_label, option_value, phenotype_words  # noqa: E402
+from desktop.present.words import REGION_LABELS, REGION_STATE_WORDS, onset_words, option_label, option_value, phenotype_words  # noqa: E402
 from domain.case import ALSFRS_ITEMS, Case, Visit  # noqa: E402
 from domain.catalogue import REGIONS  # noqa: E402
 from domain.classify import CaseClassification, VisitClassification  # noqa: E402
@@ -313,8 +313,6 @@ def _warnings(vc: VisitClassification, width: float) -> list:
     return [t, Spacer(1, 4)]
 
 
-_STATE_WORDS = {"not_examined": "not examined", "no_evidence": "no evidence", "umn": "UMN",
-                "lmn": "LMN", "umn_lmn": "UMN + LMN"}
 
 
 def _regions(vc: VisitClassification, width: float, first: bool = False) -> list:
@@ -331,7 +329,7 @@ def _regions(vc: VisitClassification, width: float, first: bool = False) -> list
             rows.append([REGION_LABELS[r], "not examined"] + [""] * (len(head) - 2))
             continue
         new = "beyond the onset region" if first else "newly involved"
-        rows.append([REGION_LABELS[r], _STATE_WORDS[st.kind], _yes(st.umn), _yes(e.lmn_clinical)]
+        rows.append([REGION_LABELS[r], REGION_STATE_WORDS[st.kind], _yes(st.umn), _yes(e.lmn_clinical)]
                     + [_yes(e.lmn_emg[c]) for c in crits]
                     + [p((new if r in vc.new_regions else "yes") if st.involved else "-", "cell")])
     n = len(head)

@@ -637,10 +637,6 @@ class ChartStore(ChartFile):
                   reason: str | None, previous: str | None, signed_at: str | None = None) -> str:
         """Freeze the result of one visit version and sign it (inside the caller's transaction)."""
         from domain.classify import classify_case
-        from domain import __version__
-        from domain.signature import signature_sha256, signing_context
-
-        from desktop.resources import catalogue_version
 
         options = self.criteria_options()
         version = 1
@@ -652,6 +648,20 @@ class ChartStore(ChartFile):
         earlier = self._current_visits(patient_id, before=visit.date)
         case = Case(format=FORMAT, patient=patient, visits=(*earlier, visit.model_copy(update={"marks": None})))
         snapshot = classify_case(case, self.catalogue, options).visits[-1].as_json()
+        return self._seal(row["id"], visit, snapshot, patient, earlier, clinician, options,
+                          version=version, reason=reason, previous=previous, signed_at=signed_at)
+
+    def _seal(self, visit_id: int, visit: Visit, snapshot: dict, patient: Patient, earlier: list[Visit],
+              clinician: str, options, *, version: int, reason: str | None, previous: str | None,
+              signed_at: str | None) -> str:
+        """Store one signature (the frozen result, the options, the versions and the hash over
+        them and the visit's content) and mark the version signed; returns the hash. The one
+        place a signature is made: signing, amending and the bulk path all come here."""
+        from domain import __version__
+        from domain.signature import signature_sha256, signing_context
+
+        from desktop.resources import catalogue_version
+
         fields = {
             "signed_by": clinician,
             "signed_at": signed_at or _now_utc(),
@@ -664,12 +674,10 @@ class ChartStore(ChartFile):
             "previous_sha256": previous,
         }
         sha = signature_sha256(visit, fields)
-        context = signing_context(patient, earlier)
-        self._insert_signature(row["id"], fields, sha, context)
+        self._insert_signature(visit_id, fields, sha, signing_context(patient, earlier))
         self.db.execute(
             "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
-            ["amended" if version > 1 else "signed",
-             clinician, fields["signed_at"], reason, row["id"]])
+            ["amended" if version > 1 else "signed", clinician, fields["signed_at"], reason, visit_id])
         return sha
 
     def _insert_signature(self, visit_id: int, fields: dict[str, Any], sha: str, context: dict | None) -> None:
@@ -893,7 +901,9 @@ class ChartStore(ChartFile):
                     for v, vc in zip(case.visits, results):
                         if v.date in signed:
                             clinician, at = signed[v.date]
-                            self._sign_bulk(vids[v.date], case, v, vc, clinician, at, options)
+                            self._seal(vids[v.date], v, vc.as_json(), case.patient,
+                                       [e for e in case.visits if e.date < v.date], clinician, options,
+                                       version=1, reason=None, previous=None, signed_at=at)
                 patients.clear()
                 visits.clear()
                 to_sign.clear()
@@ -921,25 +931,6 @@ class ChartStore(ChartFile):
                         progress(n, None)
             flush()
         return n
-
-    def _sign_bulk(self, visit_id: int, case: Case, visit: Visit, vc, clinician: str,
-                   signed_at: str | None, options) -> None:
-        """Sign a new (version 1) visit whose classification is already computed."""
-        from domain import __version__
-        from domain.signature import signature_sha256, signing_context
-
-        from desktop.resources import catalogue_version
-
-        fields = {
-            "signed_by": clinician, "signed_at": signed_at or _now_utc(), "version": 1,
-            "amendment_reason": None, "options": options.model_dump(mode="json"),
-            "classification": vc.as_json(), "program_version": __version__,
-            "catalogue_version": catalogue_version(), "previous_sha256": None,
-        }
-        context = signing_context(case.patient, [v for v in case.visits if v.date < visit.date])
-        self._insert_signature(visit_id, fields, signature_sha256(visit, fields), context)
-        self.db.execute("UPDATE visits SET status = 'signed', clinician = ?, signed_at_utc = ? WHERE id = ?",
-                        [clinician, fields["signed_at"], visit_id])
 
     def _import_visit(self, patient_id: str, v: Visit) -> None:
         vid = self._insert_visit(patient_id, _plain(v), return_id=True)
