@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from domain.case import FORMAT, Case, CaseError, Patient, Visit, VisitMarks, case_from_data
+from domain.edits import drop_cells
 
 from .errors import StoreError
 from .files import (
@@ -35,7 +36,6 @@ from .rows import (
     SignedVersion,
     _json,
     _now_utc,
-    drop_cells,
     finding_rows,
     marks_from_values,
     marks_to_values,

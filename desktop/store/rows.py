@@ -23,7 +23,6 @@ from domain.case import (
     Visit,
     VisitMarks,
 )
-from domain.edits import drop_cells  # noqa: F401  (re-exported for the façade)
 
 
 def _iso(value: dt.date | None) -> str | None:
