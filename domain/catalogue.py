@@ -99,7 +99,6 @@ class Sign(_Frozen):
     name: str
     region: str
     sides: tuple[str, ...]
-    frameworks: tuple[str, ...] | None = None  # None = every framework
     requires_option: str | None = None
     umn_score: bool
     spasticity_or_clonus: bool
@@ -205,7 +204,7 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
         "signs.csv",
         signs_csv,
         (
-            "id", "name", "region", "sides", "frameworks", "requires_option",
+            "id", "name", "region", "sides", "requires_option",
             "umn_score", "spasticity_or_clonus", "kings_region",
         ),
     ):
@@ -213,14 +212,12 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
         sides = tuple(r["sides"].split())
         for s in sides or ("",):
             _choice(n, lineno, "sides", s, SIDES)
-        fw = r["frameworks"]
         signs.append(
             Sign(
                 id=r["id"],
                 name=r["name"],
                 region=_choice(n, lineno, "region", r["region"], REGIONS),
                 sides=sides,
-                frameworks=None if fw in ("", "all") else tuple(fw.split()),
                 requires_option=r["requires_option"] or None,
                 umn_score=_yes_no(n, lineno, "umn_score", r["umn_score"]),
                 spasticity_or_clonus=_yes_no(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .case import MRC_RANK, WASTING, MuscleFinding, Visit
-from .catalogue import REGIONS, Catalogue, Muscle, parse_roots
+from .catalogue import REGIONS, Catalogue, Muscle, Sign, parse_roots
 from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView, involvement_criterion
 from .options import Options
 
@@ -332,9 +332,11 @@ class _Collect:
         self.fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
         self.preserved: set[tuple[str, str]] = set()  # reflexes credited as preserved in a weak, wasted muscle
 
-    def umn(self, region: str, reason: Reason, frameworks=None) -> None:
+    def umn(self, region: str, reason: Reason, sign: Sign | None = None) -> None:
+        """UMN evidence of ``region`` in every criterion, or for a pathological ``sign``, in the
+        criteria whose UMN list holds it (the others note it as left out)."""
         for c in self.crit_ids:
-            if frameworks is None or c in frameworks:
+            if sign is None or REGISTRY[c].umn_sign(sign):
                 self.umn_lines[region][c].append(reason)
             else:
                 self.excluded[region].setdefault(c, []).append(reason)
@@ -473,8 +475,9 @@ def _reflex_umn(visit: Visit, catalogue: Catalogue, acc: _Collect) -> None:
 
 
 def _sign_umn(visit: Visit, catalogue: Catalogue, options: Options, acc: _Collect) -> None:
-    """Present pathological signs are UMN evidence of their region, in the frameworks that list
-    them (pseudobulbar affect and brisk gag: rEEC and Awaji only), absent abdominal reflexes
+    """Present pathological signs are UMN evidence of their region, in the criteria whose UMN
+    list holds them (``Criterion.umn_sign``: pseudobulbar affect and brisk gag are not in the
+    Gold Coast list), absent abdominal reflexes
     only with option abdominal_reflexes_umn (clinical-rules 3, 10)."""
     for sf in visit.signs:
         s = catalogue.sign[sf.sign]
@@ -487,7 +490,7 @@ def _sign_umn(visit: Visit, catalogue: Catalogue, options: Options, acc: _Collec
                 Reason(f"{s.name}{_side(sf.side)} not counted (option {s.requires_option} is false).", ref)
             )
             continue
-        acc.umn(s.region, Reason(f"{s.region.capitalize()} UMN: {s.name}{_side(sf.side)}.", ref), s.frameworks)
+        acc.umn(s.region, Reason(f"{s.region.capitalize()} UMN: {s.name}{_side(sf.side)}.", ref), s)
 
 
 def _region_evidence(region: str, acc: _Collect, options: Options) -> RegionEvidence:

@@ -2,7 +2,9 @@
 
 Each criterion is one module in this package that decorates its ``evaluate`` function with
 :func:`criterion`; the module declares what the classifier must compute for it (its EMG
-predicate for a muscle, which clinical LMN rule it uses, whether EMG counts in L). Adding a
+predicate for a muscle, which clinical LMN rule it uses, whether EMG counts in L, which
+pathological signs are UMN evidence, whether it grades or is met or not, and whether it defines
+a region's involvement). Adding a
 criterion means adding one module here: the classifier, the JSON output, the CLI, the grid and
 the reports iterate :data:`REGISTRY`.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from ..case import Emg
-from ..catalogue import REGION_RANK, REGIONS
+from ..catalogue import REGION_RANK, REGIONS, Sign
 
 CATEGORY_ORDER: tuple[str, ...] = (
     "not_met", "possible", "probable_lab_supported", "probable", "definite",
@@ -142,6 +144,9 @@ class Criterion:
     defines_involvement: bool = False
     """Its U and L say whether a region is involved: for spread, progression, the phenotype and
     every display of a region's state (clinical-rules 8, 10). Exactly one criterion says so."""
+    umn_sign: Callable[[Sign], bool] = lambda sign: True
+    """Whether a present pathological sign of the catalogue is UMN evidence in this criterion
+    (its UMN list, clinical-rules 3); every sign by default. Reflexes count alike everywhere."""
 
 
 REGISTRY: dict[str, Criterion] = {}
@@ -158,6 +163,7 @@ def criterion(
     clinical_lmn: Literal["option", "weak_and_wasted"],
     emg_in_l: bool,
     defines_involvement: bool = False,
+    umn_sign: Callable[[Sign], bool] | None = None,
 ):
     """Register a criterion's ``evaluate`` function under ``id`` (import order = display order)."""
 
@@ -168,6 +174,7 @@ def criterion(
             id=id, label=label, source=source, graded=graded, emg_lmn=emg_lmn,
             emg_rule=emg_rule, clinical_lmn=clinical_lmn, emg_in_l=emg_in_l, evaluate=fn,
             defines_involvement=defines_involvement,
+            **({"umn_sign": umn_sign} if umn_sign is not None else {}),
         )
         return fn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..case import Emg
+from ..catalogue import Sign
 from . import CriterionInput, CriterionResult, Reason, criterion, names
 from ._graded import context_lines, region_lines
 
@@ -15,6 +16,17 @@ def emg_lmn(e: Emg) -> bool:
     return bool(e.mup_large) and (active or fasc)
 
 
+NOT_IN_GCC_UMN_LIST = frozenset({"pseudobulbar_affect", "gag_brisk"})
+"""Bulbar signs the rEEC and Awaji count as UMN evidence but the GCC list does not
+(clinical-rules 3: "pseudobulbar affect; brisk gag: rEEC and AWJ only")."""
+
+
+def umn_sign(sign: Sign) -> bool:
+    """GCC 5.1 UMN list (clinical-rules 3): every catalogue sign but pseudobulbar affect and the
+    brisk gag reflex."""
+    return sign.id not in NOT_IN_GCC_UMN_LIST
+
+
 @criterion(
     "gold_coast",
     label="Gold Coast",
@@ -24,6 +36,7 @@ def emg_lmn(e: Emg) -> bool:
     emg_rule="large MUPs with fibrillations, positive sharp waves or fasciculation potentials",
     clinical_lmn="weak_and_wasted",
     emg_in_l=True,
+    umn_sign=umn_sign,
 )
 def evaluate(inp: CriterionInput) -> CriterionResult:
     """GCC 5.3: met when (1) progressive motor impairment, (2) the UMN/LMN clause, and

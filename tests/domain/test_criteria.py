@@ -179,3 +179,38 @@ def test_exactly_one_registered_criterion_defines_regional_involvement():
 
     flagged = [c.id for c in REGISTRY.values() if c.defines_involvement]
     assert flagged == [involvement_criterion()] == [SPREAD_CRITERION]
+
+
+@pytest.fixture
+def fourth_criterion():
+    """A criterion registered the way a new module would be, removed again afterwards."""
+    from domain.criteria import CriterionResult, criterion
+
+    def evaluate(inp):
+        return CriterionResult(id="umn_babinski_only", met=bool(inp.U), clause=f"U={sorted(inp.U)}")
+
+    criterion(
+        "umn_babinski_only", label="Test", source="TEST", graded=False,
+        emg_lmn=REGISTRY["gold_coast"].emg_lmn, emg_rule="as Gold Coast",
+        clinical_lmn="weak_and_wasted", emg_in_l=False,
+        umn_sign=lambda sign: sign.id == "babinski",
+    )(evaluate)
+    try:
+        yield REGISTRY["umn_babinski_only"]
+    finally:
+        del REGISTRY["umn_babinski_only"]
+
+
+def test_a_fourth_criterion_declares_its_umn_list_and_the_classifier_follows_it(fourth_criterion):
+    """Issue 16: a criterion declares which signs are UMN evidence for it; adding one touches
+    only its own registration. Snout counts everywhere else; this one lists only Babinski."""
+    from tests.builders import U
+
+    snout_only = one(BULBAR_UMN)
+    assert U(snout_only, "el_escorial") == {"bulbar"}
+    assert U(snout_only, "umn_babinski_only") == set()
+    assert snout_only.criteria["umn_babinski_only"].met is False
+    both = one(BULBAR_UMN, LUMB_UMN)
+    assert U(both, "umn_babinski_only") == {"lumbosacral"}
+    assert both.criteria["umn_babinski_only"].met is True
+    assert "umn_babinski_only" in both.as_json()["criteria"]
