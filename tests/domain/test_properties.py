@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from domain.case import MRC_GRADES, Case, Emg, MuscleFinding, ReflexFinding, SignFinding, Visit, case_to_data, parse_case
 from domain.classify import classify_case
+from domain.criteria import REGISTRY
 from domain.options import Options
 from tests.builders import alsfrs, case, catalogue
 
@@ -78,7 +79,9 @@ options = st.builds(
     Options, scm_region=st.sampled_from(["cervical", "bulbar"]), abdominal_reflexes_umn=st.booleans(),
     preserved_reflex_min_grade=st.integers(0, 4),
     clinical_lmn_rule=st.sampled_from(["wasting_required", "weakness_or_wasting", "weakness_and_wasting"]),
-    root_rule=st.sampled_from(["principal_differs", "disjoint"]),
+    root_rule=st.sampled_from(["no_shared_principal", "principal_differs", "disjoint"]),
+    preserved_reflex_max_mrc=st.sampled_from(["3", "4", "4+", "5-"]),
+    preserved_reflex_min_wasting=st.sampled_from(["mild", "moderate", "severe"]),
     probable_reading=st.sampled_from(["distributed", "colocated"]), gcc_reading=st.sampled_from(["literal", "same_region"]),
 )
 
@@ -127,15 +130,76 @@ def test_with_default_options_adding_a_finding_never_lowers_a_category(base, dat
         assert after[cid] >= before[cid], (cid, before, after)
 
 
-@FAST
-@given(findings(max_muscles=20), options)
+# The spec's scales, written out (clinical-rules 2): MRC weakest first, wasting mildest first.
+SPEC_MRC = ("0", "1", "2-", "2", "2+", "3-", "3", "3+", "4-", "4", "4+", "5-", "5")
+SPEC_WASTING = ("none", "mild", "moderate", "severe")
+
+
+def spec_muscle_umn(f, reflexes, o) -> bool:
+    """exam-format muscles[].umn / clinical-rules 3: the muscle's linked reflex (same side; the
+    jaw reflex is midline) is NINDS 4 or 3 with spread, or NINDS >= preserved_reflex_min_grade
+    while the muscle is MRC <= preserved_reflex_max_mrc and wasting >= preserved_reflex_min_wasting.
+    A muscle attributed to another cause carries nothing (clinical-rules 2)."""
+    link = CAT.muscle[f.muscle].linked_reflex
+    if f.other_cause or not link:
+        return False
+    rf = reflexes.get((link, "midline" if link == "jaw" else f.side))
+    if rf is None:
+        return False
+    if rf.grade == 4 or (rf.grade == 3 and rf.spread):
+        return True
+    return (rf.grade >= o.preserved_reflex_min_grade
+            and f.mrc is not None and SPEC_MRC.index(f.mrc) <= SPEC_MRC.index(o.preserved_reflex_max_mrc)
+            and f.wasting is not None
+            and SPEC_WASTING.index(f.wasting) >= SPEC_WASTING.index(o.preserved_reflex_min_wasting))
+
+
+def spec_muscle_lmn(f, o) -> bool:
+    """clinical-rules 4.1-4.2: wasted (or the clinical_lmn_rule's reading), weak and wasted
+    (Gold Coast), or the EMG predicate of any framework; nothing for another cause."""
+    if f.other_cause:
+        return False
+    weak = f.mrc is not None and f.mrc != "5"
+    wasted = f.wasting is not None and f.wasting != "none"
+    clinical = {"wasting_required": wasted, "weakness_or_wasting": weak or wasted,
+                "weakness_and_wasting": weak and wasted}[o.clinical_lmn_rule]
+    emg = f.emg is not None and any(c.emg_lmn(f.emg) for c in REGISTRY.values())
+    return clinical or (weak and wasted) or emg
+
+
+LINKED_SLOTS = [sl for sl in MUSCLE_SLOTS if CAT.muscle[sl[0]].linked_reflex]
+
+
+@st.composite
+def linked_findings(draw):
+    """Muscles that have a linked reflex, most with that reflex recorded: the combinations the
+    UMN and mixed rules are about."""
+    ms = draw(st.lists(st.sampled_from(LINKED_SLOTS), min_size=1, max_size=8, unique_by=lambda x: x))
+    muscles = [draw(muscle_finding(sl)) for sl in ms]
+    reflexes = {}
+    for mu, side in ms:
+        link = CAT.muscle[mu].linked_reflex
+        slot = (link, "midline" if link == "jaw" else side)
+        if slot not in reflexes and draw(st.integers(0, 4)) > 0:
+            reflexes[slot] = ReflexFinding(reflex=slot[0], side=slot[1], grade=draw(st.integers(0, 4)),
+                                           spread=draw(st.booleans()))
+    return muscles, list(reflexes.values()), []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(findings(max_muscles=20) | linked_findings(), options)
 def test_mixed_is_exactly_umn_and_lmn_in_the_same_muscle(f, o):
+    """exam-format: ``mixed`` = ``umn`` (the linked reflex brisk, or preserved in the weak,
+    wasted muscle) and some LMN evidence in the same muscle, stated from the raw findings."""
     muscles, reflexes, signs = f
     v = Visit(date=dt.date(2025, 3, 1), muscles=tuple(muscles), reflexes=tuple(reflexes), signs=tuple(signs))
-    for stt in classify_case(case(v), CAT, o).visits[0].evidence.muscles:
-        lmn = stt.lmn_clinical or stt.lmn_clinical_gold_coast or any(stt.lmn_emg.values())
-        assert stt.mixed == (stt.umn and lmn)
-        assert stt.as_json()["mixed"] == stt.mixed
+    by_slot = {(x.reflex, x.side): x for x in reflexes}
+    states = {(s.finding.muscle, s.finding.side): s for s in classify_case(case(v), CAT, o).visits[0].evidence.muscles}
+    for mf in muscles:
+        stt = states[(mf.muscle, mf.side)]
+        umn, lmn = spec_muscle_umn(mf, by_slot, o), spec_muscle_lmn(mf, o)
+        assert stt.as_json()["umn"] == umn, (mf, stt.umn_reason)
+        assert stt.as_json()["mixed"] == (umn and lmn), mf
 
 
 @FAST
