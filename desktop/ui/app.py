@@ -8,13 +8,14 @@ view are imported when first used.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.launch_speed import LOAD_STEPS, import_step
 
 
 def demo_chart_path() -> Path:
@@ -108,47 +109,6 @@ PROBE_ENV = "MOTORCHART_LAUNCH_PROBE"
 on screen with its patient list, ``ready`` with the longest event-loop stall of the loading
 once the chart is attached, and then quits."""
 
-_LOAD_STEPS = (
-    # One module per turn of the event loop, so no single step holds the window long. The
-    # first ones are libraries that sqlite-utils and pydantic import (only to split their
-    # import into shorter steps: one that is missing or renamed in another version is skipped).
-    "?inspect", "?secrets", "?click", "?pluggy", "?dateutil.parser",
-    "desktop.store._lean",  # sqlite-utils
-    "?asyncio", "?typing_extensions", "?pydantic_core", "pydantic", "?pydantic._internal._generate_schema",
-    "pydantic.main", "?annotated_types", "?pydantic.types", "?pydantic.fields", "?email.message",
-    "domain.catalogue",
-    "domain.case",
-    "domain.options",
-    "domain.criteria",
-    "domain.evidence",
-    "domain.phenotype",
-    "domain.classify",
-    "desktop.store.migrations",
-    "desktop.store.chart",
-    "desktop.resources",
-    "desktop.ui.grid",
-    "desktop.ui.gridview",
-    "desktop.ui.signs",
-    "desktop.ui.classification",
-    "desktop.ui.session",
-    "desktop.ui.visit_editor",
-)
-
-
-def _import_step(name: str):
-    optional = name.startswith("?")
-    name = name.lstrip("?")
-
-    def step():
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            if not optional:
-                raise
-
-    return step
-
-
 class ChartLoader(QObject):
     """Opens the chart behind a window that is already on screen.
 
@@ -169,7 +129,7 @@ class ChartLoader(QObject):
         self.daily_backup = daily_backup
         self.store = None
         self.stalls_ms: list[float] = []
-        self._steps = [*map(_import_step, _LOAD_STEPS), self._open, self._attach]
+        self._steps = [*map(import_step, LOAD_STEPS), self._open, self._attach]
 
     def start(self) -> None:
         QTimer.singleShot(0, self._next)
