@@ -10,6 +10,7 @@ emits the findings behind it (``refs_selected``) so the grid can highlight those
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette, QStaticText
@@ -31,11 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.catalogue import REGIONS
-from domain.criteria import REGISTRY
-
 from desktop.present.criteria import criterion_lines
 from desktop.present.words import pending_words
+from domain.catalogue import REGIONS
+from domain.criteria import REGISTRY
 
 from .grid import GREY, REGION_LABELS
 
@@ -47,6 +47,9 @@ _WARN_BG = "#fff4dc"
 _WARN_BORDER = "#d9a441"
 _WARN_FG = "#6b4400"
 from desktop.present.scores import SCORE_SHORT as SCORE_ROWS  # noqa: E402  (the panel's short labels)
+
+if TYPE_CHECKING:
+    from desktop.ui.session import VisitSession
 NOT_RECORDED = "·"
 
 
@@ -118,7 +121,7 @@ class _StaticTextDelegate(QStyledItemDelegate):
 class ClassificationView(QWidget):
     refs_selected = Signal(object)  # set of (kind, id, side)
 
-    def __init__(self, session, parent=None):
+    def __init__(self, session: VisitSession, parent=None):
         super().__init__(parent)
         self.session = session
         self.setObjectName("classificationPanel")

@@ -7,11 +7,19 @@ touch widgets (the views refresh from the session's signals).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QUndoCommand
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from desktop.ui.session import VisitSession
+    from domain.case import Visit
 
 
 class EditVisitCommand(QUndoCommand):
-    def __init__(self, session, before, after, text: str, parent=None):
+    def __init__(self, session: VisitSession, before: Visit, after: Visit, text: str, parent=None):
         super().__init__(text, parent)
         self.session = session
         self.before = before
@@ -52,7 +60,7 @@ class CreateVisitCommand(QUndoCommand):
     """Creating a visit (empty or copied forward): undo deletes the new draft and opens the
     visit that was open before; redo stores it again, with its not-reviewed marks."""
 
-    def __init__(self, session, date, previous_date, parent=None):
+    def __init__(self, session: VisitSession, date: dt.date, previous_date: dt.date | None, parent=None):
         super().__init__(f"New visit {date.isoformat()}", parent)
         self.session = session
         self.date = date

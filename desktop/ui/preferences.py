@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:  # the dialog imports the domain when it opens: the launch reads only the saved location
+    from desktop.store.chart import ChartStore
     from domain.options import Options
 
 CHART_LOCATION_KEY = "chart_path"
@@ -29,7 +30,7 @@ def saved_chart_location() -> str | None:
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, store, parent=None):
+    def __init__(self, store: ChartStore, parent=None):
         super().__init__(parent)
         self.store = store
         self.setWindowTitle("Preferences")
@@ -46,9 +47,8 @@ class PreferencesDialog(QDialog):
         form.addRow(head)
         opts = store.criteria_options()
         self.option_widgets: dict[str, object] = {}
-        from domain.options import Options
-
         from desktop.present.words import OPTION_TEXT
+        from domain.options import Options
 
         for name, field in Options.model_fields.items():
             value = getattr(opts, name)

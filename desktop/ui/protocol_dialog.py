@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,9 +18,13 @@ from PySide6.QtWidgets import (
 from .grid import REGION_LABELS
 from .protocols import SCREENING, save_protocol
 
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
+    from domain.catalogue import Catalogue
+
 
 class ProtocolDialog(QDialog):
-    def __init__(self, store, catalogue, parent=None):
+    def __init__(self, store: ChartStore, catalogue: Catalogue, parent=None):
         super().__init__(parent)
         self.store = store
         self.name = ""

@@ -8,8 +8,12 @@ visit are always shown, whatever the protocol.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from domain.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
 
 SCREENING = (
     "tongue", "masseter", "orbicularis_oris", "sternocleidomastoid", "trapezius",
@@ -53,7 +57,7 @@ def protocol_muscles(name: str, catalogue: Catalogue, settings: dict) -> set[str
     return {m for m in ids if m in catalogue.muscle}
 
 
-def save_protocol(store, name: str, muscles: list[str]) -> None:
+def save_protocol(store: ChartStore, name: str, muscles: list[str]) -> None:
     name = name.strip()
     if not name:
         raise ValueError("a protocol needs a name")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
 
 
-def write_screenshots(store, out_dir: Path) -> list[Path]:
+def write_screenshots(store: ChartStore, out_dir: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from desktop.resources import load_catalogue

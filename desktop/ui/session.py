@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -25,6 +26,9 @@ from domain.classify import EvidenceCache, classify_case
 from domain.options import Options
 
 from .commands import CreateVisitCommand, EditNotesCommand, EditVisitCommand
+
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class VisitSession(QObject):
     message = Signal(str)  # a one-line message for the status bar
     about_to_report = Signal()  # editors store whatever they hold before a report is built
 
-    def __init__(self, store, catalogue: Catalogue, parent=None):
+    def __init__(self, store: ChartStore, catalogue: Catalogue, parent=None):
         super().__init__(parent)
         self.store = store
         self.catalogue = catalogue
