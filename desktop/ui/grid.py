@@ -1,4 +1,5 @@
-"""The examination grid and the needle-EMG view: one QAbstractTableModel each over the Visit.
+"""The examination grid and the needle-EMG view: one table model each over the Visit, on the
+base the signs grid shares (:class:`CellTableModel`).
 
 Rows are catalogue muscles grouped by region (a header row per region); columns come from a
 declarative spec tuple, left side then right side. ``data()`` reads the in-memory Visit only;
@@ -17,13 +18,13 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from domain.case import Visit
 from domain.catalogue import REGIONS, Catalogue, Muscle
 
-from . import entries as E
+from desktop.present import entries as E
+from domain import edits as D
 from .labels import REGION_LABELS
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 ValueRole = Qt.ItemDataRole.UserRole + 2
 KeyRole = Qt.ItemDataRole.UserRole + 3
-SortRole = Qt.ItemDataRole.UserRole + 4
 
 GREY = QColor("#9a9a9a")
 HEADER_BG = QColor("#e4e8ee")
@@ -122,12 +123,136 @@ def build_rows(catalogue: Catalogue, muscle_ids: set[str] | None, visit: Visit |
     return rows
 
 
-class CollapsibleHeaders:
-    """Mixin for the grid models: the view tells which regions are folded (header text)."""
+class CellTableModel(QAbstractTableModel):
+    """Base of the finding grids (examination, needle EMG, signs): finding rows under region
+    header rows, over one frozen Visit.
 
-    _collapsed: frozenset = frozenset()
+    What the three share lives here: which cells show which finding (``_cells``), reading a
+    cell's value, the rule that a signed visit (or none) is read-only, the edits (``write``,
+    ``toggle``, ``clear``: each hands a new Visit to ``edit_requested``, the session pushes the
+    undo command) and the repaints (an edit of the open visit, a mark or a fold repaints only
+    the cells whose look changed). Subclasses give each cell's key (``_cell_key``), how typed
+    text is parsed (``_parse``), what an edit is called (``_edit_label``) and how a cell or a
+    row's name looks (``_cell_data``, ``_name_data``)."""
+
+    edit_requested = Signal(object, object, str)  # new Visit, cell key (None: several), action text
+    entry_refused = Signal(str)  # the message saying what is allowed
+    READONLY_MESSAGE = "This visit is signed and read-only: use Visit > Amend to change it."
+
+    def __init__(self, catalogue: Catalogue, parent=None):
+        super().__init__(parent)
+        self.catalogue = catalogue
+        self._rows: list = []
+        self._visit: Visit | None = None
+        self._ix = NO_FINDINGS
+        self._readonly = True
+        self._highlight: set[tuple[str, str, str]] = set()
+        self._unreviewed: set[tuple[str, str, str, str]] = set()
+        self._collapsed: frozenset = frozenset()
+        self._cells: dict[tuple[str, str, str], list[tuple[int, int, tuple]]] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -------------------------------------------------------------- what subclasses give
+    def _cell_key(self, row, column: int) -> tuple[str, str, str, str] | None:
+        """(kind, id, side, field) of the finding a cell shows, None if not applicable."""
+        raise NotImplementedError
+
+    def _is_entry_column(self, column: int) -> bool:
+        """Whether a column shows findings (else it is the row's name)."""
+        return column > 0
+
+    def _parse(self, column: int, text: str) -> Any:
+        """The value typed text means in a column; raises ``EntryError`` saying what is allowed."""
+        raise NotImplementedError
+
+    def _toggles(self, column: int) -> bool:
+        """Whether Space toggles the column's cells (yes/no findings)."""
+        return False
+
+    def _edit_label(self, row, column: int, key: tuple, value: Any) -> str:
+        """The undo entry's text for setting a cell to ``value``."""
+        raise NotImplementedError
+
+    def _name_data(self, row, role):
+        return None
+
+    def _cell_data(self, column: int, key: tuple, value: Any, role):
+        """The roles a finding cell's look depends on: text, colours, font, tooltip."""
+        return None
+
+    def _repaint_finding(self, kind: str, id_: str, side: str, old, new, cells: set) -> bool:
+        """Add the cells a changed finding repaints beyond its own changed values (True: all
+        it repaints is added)."""
+        return False
+
+    # -------------------------------------------------------------- loading
+    def set_rows(self, rows: list) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._index_cells()
+        self.endResetModel()
+
+    def _index_cells(self) -> None:
+        """Where each finding is shown: (kind, id, side) -> [(row, column, cell key)], so a
+        change repaints its own cells and no others."""
+        cells: dict[tuple[str, str, str], list[tuple[int, int, tuple]]] = {}
+        for r, row in enumerate(self._rows):
+            if row.is_header:
+                continue
+            for c in range(self.columnCount()):
+                k = self._cell_key(row, c)
+                if k is not None:
+                    cells.setdefault(k[:3], []).append((r, c, k))
+        self._cells = cells
+
+    def set_visit(self, visit: Visit | None, *, readonly: bool) -> None:
+        readonly = readonly or visit is None
+        if visit is self._visit and readonly == self._readonly:
+            return  # the same snapshot (a status or marks change reloads the same visit)
+        old_ix, old_visit, old_ro = self._ix, self._visit, self._readonly
+        self._visit = visit
+        self._ix = D.FindingIndex.of(visit) if visit is not None else NO_FINDINGS
+        self._readonly = readonly
+        same_visit = (
+            old_visit is not None and visit is not None and old_visit.date == visit.date
+            and old_ro == self._readonly
+        )
+        if not same_visit:
+            self._changed_all()  # another visit, or every cell's flags changed
+            return
+        # An edit of the same visit: repaint only the cells whose value changed (a full
+        # dataChanged re-queried every cell and cost ~100 ms per keystroke on a full grid).
+        cells: set[tuple[int, int]] = set()
+        for kind, old, new in (("muscle", old_ix.muscles, self._ix.muscles),
+                               ("reflex", old_ix.reflexes, self._ix.reflexes),
+                               ("sign", old_ix.signs, self._ix.signs)):
+            for id_, side in _diff(old, new):
+                if self._repaint_finding(kind, id_, side, old.get((id_, side)), new.get((id_, side)), cells):
+                    continue
+                for r, c, k in self._cells.get((kind, id_, side), ()):
+                    if D.cell_value(old_ix, k) != D.cell_value(self._ix, k):
+                        cells.add((r, c))
+        self._changed_cells(cells)
+
+    def set_marks(self, *, highlight=None, unreviewed=None) -> None:
+        self._changed_cells(self._marked(highlight, unreviewed))
+
+    def _marked(self, highlight, unreviewed) -> set[tuple[int, int]]:
+        """Take the findings to highlight and the cells not reviewed; the cells that changed."""
+        cells: set[tuple[int, int]] = set()
+        if highlight is not None:
+            for k3 in self._highlight ^ set(highlight):
+                cells.update((r, c) for r, c, _k in self._cells.get(tuple(k3), ()))
+            self._highlight = highlight
+        if unreviewed is not None:
+            for k in self._unreviewed ^ set(unreviewed):
+                cells.update((r, c) for r, c, kk in self._cells.get(tuple(k[:3]), ()) if kk == tuple(k))
+            self._unreviewed = unreviewed
+        return cells
 
     def set_collapsed(self, regions) -> None:
+        """The view tells which regions are folded (their header rows say so)."""
         regions = frozenset(regions)
         if regions == self._collapsed:
             return
@@ -137,119 +262,9 @@ class CollapsibleHeaders:
                 i = self.index(r, 0)
                 self.dataChanged.emit(i, i)
 
-
-class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
-    """Base of the two muscle views; subclasses give the column spec."""
-
-    COLUMNS: tuple[Column, ...] = ()
-    edit_requested = Signal(object, object, str)  # new Visit, cell key, action text
-    entry_refused = Signal(str)  # the message saying what is allowed
-
-    def __init__(self, catalogue: Catalogue, parent=None):
-        super().__init__(parent)
-        self.catalogue = catalogue
-        self._rows: list[GridRow] = []
-        self._visit: Visit | None = None
-        self._ix = E.FindingIndex({}, {}, {})
-        self._readonly = True
-        self._mixed: set[tuple[str, str]] = set()
-        self._states: dict[tuple[str, str], Any] = {}
-        self._highlight: set[tuple[str, str, str]] = set()
-        self._unreviewed: set[tuple[str, str, str, str]] = set()
-        self._cells: dict[tuple[str, str, str], list[tuple[int, int, tuple]]] = {}
-        self._name_rows: dict[str, int] = {}
-        self._bold = QFont()
-        self._bold.setBold(True)
-        self._italic = QFont()
-        self._italic.setItalic(True)
-
-    # -------------------------------------------------------------- loading
-    def set_rows(self, rows: list[GridRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self._index_cells()
-        self.endResetModel()
-
-    def _index_cells(self) -> None:
-        """Where each finding is shown: (kind, id, side) -> [(row, column, cell key)], and the
-        row of each muscle's name, so a change repaints its own cells and no others."""
-        cells: dict[tuple[str, str, str], list[tuple[int, int, tuple]]] = {}
-        names: dict[str, int] = {}
-        for r, row in enumerate(self._rows):
-            if row.muscle is None:
-                continue
-            names[row.muscle.id] = r
-            for c, col in enumerate(self.COLUMNS):
-                k = self._key(row, col)
-                if k is not None:
-                    cells.setdefault(k[:3], []).append((r, c, k))
-        self._cells = cells
-        self._name_rows = names
-
-    def set_visit(self, visit: Visit | None, *, readonly: bool) -> None:
-        readonly = readonly or visit is None
-        if visit is self._visit and readonly == self._readonly:
-            return  # the same snapshot (a status or marks change reloads the same visit)
-        old_ix, old_visit, old_ro = self._ix, self._visit, self._readonly
-        self._visit = visit
-        self._ix = E.FindingIndex.of(visit) if visit is not None else E.FindingIndex({}, {}, {})
-        self._readonly = readonly
-        same_visit = (
-            old_visit is not None and visit is not None and old_visit.date == visit.date
-            and old_ro == self._readonly
-        )
-        if not same_visit:
-            self._changed_all()
-            return
-        # An edit of the same visit: repaint only the cells whose value changed (a full
-        # dataChanged re-queried every cell and cost ~100 ms per keystroke on a full grid).
-        cells: set[tuple[int, int]] = set()
-        for kind, old, new in (("muscle", old_ix.muscles, self._ix.muscles),
-                               ("reflex", old_ix.reflexes, self._ix.reflexes)):
-            for id_, side in _diff(old, new):
-                if kind == "muscle" and _attribution(old.get((id_, side))) != _attribution(new.get((id_, side))):
-                    # attributed to another cause, or no more: the side's cells grey, the name's label
-                    cells.update((r, c) for r, c, _k in self._cells.get((kind, id_, side), ()))
-                    if id_ in self._name_rows:
-                        cells.add((self._name_rows[id_], 0))
-                    continue
-                for r, c, k in self._cells.get((kind, id_, side), ()):
-                    if _cell_value(old_ix, k) != _cell_value(self._ix, k):
-                        cells.add((r, c))
-        self._changed_cells(cells)
-
-    def set_marks(self, *, mixed=None, states=None, highlight=None, unreviewed=None) -> None:
-        cells: set[tuple[int, int]] = set()
-
-        def finding(k3) -> None:
-            cells.update((r, c) for r, c, _k in self._cells.get(k3, ()))
-
-        def name(muscle_id: str) -> None:
-            if muscle_id in self._name_rows:
-                cells.add((self._name_rows[muscle_id], 0))
-
-        if mixed is not None:
-            for m, side in self._mixed ^ set(mixed):  # background of the cells and the name
-                finding(("muscle", m, side))
-                name(m)
-            self._mixed = mixed
-        if states is not None:
-            for m, _side in _diff(self._states, states):  # the name's tooltip
-                name(m)
-            self._states = states
-        if highlight is not None:
-            for k3 in self._highlight ^ set(highlight):
-                finding(tuple(k3))
-            self._highlight = highlight
-        if unreviewed is not None:
-            for k in self._unreviewed ^ set(unreviewed):
-                cells.update((r, c) for r, c, kk in self._cells.get(tuple(k[:3]), ()) if kk == tuple(k))
-            self._unreviewed = unreviewed
-        self._changed_cells(cells)
-
     def _changed_all(self) -> None:
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.COLUMNS) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
 
     def _changed_cells(self, cells: set[tuple[int, int]]) -> None:
         """dataChanged for each run of adjacent changed cells in a row."""
@@ -265,7 +280,7 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
             self.dataChanged.emit(self.index(run[0], run[1]), self.index(run[0], run[2]))
 
     @property
-    def rows(self) -> list[GridRow]:
+    def rows(self) -> list:
         return self._rows
 
     @property
@@ -275,7 +290,153 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
 
     @property
     def readonly(self) -> bool:
+        """A signed visit (or none open) takes no entries."""
         return self._readonly
+
+    # -------------------------------------------------------------- shape and reading
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self._rows[index.row()].is_header:
+            return Qt.ItemFlag.NoItemFlags
+        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not self._is_entry_column(index.column()):
+            return f
+        if self.key(index) is None:
+            return Qt.ItemFlag.NoItemFlags
+        if not self._readonly:
+            f |= Qt.ItemFlag.ItemIsEditable
+        return f
+
+    def key(self, index: QModelIndex):
+        if not index.isValid():
+            return None
+        return self._cell_key(self._rows[index.row()], index.column())
+
+    def value(self, index: QModelIndex) -> Any:
+        """The cell's recorded value; None = not examined (never a normal value)."""
+        k = self.key(index)
+        return None if k is None else D.cell_value(self._ix, k)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role == RowRole:
+            return row
+        if row.is_header:
+            return header_row_data(row, index.column(), role, self._bold, self._collapsed)
+        if not self._is_entry_column(index.column()):
+            return self._name_data(row, role)
+        k = self._cell_key(row, index.column())
+        if k is None:
+            return QBrush(READONLY_BG) if role == Qt.ItemDataRole.BackgroundRole else None
+        if role == KeyRole:
+            return k
+        value = D.cell_value(self._ix, k)
+        if role == ValueRole:
+            return value
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if k[:3] in self._highlight:
+                return QBrush(HIGHLIGHT_BG)
+            if k in self._unreviewed:
+                return QBrush(UNREVIEWED_BG)
+        return self._cell_data(index.column(), k, value, role)
+
+    # -------------------------------------------------------------- editing
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or self.key(index) is None:
+            return False
+        if self._readonly:
+            self.entry_refused.emit(self.READONLY_MESSAGE)
+            return False
+        try:
+            parsed = self._parse(index.column(), value) if isinstance(value, str) else value
+        except E.EntryError as e:
+            self.entry_refused.emit(str(e))
+            return False
+        return self.write(index, parsed)
+
+    def write(self, index: QModelIndex, parsed: Any) -> bool:
+        """Ask for the visit with this cell set to an already-valid value (None: not examined)."""
+        k = self.key(index)
+        if k is None or self._visit is None:
+            return False
+        if self._readonly:
+            self.entry_refused.emit(self.READONLY_MESSAGE)
+            return False
+        new = D.with_cell_value(self._visit, k, parsed)
+        label = self._edit_label(self._rows[index.row()], index.column(), k, parsed)
+        self.edit_requested.emit(new, k, label)
+        return True
+
+    def toggle(self, index: QModelIndex) -> bool:
+        """Space: yes becomes no, no and not examined become yes."""
+        if self.key(index) is None or not self._toggles(index.column()):
+            return False
+        v = self.value(index)
+        return self.write(index, not v if v is not None else True)
+
+    def clear(self, index: QModelIndex) -> bool:
+        """Delete: the cell becomes not examined."""
+        if self.key(index) is None or self.value(index) is None:
+            return False
+        return self.write(index, None)
+
+
+class FindingsTableModel(CellTableModel):
+    """Base of the two muscle views; subclasses give the column spec."""
+
+    COLUMNS: tuple[Column, ...] = ()
+
+    def __init__(self, catalogue: Catalogue, parent=None):
+        super().__init__(catalogue, parent)
+        self._mixed: set[tuple[str, str]] = set()
+        self._states: dict[tuple[str, str], Any] = {}
+        self._name_rows: dict[str, int] = {}
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    # -------------------------------------------------------------- loading
+    def _index_cells(self) -> None:
+        """The base's cell index, and the row of each muscle's name."""
+        super()._index_cells()
+        self._name_rows = {row.muscle.id: r for r, row in enumerate(self._rows) if row.muscle is not None}
+
+    def _repaint_finding(self, kind, id_, side, old, new, cells) -> bool:
+        name = self._name_rows.get(id_) if kind == "muscle" else None
+        if name is not None and self.SHOWS_EMG_DATES and _study_date(old) != _study_date(new):
+            cells.add((name, 0))  # "EMG of DATE" after the name
+        if kind == "muscle" and _attribution(old) != _attribution(new):
+            # attributed to another cause, or no more: the side's cells grey, the name's label
+            cells.update((r, c) for r, c, _k in self._cells.get((kind, id_, side), ()))
+            if name is not None:
+                cells.add((name, 0))
+            return True
+        return False
+
+    def set_marks(self, *, mixed=None, states=None, highlight=None, unreviewed=None) -> None:
+        cells = self._marked(highlight, unreviewed)
+
+        def name(muscle_id: str) -> None:
+            if muscle_id in self._name_rows:
+                cells.add((self._name_rows[muscle_id], 0))
+
+        if mixed is not None:
+            for m, side in self._mixed ^ set(mixed):  # background of the cells and the name
+                cells.update((r, c) for r, c, _k in self._cells.get(("muscle", m, side), ()))
+                name(m)
+            self._mixed = mixed
+        if states is not None:
+            for m, _side in _diff(self._states, states):  # the name's tooltip
+                name(m)
+            self._states = states
+        self._changed_cells(cells)
 
     def row_of(self, muscle_id: str) -> int | None:
         for i, r in enumerate(self._rows):
@@ -290,9 +451,6 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
         raise KeyError((field, side))
 
     # -------------------------------------------------------------- shape
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
@@ -304,20 +462,6 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole and col.kind in _TIPS:
                 return _TIPS[col.kind]
         return None
-
-    def flags(self, index):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        row = self._rows[index.row()]
-        col = self.COLUMNS[index.column()]
-        if row.is_header:
-            return Qt.ItemFlag.NoItemFlags
-        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if col.side is not None and self._key(row, col) is None:
-            return Qt.ItemFlag.NoItemFlags
-        if col.side is not None and not self._readonly:
-            f |= Qt.ItemFlag.ItemIsEditable
-        return f
 
     # -------------------------------------------------------------- cell keys and values
     def _key(self, row: GridRow, col: Column) -> tuple[str, str, str, str] | None:
@@ -339,55 +483,35 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
             return ("reflex", rid, side, "grade")
         return ("muscle", row.muscle.id, side, col.field)
 
-    def key(self, index: QModelIndex):
-        if not index.isValid():
-            return None
-        return self._key(self._rows[index.row()], self.COLUMNS[index.column()])
+    def _cell_key(self, row: GridRow, column: int):
+        return self._key(row, self.COLUMNS[column])
 
-    def value(self, index: QModelIndex) -> Any:
-        k = self.key(index)
-        return None if k is None else _cell_value(self._ix, k)
+    def _is_entry_column(self, column: int) -> bool:
+        return self.COLUMNS[column].side is not None
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        col = self.COLUMNS[index.column()]
-        if role == RowRole:
-            return row
-        if row.is_header:
-            return header_row_data(row, index.column(), role, self._bold, self._collapsed)
-        if col.side is None:
-            return self._name_data(row, role)
-        k = self._key(row, col)
-        if k is None:
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return QBrush(READONLY_BG)
-            return None
-        if role == KeyRole:
-            return k
-        value = _cell_value(self._ix, k)
-        if role == ValueRole:
-            return value
+    def _parse(self, column: int, text: str) -> Any:
+        return self.COLUMNS[column].parse(text)
+
+    def _toggles(self, column: int) -> bool:
+        return self.COLUMNS[column].toggles
+
+    def _edit_label(self, row: GridRow, column: int, key, value) -> str:
+        col = self.COLUMNS[column]
+        return f"{row.muscle.name} {col.header}: {E.show(value, col.kind)}"
+
+    def _cell_data(self, column: int, k, value, role):
+        col = self.COLUMNS[column]
         if role == Qt.ItemDataRole.DisplayRole:
             return E.show(value, col.kind)
         if role == Qt.ItemDataRole.EditRole:
             return "" if value is None else E.show(value, col.kind).replace(" sp", "s")
-        if role == SortRole:
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
             if value is None or (k[0] == "muscle" and self._other_cause(k[1], k[2])):
                 return QBrush(GREY)
             if _abnormal(col, value):
                 return QBrush(ABNORMAL_FG)
             return None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if (k[0], k[1], k[2]) in self._highlight:
-                return QBrush(HIGHLIGHT_BG)
-            if k in self._unreviewed:
-                return QBrush(UNREVIEWED_BG)
+        if role == Qt.ItemDataRole.BackgroundRole:  # below the base's highlight and not reviewed
             if k[0] == "muscle" and (k[1], k[2]) in self._mixed:
                 return QBrush(MIXED_BG)
             return None
@@ -472,7 +596,7 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
         the attribution cleared): one undoable edit."""
         if self._visit is None or self._readonly or not targets:
             return False
-        new = E.with_other_cause(self._visit, targets, reason)
+        new = D.with_other_cause(self._visit, targets, reason)
         if new == self._visit:
             return False
         what = self.targets_text(targets)
@@ -499,58 +623,7 @@ class FindingsTableModel(CollapsibleHeaders, QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if any((m.id, s) in self._mixed for s in ("left", "right", "midline")):
                 return QBrush(MIXED_BG)
-        if role == SortRole:
-            return m.name
         return None
-
-    # -------------------------------------------------------------- editing
-    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
-            return False
-        k = self.key(index)
-        col = self.COLUMNS[index.column()]
-        if k is None or col.parse is None:
-            return False
-        if self._readonly or self._visit is None:
-            self.entry_refused.emit("This visit is signed and read-only: use Visit > Amend to change it.")
-            return False
-        try:
-            parsed = col.parse(value) if isinstance(value, str) else value
-        except E.EntryError as e:
-            self.entry_refused.emit(str(e))
-            return False
-        return self.write(index, parsed)
-
-    def write(self, index: QModelIndex, parsed: Any) -> bool:
-        """Ask for the visit with this cell set to an already-valid value."""
-        k = self.key(index)
-        if k is None or self._visit is None:
-            return False
-        if self._readonly:
-            self.entry_refused.emit("This visit is signed and read-only: use Visit > Amend to change it.")
-            return False
-        kind, id_, side, field = k
-        if kind == "reflex":
-            new = E.with_reflex_value(self._visit, id_, side, parsed)
-        else:
-            new = E.with_muscle_value(self._visit, id_, side, field, parsed)
-        row = self._rows[index.row()]
-        col = self.COLUMNS[index.column()]
-        label = f"{row.muscle.name} {col.header}: {E.show(parsed, col.kind)}"
-        self.edit_requested.emit(new, k, label)
-        return True
-
-    def toggle(self, index: QModelIndex) -> bool:
-        col = self.COLUMNS[index.column()] if index.isValid() else None
-        if col is None or not col.toggles or self.key(index) is None:
-            return False
-        v = self.value(index)
-        return self.write(index, not v if v is not None else True)
-
-    def clear(self, index: QModelIndex) -> bool:
-        if self.key(index) is None or self.value(index) is None:
-            return False
-        return self.write(index, None)
 
 
 def _abnormal(col: Column, value: Any) -> bool:
@@ -576,10 +649,10 @@ class ExamTableModel(FindingsTableModel):
 
 
 class EmgTableModel(FindingsTableModel):
-    SHOWS_EMG_DATES = True  # a carried EMG row says which study it comes from
     """Needle EMG of the same rows: fibrillations ... recruitment, left then right."""
 
     COLUMNS = EMG_COLUMNS
+    SHOWS_EMG_DATES = True  # a carried EMG row says which study it comes from
 
 
 def _diff(old: dict, new: dict) -> set:
@@ -598,11 +671,12 @@ def _attribution(f) -> tuple[bool, str | None]:
     return (True, f.other_cause_reason) if f is not None and f.other_cause else (False, None)
 
 
-def _cell_value(ix: E.FindingIndex, key: tuple[str, str, str, str]) -> Any:
-    kind, id_, side, field = key
-    if kind == "reflex":
-        return E.reflex_value(ix, id_, side)
-    return E.muscle_value(ix, id_, side, field)
+def _study_date(f):
+    return f.emg.study_date if f is not None and f.emg is not None else None
+
+
+NO_FINDINGS = D.FindingIndex({}, {}, {})
+"""The index of no visit."""
 
 
 def header_row_data(row, column: int, role, bold_font, collapsed=frozenset()):

@@ -68,8 +68,7 @@ class FindingsView(QTableView):
         for r in range(m.rowCount()):
             row = m.index(r, 0).data(RowRole)
             if row.is_header:
-                self.setSpan(r, 0, 1, m.columnCount())
-                self._label_header(r, row.region)
+                self.setSpan(r, 0, 1, m.columnCount())  # the model's header text draws the fold arrow
             else:
                 self.setRowHidden(r, row.region in self.collapsed)
         self.ensure_current()
@@ -88,9 +87,6 @@ class FindingsView(QTableView):
         the keyboard modifiers: during Ctrl+1 it added the cell to the selection, so Delete then
         cleared cells in other regions too.)"""
         self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-
-    def _label_header(self, r: int, region: str) -> None:
-        pass  # the arrow is drawn by the header text below
 
     def first_row(self, region: str | None = None) -> int | None:
         m = self.model()

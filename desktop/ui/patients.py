@@ -142,6 +142,7 @@ class PatientHeader(QLabel):
 
     def refresh(self) -> None:
         from domain.criteria import REGISTRY
+        from domain.scores import months_between
 
         p = self.session.patient
         if p is None:
@@ -156,7 +157,7 @@ class PatientHeader(QLabel):
         elif p.birth_date:
             bits.append(f"age {age_on(p.birth_date, today)}")
         if p.onset_date:
-            months = ((p.death_date or today) - p.onset_date).days / 30.4375
+            months = months_between(p.onset_date, p.death_date or today)
             bits.append(f"{months:.0f} months from onset to death" if p.death_date
                         else f"{months:.0f} months since onset")
         if p.onset_region:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.ui import entries as E
+from desktop.present import entries as E
 from desktop.ui.grid import EmgTableModel, ExamTableModel, build_rows
 from desktop.ui.new_patient import NewPatientDialog
 from desktop.ui.protocols import protocol_muscles, protocol_names, save_protocol
@@ -39,6 +39,17 @@ def test_the_grid_models_pass_the_model_tester_and_show_the_visit(qtmodeltester,
         t = model.row_of("tongue")
         assert model.index(t, model.column_of("fasciculations", "left")).data() == "yes"
         assert not model.index(t, model.column_of("mrc", "right")).flags() & Qt.ItemFlag.ItemIsEditable
+    else:  # no EMG in this visit: every EMG cell is not sampled, never a normal value
+        # (what entries write, refuse and clear: tests/ui/test_emg_grid.py)
+        r = model.row_of("biceps")
+        for field in ("fibrillations", "positive_sharp_waves", "fasciculation_potentials", "mup_large",
+                      "mup_unstable", "recruitment"):
+            for side in ("left", "right"):
+                idx = model.index(r, model.column_of(field, side))
+                assert idx.data() == E.NOT_EXAMINED and model.value(idx) is None
+                assert idx.flags() & Qt.ItemFlag.ItemIsEditable
+        t = model.row_of("tongue")
+        assert not model.index(t, model.column_of("fibrillations", "right")).flags() & Qt.ItemFlag.ItemIsEditable
 
 
 def test_set_data_asks_for_an_undoable_edit_and_never_changes_the_visit_itself(catalogue, qtbot):
@@ -158,49 +169,6 @@ def test_preferences_explain_each_option_in_plain_words_without_identifiers(wind
     assert re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", joined) == []
     assert "clinical-rules" not in joined and ".md" not in joined
     assert "no main root in common" in joined and "Weakness alone may be upper motor neuron weakness" in joined
-
-
-@pytest.mark.parametrize("text,value", [("4-", "4-"), (" 3+ ", "3+"), ("", None), ("5", "5")])
-def test_mrc_entries(text, value):
-    assert E.parse_mrc(text) == value
-
-
-@pytest.mark.parametrize("bad", ["6", "4++", "-", "five", "3.5"])
-def test_bad_mrc_entries_say_what_is_allowed(bad):
-    with pytest.raises(E.EntryError, match="type one of 0 1 2- 2"):
-        E.parse_mrc(bad)
-
-
-@pytest.mark.parametrize("text,value", [
-    ("3", (3, False)), ("3+", (3, False)), ("2+", (2, False)), ("4+", (4, False)), ("0", (0, False)),
-    ("3s", (3, True)), ("3 sp", (3, True)), ("3+s", (3, True)), ("3spread", (3, True)), ("", None),
-])
-def test_reflex_entries_read_the_usual_plus_notation_as_the_grade_not_as_spread(text, value):
-    """NINDS "3+" is grade 3: reading its "+" as spread would make a UMN sign (rule table) of
-    a merely brisk reflex. Spread is typed s."""
-    assert E.parse_reflex(text) == value
-
-
-@pytest.mark.parametrize("text,value", [("+", True), ("y", True), ("present", True), ("-", False),
-                                        ("−", False), ("n", False), ("absent", False), ("", None)])
-def test_yes_no_entries_take_plus_and_minus_as_on_paper(text, value):
-    assert E.parse_bool(text) is value
-
-
-def test_other_entries_parse_and_refuse():
-    assert E.parse_wasting("2") == "moderate" and E.parse_wasting("sev") == "severe"
-    assert E.parse_reflex("3s") == (3, True) and E.parse_reflex("4") == (4, False)
-    assert E.parse_bool("y") is True and E.parse_bool("n") is False
-    assert E.parse_recruitment("r") == "reduced"
-    for fn, bad in ((E.parse_wasting, "m"), (E.parse_reflex, "5"), (E.parse_bool, "maybe")):
-        with pytest.raises(E.EntryError):
-            fn(bad)
-
-
-def test_a_finding_cleared_of_every_value_is_dropped_from_the_visit():
-    v = E.with_muscle_value(VISIT, "biceps", "right", "mrc", None)
-    v = E.with_muscle_value(v, "biceps", "right", "wasting", None)
-    assert all(f.muscle != "biceps" for f in v.muscles)
 
 
 def test_the_screening_protocol_has_a_row_for_every_reflex_the_umn_score_counts(catalogue):

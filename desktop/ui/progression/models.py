@@ -1,8 +1,9 @@
 """Table models of the overview: the region-by-visit matrix and the muscle-by-visit MRC heatmap.
 
-Both hold immutable row snapshots built once in ``set_rows`` (reset), and ``data()`` only reads
-them. Cell values come from the classifier (:func:`desktop.compare.region_state`, the timeline)
-and from the recorded findings (MRC grades); nothing here judges a finding.
+Both are :class:`VisitColumnsTableModel` (one column per visit): immutable row snapshots
+built once in ``set_rows`` (reset), and ``data()`` only reads them. Cell values come from the
+classifier (:func:`desktop.compare.region_state`, the timeline) and from the recorded findings
+(MRC grades); nothing here judges a finding.
 """
 
 from __future__ import annotations
@@ -69,6 +70,61 @@ def _date_header(d: dt.date) -> str:
     return d.isoformat()
 
 
+class VisitColumnsTableModel(QAbstractTableModel):
+    """Base of the tables whose columns are the patient's visits, oldest first.
+
+    It holds immutable row snapshots and the visit dates, replaced together in one reset
+    (``_reset``); ``data()`` only reads them. Across the top is each visit's date; a subclass
+    gives a cell's roles (``_cell``) and the label down the side (``_row_header``)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: tuple = ()
+        self._dates: tuple[dt.date, ...] = ()
+
+    def _reset(self, rows=(), dates=()) -> None:
+        self.beginResetModel()
+        self._rows, self._dates = tuple(rows), tuple(dates)
+        self.endResetModel()
+
+    @property
+    def rows(self) -> tuple:
+        return self._rows
+
+    @property
+    def dates(self) -> tuple[dt.date, ...]:
+        """The visit of each column."""
+        return self._dates
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._dates)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return self._cell(self._rows[index.row()], index.column(), role)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._dates):
+                return _date_header(self._dates[section])
+            return None
+        return self._row_header(self._rows[section], role) if 0 <= section < len(self._rows) else None
+
+    def _cell(self, row, column: int, role: int):
+        """A cell's value for ``role`` (the row's snapshot at the visit of ``column``)."""
+        raise NotImplementedError
+
+    def _row_header(self, row, role: int):
+        """The row's label for ``role``."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
 class RegionRow:
     region: str
@@ -104,40 +160,26 @@ def region_rows(result: CaseClassification) -> tuple[RegionRow, ...]:
     return tuple(rows)
 
 
-class RegionMatrixTableModel(QAbstractTableModel):
+class RegionMatrixTableModel(VisitColumnsTableModel):
     """Rows: the four regions, rostral first. Columns: visit dates. Cell: none / UMN / LMN /
     UMN + LMN / not examined, with the visit a region first became involved marked."""
 
+    _rows: tuple[RegionRow, ...]
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: tuple[RegionRow, ...] = ()
-        self._dates: tuple[dt.date, ...] = ()
+        self._bold = QFont()
+        self._bold.setBold(True)
 
     def set_rows(self, result: CaseClassification | None) -> None:
-        self.beginResetModel()
         if result is None:
-            self._rows, self._dates = (), ()
+            self._reset()
         else:
-            self._rows = region_rows(result)
-            self._dates = tuple(vc.date for vc in result.visits)
-        self.endResetModel()
+            self._reset(region_rows(result), (vc.date for vc in result.visits))
 
-    @property
-    def rows(self) -> tuple[RegionRow, ...]:
-        return self._rows
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._dates)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        state = row.states[index.column()]
-        new = row.new_at[index.column()]
+    def _cell(self, row: RegionRow, column: int, role: int):
+        state = row.states[column]
+        new = row.new_at[column]
         if role == Qt.ItemDataRole.DisplayRole:
             text = _CELL_TEXT[state]
             return f"{text} ★" if new else text
@@ -147,30 +189,21 @@ class RegionMatrixTableModel(QAbstractTableModel):
             return QBrush(REGION_COLOURS[state])
         if role == Qt.ItemDataRole.ForegroundRole:
             return QBrush(REGION_TEXT_COLOURS[state])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.FontRole and new:
-            f = QFont()
-            f.setBold(True)
-            return f
+            return self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{row.region.capitalize()} on {self._dates[index.column()]}: {REGION_STATE_LABELS[state]}"
+            tip = f"{row.region.capitalize()} on {self._dates[column]}: {REGION_STATE_LABELS[state]}"
             if new:
                 tip += " (first involved at this visit)"
             return tip
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole:
-            if role == Qt.ItemDataRole.FontRole and orientation == Qt.Orientation.Vertical \
-                    and 0 <= section < len(self._rows) and self._rows[section].onset:
-                f = QFont()
-                f.setBold(True)
-                return f
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return _date_header(self._dates[section]) if 0 <= section < len(self._dates) else None
-        return self._rows[section].header if 0 <= section < len(self._rows) else None
+    def _row_header(self, row: RegionRow, role: int):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.header
+        if role == Qt.ItemDataRole.FontRole and row.onset:
+            return self._bold
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,44 +261,28 @@ def muscle_rows(case: Case, result: CaseClassification, catalogue: Catalogue) ->
     return tuple(rows)
 
 
-class MrcHeatmapTableModel(QAbstractTableModel):
+class MrcHeatmapTableModel(VisitColumnsTableModel):
     """Rows: each muscle and side graded at any visit. Columns: visit dates. A cell is the MRC
     grade shaded from white (5) to dark red (0); not examined is a grey hatched ``·``, never a
     blank that could be read as normal."""
 
+    _rows: tuple[MuscleRow, ...]
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: tuple[MuscleRow, ...] = ()
-        self._dates: tuple[dt.date, ...] = ()
         self._brushes = {g: QBrush(mrc_colour(g)) for g in MRC_GRADES}
         self._light = QBrush(QColor("#ffffff"))
         self._dark = QBrush(QColor("#222222"))
         self._grey = QBrush(QColor("#777777"))
 
     def set_rows(self, case: Case | None, result: CaseClassification | None, catalogue: Catalogue) -> None:
-        self.beginResetModel()
         if case is None or result is None:
-            self._rows, self._dates = (), ()
+            self._reset()
         else:
-            self._rows = muscle_rows(case, result, catalogue)
-            self._dates = tuple(vc.date for vc in result.visits)
-        self.endResetModel()
+            self._reset(muscle_rows(case, result, catalogue), (vc.date for vc in result.visits))
 
-    @property
-    def rows(self) -> tuple[MuscleRow, ...]:
-        return self._rows
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._dates)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        grade = row.grades[index.column()]
+    def _cell(self, row: MuscleRow, column: int, role: int):
+        grade = row.grades[column]
         if role == Qt.ItemDataRole.DisplayRole:
             return grade if grade is not None else NOT_EXAMINED_TEXT
         if role == StateRole:
@@ -276,15 +293,9 @@ class MrcHeatmapTableModel(QAbstractTableModel):
             if grade is None:
                 return self._grey
             return self._light if MRC_RANK[grade] <= MRC_RANK["3-"] else self._dark
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.tips[index.column()]
+            return row.tips[column]
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return _date_header(self._dates[section]) if 0 <= section < len(self._dates) else None
-        return self._rows[section].label if 0 <= section < len(self._rows) else None
+    def _row_header(self, row: MuscleRow, role: int):
+        return row.label if role == Qt.ItemDataRole.DisplayRole else None
