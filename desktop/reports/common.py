@@ -26,6 +26,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 from reportlab.platypus import CondPageBreak, Paragraph, Table, TableStyle  # noqa: E402
 
+from domain.scores import months_between  # noqa: E402
+
 PAGE_SIZES = {"A4": A4, "letter": LETTER}
 MARGIN = 14 * mm
 
@@ -163,9 +165,6 @@ MILESTONES: tuple[tuple[str, str], ...] = (
 """The patient's milestones: ``<key>_date`` and ``<key>_note`` on ``domain.case.Patient``, and
 the name printed."""
 
-DAYS_PER_MONTH = 30.4375  # the average month (365.25 / 12), as the domain counts months
-
-
 @dataclass(frozen=True, slots=True)
 class Milestone:
     key: str
@@ -192,7 +191,7 @@ def months_from_onset(onset: dt.date | None, date: dt.date) -> str:
     unknown"."""
     if onset is None:
         return "onset date unknown"
-    months = (date - onset).days / DAYS_PER_MONTH
+    months = months_between(onset, date)
     if months < 0:
         return f"{-months:.1f} months before onset"
     return f"{months:.1f} months"

@@ -27,6 +27,7 @@ from domain.case import (
     SignFinding,
     Visit,
 )
+from domain.scores import months_between
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 KINDS = ("limb", "bulbar", "pls", "pma", "flail_arm", "fast", "slow")
@@ -117,7 +118,7 @@ COURSES = {
 
 
 def _months(a: dt.date, b: dt.date) -> float:
-    return (b - a).days / 30.44
+    return months_between(a, b)  # the domain's month (days / 30.4375), as every figure counts it
 
 
 def _clamp(x: float, lo: float, hi: float) -> float:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from domain.case import Case
 from domain.classify import CaseClassification
+from domain.scores import DAYS_PER_MONTH
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
 
@@ -135,7 +136,7 @@ class MonthAxis(pg.AxisItem):
             if t >= minVal:
                 ticks.append(t)
             m0 += step
-        return [(step * 30.4375 * 86400, ticks)]
+        return [(step * DAYS_PER_MONTH * 86400, ticks)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         return [dt.datetime.fromtimestamp(v, dt.timezone.utc).strftime("%Y-%m") for v in values]
