@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 import pytest
 
-from desktop.ui.entries import NOT_EXAMINED
+from desktop.present.entries import NOT_EXAMINED
 from tests.ui.keys import enter_cell, press, walk_to
 
 D1 = dt.date(2025, 3, 1)
