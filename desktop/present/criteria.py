@@ -4,7 +4,9 @@ conditions failed before listing the evidence, and where a carried history flag 
 
 from __future__ import annotations
 
-from domain.classify import VisitClassification
+import datetime as dt
+
+from domain.classify import CaseClassification, VisitClassification
 from domain.criteria import CATEGORY_LABELS, REGISTRY, CriterionResult, Reason
 
 from .messages import say
@@ -24,6 +26,19 @@ def verdict_words(res: CriterionResult) -> str:
         text = CATEGORY_LABELS[res.category]
         return say("criterion.pending", verdict=text, items=pending_words(res.pending)) if res.pending else text
     return say("criterion.met") if res.met else say("criterion.not_met")
+
+
+def highest_reached(result: CaseClassification) -> list[tuple[str, str, dt.date | None]]:
+    """(framework label, the highest result in words, the date first reached) for each
+    framework, in registry order: "Clinically probable", "met", or "not met" with no date."""
+    out = []
+    for cid, (res, date) in result.highest.items():
+        if res is None:
+            out.append((REGISTRY[cid].label, "not met", None))
+        else:
+            verdict = CATEGORY_LABELS[res.category] if res.category is not None else "met"
+            out.append((REGISTRY[cid].label, verdict, date))
+    return out
 
 
 def criterion_headline(cid: str, vc: VisitClassification) -> str:

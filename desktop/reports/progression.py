@@ -39,11 +39,12 @@ from reportlab.lib import colors  # noqa: E402
 from reportlab.platypus import CondPageBreak, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from desktop.bodymap import load_bodymap  # noqa: E402
+from desktop.present.criteria import highest_reached  # noqa: E402
 from desktop.present.words import phenotype_words  # noqa: E402
 from domain.case import Case  # noqa: E402
 from domain.catalogue import REGIONS  # noqa: E402
 from domain.classify import ONSET_REGIONS, CaseClassification, VisitClassification  # noqa: E402
-from domain.criteria import CATEGORY_LABELS, REGISTRY  # noqa: E402
+from domain.criteria import REGISTRY  # noqa: E402
 
 LINE_COLOURS = ("#1F3A5F", "#D55E00", "#0072B2", "#009E73", "#CC79A7")
 SUBSCORE_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7")
@@ -155,15 +156,8 @@ def _milestones(pt, milestones: list[Milestone], width: float) -> list:
 
 
 def _highest(cl: CaseClassification) -> list:
-    parts = []
-    for cid, (res, date) in cl.highest.items():
-        label = REGISTRY[cid].label
-        if res is None:
-            parts.append(f"{label}: not met")
-        elif res.category is not None:
-            parts.append(f"{label}: {CATEGORY_LABELS[res.category]} ({date.isoformat()})")
-        else:
-            parts.append(f"{label}: met ({date.isoformat()})")
+    parts = [f"{label}: {verdict}" + (f" ({date.isoformat()})" if date else "")
+             for label, verdict, date in highest_reached(cl)]
     out = [px("Highest reached: " + escape("; ".join(parts)) + ".", "conclusion")]
     if cl.spread_order:
         out.append(p("Order of spread: " + " \u2192 ".join(cl.spread_order) + ".", "body"))

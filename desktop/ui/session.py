@@ -137,7 +137,7 @@ class VisitSession(QObject):
                 self._reclassify()
             self._emit(OPENED)
 
-    def reload_patient(self, patient_id: str | None = None, *, renamed_from: str | None = None) -> None:
+    def _reload_patient(self, patient_id: str | None = None, *, renamed_from: str | None = None) -> None:
         """Read the patient (under ``patient_id`` after an MRN change) and its visits again,
         keep the open visit open, and classify again: milestones change King's and MiToS."""
         if self.patient is None:
@@ -163,17 +163,13 @@ class VisitSession(QObject):
         it raises ``StoreError`` and nothing changes."""
         old_id = self.patient.id
         self.store.update_patient(patient, old_id=old_id)
-        self.reload_patient(patient.id, renamed_from=old_id if patient.id != old_id else None)
+        self._reload_patient(patient.id, renamed_from=old_id if patient.id != old_id else None)
         return True
 
     def open_visit(self, date: dt.date) -> None:
+        """Open a visit: a fresh undo history, then as :meth:`_show_visit`."""
         self.undo_stack.clear()
-        self.visit = self.store.get_visit(self.patient.id, date)
-        self.visits[date] = self.visit
-        self.status = self.store.visit_status(self.patient.id, date)
-        self.unreviewed = self._stored_unreviewed(date)
-        self._reclassify()
-        self._emit(VISIT_OPENED)
+        self._show_visit(date)
 
     def set_options(self, options: Options) -> None:
         self.options = options
