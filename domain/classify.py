@@ -186,7 +186,7 @@ def _carried(visits: list[Visit], name: str) -> list[tuple[bool | None, dt.date 
     return out
 
 
-class _ProgressionTracker:
+class FindingsProgression:
     """Progression shown by findings across visits (clinical-rules 6, 10), fed in date order.
 
     At each visit, against the earlier ones: a region newly involved (UMN or Awaji LMN now, never
@@ -358,12 +358,12 @@ class EvidenceCache:
         return ev
 
 
-class _Progression:
+class ProgressionTracker:
     """Progression confirmed at each visit (clinical-rules 6, 10): the history flag in force,
     or shown by findings across visits (which stays confirmed), with its reasons."""
 
     def __init__(self, options: Options):
-        self.findings = _ProgressionTracker(options)
+        self.findings = FindingsProgression(options)
         self.shown = False
         self.shown_reasons: list[Reason] = []
 
@@ -379,7 +379,7 @@ class _Progression:
         return bool(history) or self.shown, tuple(reasons)
 
 
-class _KingsClinical:
+class KingsClinicalTracker:
     """King's clinical stage at each visit (KING; clinical-rules 7, 10): the King's regions
     involved so far (from the onset region on), the milestones dated or recorded by the ALSFRS-R
     so far; never goes down."""
@@ -403,7 +403,7 @@ class _KingsClinical:
         return self.best[1], tuple(r for r in KINGS_REGIONS if r in self.regions)
 
 
-class _Mitos:
+class MitosTracker:
     """MiToS (MITOS; clinical-rules 7, 10): null at a visit without ALSFRS-R, else the running
     maximum of lost domains over visits with ALSFRS-R; 5 once the death date is reached."""
 
@@ -421,7 +421,7 @@ class _Mitos:
         return self.best if a is not None else None
 
 
-class _Slope:
+class SlopeTracker:
     """ALSFRS-R slope (clinical-rules 10): (previous total - this total) / months since the
     previous visit with an ALSFRS-R, positive = decline; null at the first."""
 
@@ -440,7 +440,7 @@ class _Slope:
         return slope
 
 
-class _Spread:
+class SpreadTracker:
     """Spread (clinical-rules 10): regions involved at a visit not involved at any earlier one,
     never counting the onset region(s)."""
 
@@ -474,9 +474,9 @@ def classify_case(
     history = _carried(visits, "progressive_by_history")
     excluded = _carried(visits, "alternatives_excluded")
 
-    progression = _Progression(options)
-    kings, mitos, slope = _KingsClinical(patient, catalogue), _Mitos(patient), _Slope()
-    spread = _Spread(onset_regions)
+    progression = ProgressionTracker(options)
+    kings, mitos, slope = KingsClinicalTracker(patient, catalogue), MitosTracker(patient), SlopeTracker()
+    spread = SpreadTracker(onset_regions)
     phenotypes = PhenotypeTracker(patient, catalogue)
 
     out: list[VisitClassification] = []
