@@ -166,6 +166,14 @@ def _choice(name, lineno, column, value, allowed, *, optional=False):
     return value
 
 
+def _sides(name, lineno, value) -> tuple[str, ...]:
+    """The space-separated sides of a reflex or sign row, each one of :data:`SIDES`."""
+    sides = tuple(value.split())
+    for s in sides or ("",):
+        _choice(name, lineno, "sides", s, SIDES)
+    return sides
+
+
 def _yes_no(name, lineno, column, value):
     if value in ("", "no"):
         return False
@@ -185,9 +193,7 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
         "reflexes.csv", reflexes_csv, ("id", "name", "region", "sides", "umn_score")
     ):
         n = "reflexes.csv"
-        sides = tuple(r["sides"].split())
-        for s in sides or ("",):
-            _choice(n, lineno, "sides", s, SIDES)
+        sides = _sides(n, lineno, r["sides"])
         reflexes.append(
             Reflex(
                 id=r["id"],
@@ -209,9 +215,7 @@ def parse_catalogue(muscles_csv: str, reflexes_csv: str, signs_csv: str) -> Cata
         ),
     ):
         n = "signs.csv"
-        sides = tuple(r["sides"].split())
-        for s in sides or ("",):
-            _choice(n, lineno, "sides", s, SIDES)
+        sides = _sides(n, lineno, r["sides"])
         signs.append(
             Sign(
                 id=r["id"],
