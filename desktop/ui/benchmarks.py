@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import subprocess
@@ -110,3 +111,73 @@ def _edit(quick: bool):
         w.close()
         store.close(backup=False)
     return ms, "ms", "setData -> undo command -> store -> classify -> panel"
+
+
+def _longest_stall_ms(app, start) -> float:
+    """The longest gap between ticks of a 5 ms timer on the GUI thread, from just before
+    ``start()`` (which returns the background op) until the op has delivered its result."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    loop = QEventLoop()
+    timer.start()
+    ticks.append(time.perf_counter())
+    op = start()
+    op.finished.connect(loop.quit)
+    if not op.done:
+        loop.exec()
+    ticks.append(time.perf_counter())
+    timer.stop()
+    if op.error is not None:
+        raise RuntimeError(f"the export failed: {op.error}")
+    return max(b - a for a, b in itertools.pairwise(ticks)) * 1000
+
+
+@figure("ui.gui_blocked_during_report", target=50, unit="ms",
+        description="longest GUI-thread stall while a full visit's PDF is exported from the window")
+def _gui_blocked_during_report(quick: bool):
+    """Export PDF from the window (the menu action's path, the file dialog aside) on a full
+    visit (every muscle both sides with EMG, every reflex and sign, a previous visit), timed
+    by a 5 ms timer on the GUI thread. The figure is the median over the exports of each one's
+    longest gap between ticks; the note gives the worst, the first (reportlab imported in the
+    worker) and what building the same PDF on the GUI thread takes."""
+    import tempfile
+    from pathlib import Path
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.domain_benchmarks import full_case
+    from desktop.resources import load_catalogue
+    from desktop.store import ChartStore
+
+    from . import printing
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as d:
+        store = ChartStore.open(Path(d) / "bench.sqlite", user="bench", daily_backup=False)
+        case = full_case(2)
+        store.import_case(case)
+        w = MainWindow(store, load_catalogue())
+        w.protocol_combo.setCurrentText("Full catalogue")
+        w.show()
+        w.open_patient(case.patient.id)
+        app.processEvents()
+        target = Path(d) / "visit.pdf"
+        export = lambda: printing.export_report(w, progression=False, to=target)  # noqa: E731
+        try:
+            cold = _longest_stall_ms(app, export)
+            stalls = [_longest_stall_ms(app, export) for _ in range(4 if quick else 15)]
+            sync = median_ms(lambda: printing.build_report(w.session, progression=False, page_size="a4"),
+                             3 if quick else 7, warmup=1)
+        finally:
+            w.close()
+            store.close(backup=False)
+    return statistics.median(stalls), "ms", (
+        f"median of {len(stalls)} exports; worst {max(stalls):.0f} ms, first {cold:.0f} ms; "
+        f"the same PDF built on the GUI thread: {sync:.0f} ms")

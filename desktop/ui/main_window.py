@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -29,6 +30,14 @@ from PySide6.QtWidgets import (
 from .labels import REGION_LABELS
 from .patients import PatientListView
 
+if TYPE_CHECKING:  # pragma: no cover
+    from domain.catalogue import Catalogue
+
+    from desktop.store.chart import ChartStore
+    from desktop.store.patient_index import PatientIndex
+
+    from .background import Op
+
 _SPLIT_SIZES = [300, 860, 380]  # patient list | visit | classification panel
 _HEADER_STYLE = ("QLabel#patientHeader { background:#f3f6fa; padding:6px; "
                  "border-bottom:1px solid #d0d7e2 }")
@@ -37,8 +46,9 @@ _HEADER_STYLE = ("QLabel#patientHeader { background:#f3f6fa; padding:6px; "
 class MainWindow(QMainWindow):
     attached = Signal()  # the store, session, editor and panel are in place
 
-    def __init__(self, store=None, catalogue=None, parent=None, *, chart_path: Path | None = None,
-                 patient_index=None):
+    def __init__(self, store: ChartStore | None = None, catalogue: Catalogue | None = None,
+                 parent: QWidget | None = None, *, chart_path: Path | None = None,
+                 patient_index: PatientIndex | None = None):
         super().__init__(parent)
         if store is None and (chart_path is None or patient_index is None):
             raise TypeError("MainWindow needs a store, or a chart path and a patient index")
@@ -49,6 +59,9 @@ class MainWindow(QMainWindow):
         self.panel = None
         self.progression = None
         self._pending_patient: str | None = None
+        self.background_actions: list[QAction] = []  # disabled while one of them runs (background.run_op)
+        self.error_box = None  # the last failure's message box (non-blocking)
+        self.info_box = None  # the last chart check's verdict
         self._patient_index = patient_index
         self.chart_path = Path(store.path if store is not None else chart_path)
         self.setWindowTitle(f"Motorchart: {self.chart_path.name}")
@@ -86,7 +99,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Opening the chart… (search the patient list meanwhile)")
 
-    def attach(self, store, catalogue) -> None:
+    def attach(self, store: ChartStore, catalogue: Catalogue) -> None:
         """Put the store, session, visit editor and classification panel in place."""
         from .classification import ClassificationView
         from .patients import PatientHeader
@@ -216,6 +229,13 @@ class MainWindow(QMainWindow):
             lambda: self._report("export", progression=True), "export_progression_action")
         act(m_patient, "Print progression report…", None,
             lambda: self._report("print", progression=True), "print_progression_action")
+        m_chart = self.menuBar().addMenu("&Chart")
+        act(m_chart, "Back up the chart now", None, self.backup_chart, "backup_action")
+        act(m_chart, "Check the chart file…", None, self.check_chart, "check_action")
+        # the slow work, done in the background: none starts while another runs
+        self.background_actions = [self.export_visit_action, self.print_visit_action,
+                                   self.export_progression_action, self.print_progression_action,
+                                   self.backup_action, self.check_action]
         undo = s.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = s.undo_stack.createRedoAction(self, "&Redo")
@@ -241,11 +261,50 @@ class MainWindow(QMainWindow):
         for i, (region, label) in enumerate(REGION_LABELS.items(), start=1):
             act(m_view, f"Jump to {label}", f"Ctrl+{i}", lambda _c=False, r=region: self.jump_to_region(r))
 
-    def _report(self, how: str, *, progression: bool):
+    def _report(self, how: str, *, progression: bool) -> Op | None:
+        """Export or print a report; the PDF is built in the background (the running op, or
+        None when nothing was started)."""
         from . import printing  # reportlab loads on first use, not at start-up
 
         fn = printing.export_report if how == "export" else printing.print_report
         return fn(self, progression=progression)
+
+    def backup_chart(self) -> Op:
+        """Chart > Back up the chart now: a checked copy beside the rotating backups, made in
+        the background through its own read-only connection (no writer lock is taken)."""
+        from desktop.store.files import backup_chart
+
+        from .background import run_op
+
+        self.session.flush_pending()  # what is typed goes into the copy
+        path = self.chart_path
+        return run_op(lambda: backup_chart(path, "manual"), parent=self, label="Backing up the chart…",
+                      disable=self.background_actions,
+                      on_success=lambda made: self.show_message(f"Backup made: {made}"),
+                      on_failure=lambda line: self.show_error(f"The backup was not made: {line}"))
+
+    def check_chart(self) -> Op:
+        """Chart > Check the chart file…: SQLite's integrity check and every signature's hash,
+        in the background on a read-only connection; the verdict is shown in a message box."""
+        from .background import run_op
+
+        path = self.chart_path
+        return run_op(lambda: _check_chart_file(path), parent=self, label="Checking the chart file…",
+                      disable=self.background_actions,
+                      on_success=self._show_check, on_failure=lambda line: self.show_error(
+                          f"The chart file could not be checked: {line}"))
+
+    def _show_check(self, problems: list[str]) -> None:
+        if problems:
+            self.show_error("The chart file has problems:\n" + "\n".join(problems))
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        self.show_message("Chart check: the file is sound and every signature matches.")
+        self.info_box = box = QMessageBox(QMessageBox.Icon.Information, "Motorchart",
+                                          f"{self.chart_path}: the chart file is sound and every "
+                                          "signed visit matches its signature.", parent=self)
+        box.open()
 
     def _maybe_build_progression(self, i: int) -> None:
         widget = self.editor.tabs.widget(i)
@@ -320,6 +379,18 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
+
+    def show_error(self, text: str) -> None:
+        """A failure the clinician must see: one message box, which does not block the window
+        (the work that failed ended in the background, maybe while they were charting)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        if self.error_box is not None:
+            self.error_box.close()
+            self.error_box.deleteLater()
+        self.statusBar().clearMessage()
+        self.error_box = box = QMessageBox(QMessageBox.Icon.Warning, "Motorchart", text, parent=self)
+        box.open()
 
     def _focus_search(self) -> None:
         self.patients.search.setFocus()
@@ -576,6 +647,12 @@ class MainWindow(QMainWindow):
             self.session.set_options(self.store.criteria_options())
             self.show_message("Preferences saved.")
 
+    def _close_when_idle(self) -> None:
+        from .background import running_for
+
+        if not running_for(self):
+            self.close()
+
     LAYOUT_KEY = "layout/splitter"
 
     def _restore_layout(self) -> None:
@@ -592,7 +669,41 @@ class MainWindow(QMainWindow):
         QSettings("Motorchart", "Motorchart").setValue(self.LAYOUT_KEY, self._split.saveState())
 
     def closeEvent(self, event) -> None:
+        from .background import running_for
+
+        ops = running_for(self)
+        if ops:  # a PDF or a backup is being written: close once it is done
+            self.show_message(f"{ops[-1].label} The window closes when it is done.")
+            for op in ops:
+                op.finished.connect(self._close_when_idle)
+            event.ignore()
+            return
         if self.editor is not None:
             self.editor.history_view.commit_notes()
             self.save_layout()
         super().closeEvent(event)
+
+
+def _check_chart_file(path: Path) -> list[str]:
+    """On the worker thread: the integrity check and the signatures of the chart at ``path``,
+    on a read-only connection of its own; [] when all is well, else one line per problem."""
+    import sqlite3
+
+    from desktop.store.chart import ChartStore
+
+    store = ChartStore.open(path, readonly=True, check=False, daily_backup=False, user="check")
+    try:
+        try:
+            problem = store.integrity()
+            if problem is None:
+                return store.verify_signatures()
+        except sqlite3.DatabaseError as e:  # too damaged to read
+            problem = str(e)
+        from desktop.store import newest_good_backup
+
+        good = newest_good_backup(path)
+        return [f"it is damaged ({problem})",
+                f"the newest good backup is {good} (restore it with: motorchart restore {good} --yes)"
+                if good else "no good backup was found"]
+    finally:
+        store.close(backup=False)

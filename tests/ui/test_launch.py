@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from desktop.store import ChartStore
 from desktop.store.patient_index import PatientIndex
@@ -49,15 +50,29 @@ def test_the_loader_attaches_the_chart_and_opens_a_patient_chosen_meanwhile(qtbo
     w.patients.search.returnPressed.emit()  # Enter opens the first match, before the chart is open
     assert w.session is None
     loader = ChartLoader(w, chart, w)
+    planned = len(loader._steps)  # the imports, then opening the chart, then attaching it
+    stages = []  # how many steps had run each time the event loop got a turn
+    between = QTimer()
+    between.setInterval(0)  # fires on every pass of the event loop
+    between.timeout.connect(lambda: stages.append(len(loader.stalls_ms)))
+    between.start()
     with qtbot.waitSignal(w.attached, timeout=20000):
         loader.start()
+    between.stop()
     try:
         assert isinstance(w.store, ChartStore) and w.patients.source is w.store
         assert w.session.patient_id == "MRN-0042"  # the patient chosen while it was opening
         assert "Łukasiewicz-Nowak" in w.header.text()
         assert w.sign_action.isEnabled() is False  # no visit yet
         assert w.editor.exam_model.rowCount() > 0
-        assert max(loader.stalls_ms) > 0 and len(loader.stalls_ms) > 20
+        # Every step ran and was timed, each in its own turn of the event loop: the window got
+        # a turn between every two of them (the search box stays live), and no step held it
+        # long. (Here most imports are done already; the longest steps are opening the chart
+        # and building the editor, 0.1-0.2 s on 2 shared cores; `motorchart bench --only
+        # ui.launch` gives the cold-process figure.)
+        assert len(loader.stalls_ms) == planned > 20
+        assert set(range(1, planned)) <= set(stages)
+        assert max(loader.stalls_ms) < 500, loader.stalls_ms
     finally:
         w.close()
         w.store.close(backup=False)
