@@ -50,15 +50,22 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message}")
 
 
-def read_case_file(path: str):
-    """Read and validate a case file; UserError lines name the file and the JSON path."""
-    from domain.case import CaseError, parse_case
+def read_case_file(path: str, *, today=None):
+    """Read and validate a case file: its format (:func:`domain.case.parse_case`, which also
+    bounds its size and nesting) and every rule of :func:`domain.patient_rules.case_problems`
+    (``today``, default the clock's, for the rules about the future). UserError lines name the
+    file and the JSON path."""
+    import datetime as dt
+
+    from domain.case import MAX_CASE_FILE_BYTES, CaseError, parse_case
+    from domain.patient_rules import case_problems
 
     from .resources import load_catalogue
 
     p = Path(path)
     try:
-        data = p.read_bytes()
+        with p.open("rb") as fh:  # never more than the limit (and one byte) into memory
+            data = fh.read(MAX_CASE_FILE_BYTES + 1)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -66,9 +73,13 @@ def read_case_file(path: str):
     except OSError as e:
         raise UserError(f"{path}: cannot read ({e.strerror})") from None
     try:
-        return parse_case(data, load_catalogue())
+        case = parse_case(data, load_catalogue())
     except CaseError as e:
         raise UserError(*[f"{path}: {line}" for line in e.problems]) from None
+    problems = case_problems(case, today=today or dt.date.today())
+    if problems:
+        raise UserError(*[f"{path}: {line}" for line in problems])
+    return case
 
 
 def options_from(settings: list[str] | None, base=None):
@@ -113,8 +124,9 @@ def cmd_classify(args) -> int:
         case = read_case_file(args.file)
         result = classify_case(case, load_catalogue(), opts)
     if args.json:
-        json.dump(result.as_json(), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        from .present.terminal import json_text
+
+        sys.stdout.write(json_text(result.as_json()) + "\n")
     else:
         from .summary import render_summary
 
@@ -190,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"motorchart {__version__}")
     parser.add_argument("--db", metavar="PATH", help="the chart file (default: MOTORCHART_DB or the user data folder)")
     parser.add_argument("--demo", action="store_true", help="open the app on a demo clinic")
+    parser.add_argument("--new", action="store_true",
+                        help="start a new, empty chart at --db even though backups of a chart are there")
     parser.add_argument("--self-test", action="store_true", help="headless self-test of the installed app")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_, setup, _fn) in _COMMANDS.items():
@@ -212,11 +226,16 @@ def main(argv: list[str] | None = None) -> int:
                 return run_self_test()
             from .ui.app import run_app
 
-            return run_app(db=args.db, demo=args.demo)
-        return _COMMANDS[args.command][2](args) or 0
+            return run_app(db=args.db, demo=args.demo, new=args.new)
+        from .present.terminal import clean_output
+
+        with clean_output():  # no name, MRN or note printed can drive the terminal
+            return _COMMANDS[args.command][2](args) or 0
     except UserError as e:
-        for line in e.problems:
-            print(line, file=sys.stderr)
+        from .present.terminal import plain
+
+        for line in e.problems:  # each problem is one line, whatever values it quotes
+            print(plain(line), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -17,8 +17,9 @@ def schema_text() -> str:
 
 
 def main() -> int:
-    path = resource_path(*SCHEMA_FILE)
-    path.write_text(schema_text(), encoding="utf-8")
+    from .outfiles import write_atomic
+
+    path = write_atomic(resource_path(*SCHEMA_FILE), schema_text())
     print(f"wrote {path}")
     return 0
 

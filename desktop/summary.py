@@ -5,11 +5,12 @@ from __future__ import annotations
 from domain.case import Case
 from domain.catalogue import REGIONS
 from domain.classify import CaseClassification, VisitClassification
-from domain.criteria import CATEGORY_LABELS, REGISTRY
+from domain.criteria import REGISTRY
 
-from .present.criteria import criterion_headline, criterion_lines  # noqa: F401  (re-exported)
+from .present.criteria import criterion_headline, criterion_lines, highest_reached  # noqa: F401  (re-exported)
 from .present.findings import finding_words
 from .present.scores import score_rows
+from .present.terminal import plain
 from .present.words import REGION_LABELS, REGION_STATE_WORDS, REGION_WORDS, onset_words
 
 
@@ -65,7 +66,7 @@ def warning_lines(vc: VisitClassification) -> list[str]:
 
 def render_summary(case: Case, result: CaseClassification) -> str:
     p = case.patient
-    out = [f"Patient {p.display_name} ({p.id})"]
+    out = [f"Patient {plain(p.display_name)} ({plain(p.id)})"]
     if p.onset_date:
         out[0] += f", onset {p.onset_date.isoformat()}" + (f" ({onset_words(p.onset_region)})" if p.onset_region else "")
     if not result.visits:
@@ -87,11 +88,6 @@ def render_summary(case: Case, result: CaseClassification) -> str:
             out.append(f"  {what}: {', '.join(REGION_WORDS[r] for r in vc.new_regions)}")
     out.append("")
     out.append("Highest reached:")
-    for cid, (res, date) in result.highest.items():
-        if res is None:
-            out.append(f"  {REGISTRY[cid].label}: not met")
-        elif res.category is not None:
-            out.append(f"  {REGISTRY[cid].label}: {CATEGORY_LABELS[res.category]} on {date.isoformat()}")
-        else:
-            out.append(f"  {REGISTRY[cid].label}: met on {date.isoformat()}")
+    for label, verdict, date in highest_reached(result):
+        out.append(f"  {label}: {verdict}" + (f" on {date.isoformat()}" if date else ""))
     return "\n".join(out) + "\n"

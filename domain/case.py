@@ -443,6 +443,114 @@ class CaseError(ValueError):
         self.problems = problems
 
 
+# ---------------------------------------------------------------- limits of what a case may hold
+
+MAX_CASE_FILE_BYTES = 64 * 1024 * 1024
+"""A case file is at most 64 MiB (a signed export is about 60 kB per visit, so 500 visits fit)."""
+MAX_VISITS = 500
+"""Visits in one case (a patient seen monthly for 40 years)."""
+MAX_NESTING = 32
+"""JSON nesting levels (a signed export reaches 11)."""
+MAX_TEXT = 20_000
+"""Characters in any string of a case file (checked before the models see it); the fields of
+:data:`TEXT_LIMITS` have their own limit, never above this one."""
+TEXT_LIMITS: dict[str, tuple[int, bool]] = {
+    # field: (characters at most, free text: may span lines and keep control characters)
+    "id": (64, False),
+    "family_name": (200, False),
+    "given_names": (200, False),
+    "milestone_note": (1_000, False),
+    "notes": (20_000, True),
+    "other_cause_reason": (200, False),
+    "signed_by": (200, False),
+    "amendment_reason": (2_000, True),
+}
+"""Characters per text field, and whether it is free text (only visit notes and amendment
+reasons are: they may span lines). Every limit is checked by :func:`text_problem`."""
+assert all(limit <= MAX_TEXT for limit, _ in TEXT_LIMITS.values())
+MAX_PROBLEM_LINES = 20
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def text_problem(value: str, field: str | None = None) -> str | None:
+    """Why ``value`` cannot be the text of ``field`` (a key of :data:`TEXT_LIMITS`; None: any
+    other string, which has only the :data:`MAX_TEXT` limit), or None: a lone UTF-16 surrogate
+    (not text at all), too many characters, or, in a one-line field (an MRN, a name, a
+    milestone note), a control character: a line break, an escape sequence. Free text (visit
+    notes, an amendment reason) keeps its control characters: pasted text may hold some, and
+    the command line strips them when it prints (``desktop.present.terminal``)."""
+    m = _SURROGATE.search(value)
+    if m:
+        return f"is not valid text: it holds a lone UTF-16 surrogate (U+{ord(m.group()):04X})"
+    limit, multiline = TEXT_LIMITS.get(field, (MAX_TEXT, True)) if field else (MAX_TEXT, True)
+    if len(value) > limit:
+        return f"is {len(value):,} characters long (at most {limit:,} characters)"
+    if field is None or multiline:
+        return None  # free text keeps what it holds; the command line strips controls when printing
+    m = _CONTROL_ONE_LINE.search(value)
+    if m is None:
+        return None
+    if m.group() in "\r\n":
+        return "holds a line break (it must be one line)"
+    return f"holds a control character (U+{ord(m.group()):04X}), which is not text"
+
+
+_PATIENT_TEXT = {"id": "id", "family_name": "family_name", "given_names": "given_names",
+                 "gastrostomy_note": "milestone_note", "niv_note": "milestone_note",
+                 "tracheostomy_note": "milestone_note", "death_note": "milestone_note"}
+
+
+def _text_field(loc: tuple[Any, ...]) -> str | None:
+    """The :data:`TEXT_LIMITS` field a string at ``loc`` of a case file is, or None."""
+    if len(loc) == 2 and loc[0] == "patient":
+        return _PATIENT_TEXT.get(loc[1])
+    if len(loc) < 3 or loc[0] != "visits":
+        return None
+    if len(loc) == 3 and loc[2] == "notes":
+        return "notes"
+    if len(loc) == 5 and loc[2] == "muscles" and loc[4] == "other_cause_reason":
+        return "other_cause_reason"
+    if len(loc) == 4 and loc[2] == "signature" and loc[3] in ("signed_by", "amendment_reason"):
+        return loc[3]
+    return None
+
+
+def _scan(data: Any) -> list[str]:
+    """What makes decoded JSON unsafe to validate further, one ``path: message`` line each
+    (at most :data:`MAX_PROBLEM_LINES`): nesting deeper than :data:`MAX_NESTING`, more than
+    :data:`MAX_VISITS` visits, a string (or key) that is not valid text or longer than
+    :data:`MAX_TEXT`, a text field of :data:`TEXT_LIMITS` that breaks its rule (so the file's
+    JSON path is named). Iterative, so no depth can exhaust the stack."""
+    problems: list[str] = []
+    visits = data.get("visits") if isinstance(data, dict) else None
+    if isinstance(visits, list) and len(visits) > MAX_VISITS:
+        problems.append(f"visits: {len(visits):,} visits; a case holds at most {MAX_VISITS}")
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack and len(problems) <= MAX_PROBLEM_LINES:
+        node, loc = stack.pop()
+        if len(loc) >= MAX_NESTING and isinstance(node, (dict, list)):
+            problems.append(f"{_path(loc) or 'the file'}: nested more than {MAX_NESTING} levels deep")
+            continue
+        if isinstance(node, dict):
+            for k in node:
+                if _SURROGATE.search(k):
+                    problems.append(f"{_path(loc) or 'the file'}: a key is not valid text "
+                                    "(it holds a lone UTF-16 surrogate)")
+            stack.extend((v, (*loc, k)) for k, v in reversed(node.items()) if not _SURROGATE.search(k))
+        elif isinstance(node, list):
+            stack.extend((v, (*loc, i)) for i, v in reversed(list(enumerate(node))))
+        elif isinstance(node, str):
+            problem = text_problem(node, _text_field(loc))
+            if problem:
+                problems.append(f"{_path(loc)}: {problem}")
+    if len(problems) > MAX_PROBLEM_LINES:
+        problems[MAX_PROBLEM_LINES:] = ["... and more problems (only the first "
+                                        f"{MAX_PROBLEM_LINES} are listed)"]
+    return problems
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -515,12 +623,19 @@ def format_errors(err: ValidationError, prefix: str = "") -> list[str]:
 def parse_case(text: str | bytes, catalogue: Catalogue) -> Case:
     """Read a case file's JSON text into a :class:`Case`, or raise :class:`CaseError`.
 
-    Rejects a key written twice in one object, NaN/Infinity, and everything the models reject.
+    Rejects a key written twice in one object, NaN/Infinity, a file over
+    :data:`MAX_CASE_FILE_BYTES`, JSON nested deeper than :data:`MAX_NESTING`, and everything the
+    models reject.
     """
+    if len(text) > MAX_CASE_FILE_BYTES:
+        raise CaseError([f"the file is larger than {MAX_CASE_FILE_BYTES // 2**20} MB, the most a case "
+                         "file may be"])
     try:
         data = json.loads(
             text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
         )
+    except RecursionError:
+        raise CaseError([f"not valid JSON for a case: nested more than {MAX_NESTING} levels deep"]) from None
     except _DuplicateKey as e:
         raise CaseError([f'the key "{e.args[0]}" is written twice in one object']) from None
     except UnicodeDecodeError:
@@ -536,6 +651,9 @@ def case_from_data(data: Any, catalogue: Catalogue) -> Case:
     """Validate already-decoded JSON data against the format and the catalogue."""
     if not isinstance(data, dict):
         raise CaseError(["the file must hold a JSON object"])
+    problems = _scan(data)
+    if problems:
+        raise CaseError(problems)
     if data.get("format") != FORMAT and "format" in data:
         raise CaseError([f"format: {_show(data.get('format'))} is not {FORMAT}"])
     try:

@@ -17,16 +17,29 @@ def _chart(args) -> Path:
     return chart_path(getattr(args, "db", None))
 
 
+NEW_HELP = ("start a new, empty chart at --db even though backups of a chart are there (a missing or "
+            "empty chart beside its backups is otherwise refused, naming the newest good backup)")
+
+
 def _open(args, *, readonly: bool = False, existing: bool = False):
-    """Open the chart; ``readonly`` or ``existing``: a missing chart is an error (not created)."""
+    """Open the chart; ``readonly`` or ``existing``: a missing chart is an error (not created).
+    A missing or empty chart beside backups of one is refused (naming the newest good backup
+    and the restore command) unless the command was given ``--new``."""
     from desktop.store import ChartStore, StoreError
+    from desktop.store.files import missing_chart
 
     path = _chart(args)
     if not path.exists() and (readonly or existing):
-        raise UserError(f"{path}: no chart file there (use --db PATH or MOTORCHART_DB)")
+        missing = missing_chart(path, empty=False, creating=not readonly)
+        raise UserError(str(missing) if missing is not None
+                        else f"{path}: no chart file there (use --db PATH or MOTORCHART_DB)")
     try:
-        return ChartStore.open(path, readonly=readonly)
+        return ChartStore.open(path, readonly=readonly, new=bool(getattr(args, "new", False)))
     except StoreError as e:
+        if not hasattr(args, "new"):  # a command without --new: do not suggest it
+            retold = missing_chart(path, creating=False) if path.exists() and path.stat().st_size == 0 else None
+            if retold is not None:
+                raise UserError(str(retold)) from None
         raise UserError(str(e)) from None
 
 
@@ -50,44 +63,62 @@ def _store_errors(fn):
 
 def _import_args(p: argparse.ArgumentParser):
     p.add_argument("files", nargs="+", metavar="FILE", help="motorchart-case/1 JSON files")
+    p.add_argument("--new", action="store_true", help=NEW_HELP)
 
 
 @command("import", "import case files into the chart (each file all or nothing; visits merged by date)")
 @arguments(_import_args)
 @_store_errors
 def cmd_import(args) -> int:
-    from desktop.cli import read_case_file
+    """Every file is read and checked first: one that is not a valid case refuses the run
+    (nothing written). Then each file is imported all or nothing: one the chart refuses (it
+    conflicts with the chart) is named on stderr and the run goes on with the next; a summary
+    line ends the run, and its exit status is 2 if any file was refused."""
+    import datetime as dt
 
+    from desktop.cli import read_case_file
+    from desktop.present.terminal import plain
+    from desktop.store import StoreError
+    from desktop.store.errors import ImportRefused
+
+    today = dt.date.today()
     cases = []
     problems: list[str] = []
     for f in args.files:
         try:
-            cases.append((f, read_case_file(f)))
+            cases.append((f, read_case_file(f, today=today)))
         except UserError as e:
             problems += e.problems
     if problems:
         raise UserError(*problems, "nothing was imported")
     store = _open(args)
-    conflicts = 0
+    imported = refused = not_tried = 0
     try:
-        for f, case in cases:
-            r = store.import_case(case)
+        for i, (f, case) in enumerate(cases):
+            try:
+                r = store.import_case(case, today=today)
+            except ImportRefused as e:
+                refused += 1
+                print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)
+                continue
+            except StoreError as e:  # the chart itself, not this file: the run cannot go on
+                not_tried = len(cases) - i
+                print(f"{plain(f)}: {plain(e)}; it and the files after it were not imported", file=sys.stderr)
+                break
+            imported += 1
             what = "new patient" if r.created else "merged into"
-            line = f"{f}: {what} {r.patient_id}: {len(r.added)} visit(s) added"
+            line = f"{plain(f)}: {what} {plain(r.patient_id)}: {len(r.added)} visit(s) added"
             if r.unchanged:
                 line += f", {len(r.unchanged)} already there"
             print(line)
-            for d in r.conflicts:
-                conflicts += 1
-                print(f"{f}: conflict: {r.patient_id} already has a different visit on {d.isoformat()}; "
-                      "not imported", file=sys.stderr)
-            if r.patient_conflicts:
-                conflicts += 1
-                print(f"{f}: conflict: {r.patient_id} differs in {', '.join(r.patient_conflicts)}; "
-                      "the chart's values were kept", file=sys.stderr)
     finally:
         store.close()
-    return 1 if conflicts else 0
+    print(f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else ""))
+    return EXIT_REFUSED if refused or not_tried else 0
+
+
+EXIT_REFUSED = 2
+"""Some file of an import was refused (the others were imported): the user-input status."""
 
 
 # ------------------------------------------------------------------------------ export
@@ -109,15 +140,19 @@ def cmd_export(args) -> int:
         case = store.export_case(args.patient)
     finally:
         store.close()
-    text = json.dumps(case_to_data(case), ensure_ascii=False, indent=2) + "\n"
+    from desktop.present.terminal import json_text
+
+    text = json_text(case_to_data(case)) + "\n"
     if args.output:
+        from desktop.outfiles import write_atomic
+
         out = Path(args.output)
         if out.is_dir():
             raise UserError(f"{out}: is a folder; give a file name")
-        tmp = out.with_name(out.name + ".tmp")
+        if not out.parent.is_dir():
+            raise UserError(f"{out.parent}: no such folder")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(out)
+            write_atomic(out, text)
         except OSError as e:
             raise UserError(f"{out}: cannot write ({e.strerror})") from None
     else:
@@ -127,18 +162,43 @@ def cmd_export(args) -> int:
 
 # ------------------------------------------------------------------------------ check
 
-@command("check", "check the chart file: integrity, signatures, schema version and counts")
+def _check_args(p: argparse.ArgumentParser):
+    p.add_argument("--backups", action="store_true",
+                   help="also read back every backup (compressed or not) and say which are whole")
+
+
+@command("check", "check the chart file: full integrity, foreign keys, safety triggers, signatures, "
+                  "schema version, counts and backups")
+@arguments(_check_args)
 @_store_errors
 def cmd_check(args) -> int:
     import sqlite3
 
-    from desktop.store import list_backups
+    from desktop.store.files import read_only_reason
 
     store = _open(args, readonly=True)
     try:
-        problem = store.integrity()
         print(f"chart: {store.path}")
+        reason = read_only_reason(store.path)
+        if reason:
+            print(f"access: read-only ({reason}); check, export and report work, changes are refused")
+        deep = store.full_check()
+        problem = "; ".join(deep["integrity"]) or None
         print(f"integrity: {'ok' if problem is None else problem}")
+        fk = deep["foreign keys"]
+        print("foreign keys: ok" if not fk else f"foreign keys: {len(fk)} problem(s)")
+        for line in fk:
+            print(f"  {line}")
+        missing = deep["triggers"]
+        from desktop.store.migrations import EXPECTED_TRIGGERS
+
+        if missing:
+            print(f"triggers: {len(missing)} of {len(EXPECTED_TRIGGERS)} missing; nothing can be saved to "
+                  "this chart until a backup is restored")
+            for line in missing:
+                print(f"  {line}")
+        else:
+            print(f"triggers: ok ({len(EXPECTED_TRIGGERS)})")
         try:
             signed, legacy = store.signature_counts()
             bad = store.verify_signatures()
@@ -155,11 +215,47 @@ def cmd_check(args) -> int:
         print(f"schema version: {store.schema_version}")
         for k, v in store.counts().items():
             print(f"{k}: {v}")
-        backups = list_backups(store.path)
-        print(f"backups: {len(backups)}" + (f" (newest {backups[0]})" if backups else ""))
+        damaged_backups = _print_backups(store.path, every=args.backups)
     finally:
         store.close()
-    return 0 if problem is None and not bad else 1
+    return 0 if problem is None and not bad and not fk and not missing and not damaged_backups else 1
+
+
+def _print_backups(chart: Path, *, every: bool) -> int:
+    """The backups lines of ``check``: how many of each kind and their size, the newest read
+    back, the before-restore copies on a line of their own; with ``every``, one line per
+    backup. Returns how many backups were found damaged."""
+    from desktop.store.backups import backup_infos, backup_problem, holdings, human_size, summarize
+
+    infos = backup_infos(chart)
+    kinds = summarize(infos)
+    listed = [i for i in infos if i.kind != "before-restore"]
+    parts = ", ".join(f"{k.count} {name}" for name, k in kinds.items() if k.count and name != "before-restore")
+    total = sum(k.size for name, k in kinds.items() if name != "before-restore")
+    line = f"backups: {len(listed)}" + (f" ({parts}), {human_size(total)}" if listed else "")
+    damaged = 0
+
+    def verdict(i) -> str:
+        nonlocal damaged
+        problem = backup_problem(i.path)
+        if problem:
+            damaged += 1
+            return problem
+        held = holdings(i.path)
+        fmt = "compressed" if i.compressed else "uncompressed"
+        return f"ok, {fmt}" + (f", {len(held.patients)} patient(s)" if held is not None else "")
+
+    if listed:
+        line += f"; newest {listed[0].path}" + ("" if every else f" ({verdict(listed[0])})")
+    print(line)
+    restores = kinds["before-restore"]
+    print(f"before-restore copies: {restores.count}, {human_size(restores.size)} in total (kept: never removed "
+          "automatically; delete old ones by hand once no longer needed)" if restores.count
+          else "before-restore copies: none")
+    if every:
+        for i in infos:
+            print(f"  {i.path}: {verdict(i)}")
+    return damaged
 
 
 # ------------------------------------------------------------------------------ audit
@@ -173,12 +269,15 @@ def _changed(old: dict | None, new: dict | None) -> str:
     """What an audit row changed, in words ("death date: None -> 2025-08-01")."""
     from desktop.present.words import field_words
 
+    from desktop.present.terminal import plain
+
     skip = {"id", "visit_id", "patient_id", "pos"}
     if old is None and new is not None:
-        return ", ".join(f"{field_words(k)} = {v}" for k, v in new.items() if v is not None and k not in skip)
+        return ", ".join(f"{field_words(k)} = {plain(v)}" for k, v in new.items() if v is not None and k not in skip)
     if new is None and old is not None:
-        return ", ".join(f"{field_words(k)} = {v}" for k, v in old.items() if v is not None and k not in skip)
-    return ", ".join(f"{field_words(k)}: {old.get(k)} -> {new.get(k)}" for k in new if old.get(k) != new.get(k))
+        return ", ".join(f"{field_words(k)} = {plain(v)}" for k, v in old.items() if v is not None and k not in skip)
+    return ", ".join(f"{field_words(k)}: {plain(old.get(k))} -> {plain(new.get(k))}"
+                     for k in new if old.get(k) != new.get(k))
 
 
 @command("audit", "print a patient's history of changes")
@@ -191,16 +290,17 @@ def cmd_audit(args) -> int:
         entries = store.audit_trail(args.patient)
     finally:
         store.close()
+    from desktop.present.terminal import json_text, plain
+
     for e in entries:
         if args.json:
-            print(json.dumps({"time_utc": e.time_utc, "user": e.user, "table": e.table,
-                              "action": e.action, "row": e.row_key, "old": e.old, "new": e.new},
-                             ensure_ascii=False))
+            print(json_text({"time_utc": e.time_utc, "user": e.user, "table": e.table,
+                             "action": e.action, "row": e.row_key, "old": e.old, "new": e.new}, indent=None))
         else:
             from desktop.present.words import TABLE_WORDS
 
             table = TABLE_WORDS.get(e.table, e.table.replace("_", " "))
-            print(f"{e.time_utc}  {e.user:<14} {e.action:<6} {table:<16} {e.row_key or '':<40} "
+            print(f"{e.time_utc}  {plain(e.user):<14} {e.action:<6} {table:<16} {plain(e.row_key or ''):<40} "
                   f"{_changed(e.old, e.new)}")
     return 0
 
@@ -208,7 +308,7 @@ def cmd_audit(args) -> int:
 # ------------------------------------------------------------------------------ backup / restore
 
 @command("backup", "make a backup of the chart now, even while the app has it open "
-                   "(kept with the rotating backups)")
+                   "(compressed, beside the automatic ones; a manual backup is never rotated away)")
 @_store_errors
 def cmd_backup(args) -> int:
     from desktop.store.files import backup_chart
@@ -218,7 +318,8 @@ def cmd_backup(args) -> int:
 
 
 def _restore_args(p: argparse.ArgumentParser):
-    p.add_argument("backup", metavar="BACKUP", help="a backup file (see `motorchart check`)")
+    p.add_argument("backup", metavar="BACKUP",
+                   help="a backup file, compressed (.sqlite.gz) or not (.sqlite) (see `motorchart check`)")
     p.add_argument("--yes", action="store_true", help="confirm replacing the chart with the backup")
 
 
@@ -246,6 +347,7 @@ def cmd_restore(args) -> int:
 def _demo_args(p: argparse.ArgumentParser):
     p.add_argument("--patients", type=int, default=200, metavar="N", help="how many patients (200)")
     p.add_argument("--seed", type=int, default=2026, metavar="S", help="random seed (2026)")
+    p.add_argument("--new", action="store_true", help=NEW_HELP)
 
 
 @command("demo", "build a deterministic demo clinic of fictional patients into --db PATH")
@@ -300,9 +402,12 @@ def _patient_fields() -> dict[str, tuple]:
 
 
 def _shown(value) -> str:
+    """A field's value as one printable line (terminal control characters dropped)."""
+    from desktop.present.terminal import plain
+
     if value is None:
         return NOT_RECORDED
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return value.isoformat() if hasattr(value, "isoformat") else plain(value)
 
 
 def _age(birth, day) -> int:
@@ -350,14 +455,15 @@ def _patient_show(args) -> int:
         visits = [(d, store.visit_status(patient.id, d)) for d in store.visit_dates(patient.id)]
     finally:
         store.close(backup=False)
+    from desktop.present.terminal import json_text, plain
+
     if args.json:
         out = {"patient": patient.model_dump(mode="json"),
                "visits": [{"date": d.isoformat(), "status": st} for d, st in visits]}
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(out) + "\n")
         return 0
     names = " ".join(n for n in (patient.given_names, patient.family_name) if n) or "no name recorded"
-    head = f"patient {patient.id}: {names}"
+    head = f"patient {plain(patient.id)}: {plain(names)}"
     if patient.death_date is not None:
         age = (f"age {_age(patient.birth_date, patient.death_date)}" if patient.birth_date
                else "age not known: no birth date")
@@ -452,10 +558,12 @@ def _patient_edit(args) -> int:
             saved = True
     finally:
         store.close(backup=saved)
+    from desktop.present.terminal import plain
+
     if not changed:
-        print(f"patient {pid} already has those values; nothing changed")
+        print(f"patient {plain(pid)} already has those values; nothing changed")
         return 0
-    print(f"updated patient {new.id}" + (f" (was {pid})" if new.id != pid else "") + ":")
+    print(f"updated patient {plain(new.id)}" + (f" (was {plain(pid)})" if new.id != pid else "") + ":")
     for line in changed:
         print(f"  {line}")
     return 0
@@ -515,7 +623,9 @@ def cmd_sign(args) -> int:
         signed = True
     finally:
         store.close(backup=signed)
-    line = f"signed the visit of {day} of patient {pid} as {by}"
+    from desktop.present.terminal import plain
+
+    line = f"signed the visit of {day} of patient {plain(pid)} as {plain(by)}"
     if n and args.carried == "drop":
         line += f"; {n} cell(s) copied from {source} and not reviewed were dropped from this visit"
     elif n and args.carried == "keep":
@@ -580,7 +690,9 @@ def _visit_new(args) -> int:
         earlier = [d for d in store.visit_dates(pid) if d < date]
     finally:
         store.close(backup=made)
-    line = f"started a draft visit on {day} for patient {pid}"
+    from desktop.present.terminal import plain
+
+    line = f"started a draft visit on {day} for patient {plain(pid)}"
     if args.copy_forward:
         if marks.not_reviewed:
             source = marks.carried_from.isoformat() if marks.carried_from else "the previous visit"
@@ -610,8 +722,10 @@ def _visit_redate(args) -> int:
             raise UserError(f"{msg}; nothing was changed") from None
     finally:
         store.close(backup=moved)
-    print(f"moved the draft visit of {day} of patient {pid} to {to.isoformat()}" if moved
-          else f"the visit of {day} of patient {pid} is already on that date; nothing changed")
+    from desktop.present.terminal import plain
+
+    print(f"moved the draft visit of {day} of patient {plain(pid)} to {to.isoformat()}" if moved
+          else f"the visit of {day} of patient {plain(pid)} is already on that date; nothing changed")
     return 0
 
 
@@ -629,7 +743,9 @@ def _visit_delete(args) -> int:
         deleted = True
     finally:
         store.close(backup=deleted)
-    print(f"deleted the draft visit of {day} of patient {pid}")
+    from desktop.present.terminal import plain
+
+    print(f"deleted the draft visit of {day} of patient {plain(pid)}")
     return 0
 
 

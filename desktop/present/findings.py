@@ -53,7 +53,9 @@ def finding_words(s: MuscleState) -> str:
     """The finding in words; LMN says where it comes from (clinical, EMG or both)."""
     kind = finding_kind(s)
     if kind == "other_cause" and s.finding.other_cause_reason:
-        return say("finding.other_cause_reason", reason=s.finding.other_cause_reason)
+        from .terminal import plain
+
+        return say("finding.other_cause_reason", reason=plain(s.finding.other_cause_reason))
     words = say(f"finding.{kind}")
     if kind in ("lmn", "mixed"):
         clinical = s.lmn_clinical or s.lmn_clinical_gold_coast

@@ -4,14 +4,17 @@ Export PDF / Print in the app, so what is printed is what the chart holds."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common import ReportError, ReportMeta
 
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
+
 
 def report_from_chart(
-    store,
+    store: ChartStore,
     patient_id: str,
     *,
     visit_date: dt.date | None = None,
@@ -63,10 +66,8 @@ def report_from_chart(
 
 
 def write_pdf(path: Path, pdf: bytes) -> None:
-    """Write atomically: a crash never leaves half a report under the chosen name."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(pdf)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write atomically through :func:`desktop.outfiles.write_atomic`: a crash never leaves half
+    a report under the chosen name, and a file or symlink planted beside it is never followed."""
+    from desktop.outfiles import write_atomic
+
+    write_atomic(path, pdf)

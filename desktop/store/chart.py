@@ -19,7 +19,6 @@ from domain.edits import drop_cells
 from .errors import StoreError
 from .files import (
     BACKUP_SUFFIX,
-    DEFAULT_BACKUP_KEEP,
     ChartFile,
     _settings,
     list_backups,
@@ -48,7 +47,7 @@ from .rows import (
 )
 
 __all__ = [
-    "AuditEntry", "BACKUP_SUFFIX", "Changes", "ChartStore", "DEFAULT_BACKUP_KEEP", "FINDINGS",
+    "AuditEntry", "BACKUP_SUFFIX", "Changes", "ChartStore", "FINDINGS",
     "ImportReport", "MARK_KINDS", "SignedVersion", "PATIENT_COLUMNS", "PatientRow", "StoreError", "VISIT_VALUE_COLUMNS", "VisitMeta",
     "finding_rows", "list_backups", "newest_good_backup", "patient_row", "restore_backup", "visit_values",
 ]
@@ -108,7 +107,10 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """One imported case: ``conflicts`` were reported and not written (same date, other content)."""
+    """One imported case (written whole): the patient it went to (``created`` or matched by its
+    MRN, trimmed and case-folded), the visits ``added`` and those ``unchanged`` (already there
+    with the same content). A case that conflicts is refused (:class:`ImportRefused`), never
+    reported here; ``conflicts`` and ``patient_conflicts`` are therefore always empty."""
 
     patient_id: str
     created: bool
@@ -127,6 +129,18 @@ def _status(row: dict[str, Any]) -> str:
     if row["status"] == "draft" and row["amended_from"] is not None:
         return "amending"
     return row["status"]
+
+
+def _check_signing_text(clinician: str, reason: str | None = None) -> None:
+    """The signer's name and an amendment's reason keep the case format's text rules, so every
+    signed visit can be exported and imported again (domain.case.text_problem)."""
+    from domain.case import text_problem
+
+    for what, value, field in (("the clinician's name", clinician, "signed_by"),
+                               ("the amendment's reason", reason, "amendment_reason")):
+        problem = value is not None and text_problem(value, field)
+        if problem:
+            raise StoreError(f"{what} {problem}")
 
 
 def _plain(visit: Visit) -> Visit:
@@ -229,13 +243,6 @@ class ChartStore(ChartFile):
     def _patient_exists(self, patient_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchone() is not None
 
-    def _check_visits_in_life(self, patient: Patient) -> None:
-        for d in self.visit_dates(patient.id):
-            if patient.birth_date and d < patient.birth_date:
-                raise StoreError(f"patient {patient.id}: visit {d} would be before birth_date {patient.birth_date}")
-            if patient.death_date and d > patient.death_date:
-                raise StoreError(f"patient {patient.id}: visit {d} would be after death_date {patient.death_date}")
-
     def count_patients(self) -> int:
         return count_patients(self.db.conn)
 
@@ -322,6 +329,11 @@ class ChartStore(ChartFile):
             case_from_data(data, self.catalogue)
         except CaseError as e:
             raise StoreError(f"visit {visit.date.isoformat()}: " + "; ".join(e.problems)) from None
+        from domain.patient_rules import visit_problems
+
+        problems = visit_problems(visit)
+        if problems:
+            raise StoreError(f"visit {visit.date.isoformat()}: " + "; ".join(problems))
         return patient
 
     def save_visit(self, patient_id: str, visit: Visit) -> Changes:
@@ -524,6 +536,7 @@ class ChartStore(ChartFile):
         clinician = (clinician or "").strip()
         if not clinician:
             raise StoreError("signing needs the clinician's name")
+        _check_signing_text(clinician)
         if carried not in (None, "keep", "drop"):
             raise StoreError(f"carried must be keep or drop, not {carried!r}")
         with self._write():
@@ -590,6 +603,7 @@ class ChartStore(ChartFile):
             raise StoreError("an amendment needs the clinician's name")
         if not reason:
             raise StoreError("an amendment needs a reason")
+        _check_signing_text(clinician, reason)
         with self._write():
             row = self._require_current(patient_id, date)
             if row["status"] != "draft" or row["amended_from"] is None:
@@ -822,56 +836,113 @@ class ChartStore(ChartFile):
         self.set_setting("criteria_options", options_to_settings(options) or None)
         return Changes(visits=True)
 
-    def import_case(self, case: Case) -> ImportReport:
-        """Import one case, all or nothing. A patient already here: visits are merged by date;
-        a date already here with other content is a conflict, reported and not written.
+    def import_case(self, case: Case, *, today: dt.date | None = None) -> ImportReport:
+        """Import one case, all or nothing: either every visit it adds is written, or nothing.
+
+        The case must keep every rule of :func:`domain.patient_rules.case_problems` (no visit in
+        the future, no diagnosis before onset, a real MRN, ...). Its patient is the chart's
+        patient with the same MRN compared trimmed and case-folded (``"DEMO-000001 "`` and
+        ``demo-000001`` are DEMO-000001), else a new patient (its MRN trimmed). Into a known
+        patient visits are merged by date; the case is refused whole (:class:`ImportRefused`)
+        when it conflicts with the chart: a patient field the file gives differs from the
+        chart's, a date already here holds other content, or a visit would fall before birth or
+        after death.
 
         A visit with a ``signature`` comes in signed, with its frozen result, after its hash is
         verified; a visit whose content no longer matches its signature refuses the whole file."""
+        from domain.patient_rules import case_problems
         from domain.signature import verify
 
+        from .errors import ImportRefused
+
         p = case.patient
+        problems = case_problems(case, today=today or dt.date.today())
+        if problems:
+            raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; nothing was imported")
         for v in case.visits:
             if v.signature is not None:
                 if v.marks is not None and (v.marks.not_reviewed or v.marks.alsfrs_draft):
-                    raise StoreError(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
-                                     "draft marks (not reviewed, a part-scored ALSFRS-R)")
+                    raise ImportRefused(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
+                                        "draft marks (not reviewed, a part-scored ALSFRS-R); nothing was imported")
                 if not verify(v, v.signature):
-                    raise StoreError(
+                    raise ImportRefused(
                         f"patient {p.id}: visit {v.date.isoformat()} does not match its signature "
                         f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
                         "changed after signing; nothing was imported")
         with self._write():
-            created = not self._patient_exists(p.id)
-            patient_conflicts: list[str] = []
+            pid = self._find_patient_id(p.id)
+            created = pid is None
             if created:
+                pid = p.id.strip()
+                p = p.model_copy(update={"id": pid})
                 self.db["patients"].insert(patient_row(p))
             else:
-                old = self._patient_row(p.id)
-                patient_conflicts = [k for k, v in patient_row(p).items() if v is not None and old[k] != v]
+                self._refuse_patient_conflicts(pid, p)
             added, unchanged, conflicts = [], [], []
             for v in case.visits:
-                row = None if created else self._current(p.id, v.date)
+                row = None if created else self._current(pid, v.date)
                 if row is None:
-                    self._import_visit(p.id, v)
-                    added.append(v.date)
+                    added.append(v)
                 elif self._same_record(row, v):
                     unchanged.append(v.date)
                 else:
-                    conflicts.append(v.date)
+                    conflicts.append(v.date.isoformat())
+            if conflicts:
+                raise ImportRefused(
+                    f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
+                    "nothing was imported")
             if not created:
-                self._check_visits_in_life(self.get_patient(p.id))
-        return ImportReport(p.id, created, tuple(added), tuple(unchanged), tuple(conflicts),
-                            tuple(patient_conflicts))
+                chart = self.get_patient(pid)
+                for v in added:
+                    if chart.birth_date and v.date < chart.birth_date:
+                        raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be before "
+                                            f"birth_date {chart.birth_date.isoformat()}; nothing was imported")
+                    if chart.death_date and v.date > chart.death_date:
+                        raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be after "
+                                            f"death_date {chart.death_date.isoformat()}; nothing was imported")
+            for v in added:
+                self._import_visit(pid, v)
+        return ImportReport(pid, created, tuple(v.date for v in added), tuple(unchanged))
+
+    def _find_patient_id(self, mrn: str) -> str | None:
+        """The chart's patient with this MRN, compared trimmed, normalised and case-folded
+        (:func:`domain.patient_rules.mrn_key`), or None."""
+        from domain.patient_rules import mrn_key
+
+        if self._patient_exists(mrn):
+            return mrn
+        key = mrn_key(mrn)
+        for (other,) in self.db.execute("SELECT id FROM patients"):
+            if mrn_key(other) == key:
+                return other
+        return None
+
+    def _refuse_patient_conflicts(self, pid: str, incoming: Patient) -> None:
+        """ImportRefused naming each field the incoming patient gives with a value other than
+        the chart's (its id aside, matched already)."""
+        from .errors import ImportRefused
+
+        old = self._patient_row(pid)
+        new = patient_row(incoming)
+        shown = lambda v: "not recorded" if v is None else str(v)  # noqa: E731
+        differ = [f"{k} (chart: {shown(old[k])}, file: {shown(v)})" for k, v in new.items()
+                  if k != "id" and v is not None and old[k] != v]
+        if differ:
+            raise ImportRefused(f"patient {pid}: the file differs from the chart in {', '.join(differ)}; "
+                                "nothing was imported (correct the file, or the chart with "
+                                "`motorchart patient edit`, then import again)")
 
     def add_cases(self, items, *, progress=None, batch: int = 500) -> int:
         """Add new patients with their visits in bulk, in one transaction, and sign the visits
         listed for each: ``items`` yields ``(case, {date: clinician})``. The façade's bulk path
         (the demo clinic, large imports): prepared ``executemany`` inserts, the same row mapping,
         triggers and audit as single writes, and signatures made as :meth:`sign_visit` makes
-        them (one classification per patient). A patient already in the chart refuses the
-        whole batch. Returns the number of patients added."""
+        them (one classification per patient). A case that breaks a rule of
+        :func:`domain.patient_rules.case_problems`, or a patient already in the chart (MRNs
+        compared trimmed and case-folded, in the chart and in the batch), refuses the whole
+        batch. Returns the number of patients added."""
         from domain.classify import classify_case
+        from domain.patient_rules import case_problems, mrn_key
 
         conn = self.db.conn
         cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
@@ -884,9 +955,11 @@ class ChartStore(ChartFile):
         patient_sql = (f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
                        f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})")
         options = self.criteria_options()
+        today = dt.date.today()
         n = 0
         with self._write():
             next_id = (conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
+            taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}
             patients, visits, to_sign = [], [], []
             findings: dict[str, list] = {t: [] for t, _, _ in FINDINGS}
 
@@ -910,8 +983,14 @@ class ChartStore(ChartFile):
 
             for case, signed in items:
                 pid = case.patient.id
-                if self._patient_exists(pid) or any(p[0] == pid for p in patients):
-                    raise StoreError(f"patient {pid} already exists; nothing was added")
+                key = mrn_key(pid)
+                if key in taken:
+                    raise StoreError(f"patient {pid} already exists (MRNs are compared ignoring case and "
+                                     "surrounding spaces); nothing was added")
+                problems = case_problems(case, today=today)
+                if problems:
+                    raise StoreError(f"patient {pid}: {'; '.join(problems)}; nothing was added")
+                taken.add(key)
                 patients.append(tuple(patient_row(case.patient).values()))
                 vids = {}
                 for v in case.visits:

@@ -133,15 +133,19 @@ class PatientDialog(QDialog):
             self.milestone_notes[key].setText(getattr(p, f"{key}_note") or "")
 
     def build(self) -> Patient:
-        """The patient from the fields, or ValueError with one clear line. (The rules between
-        dates are the store's: see :meth:`accept`.)"""
+        """The patient from the fields, or ValueError with one clear line. The MRN is checked
+        here by the domain's own rule (``domain.patient_rules.mrn_problem``: blank or only
+        invisible characters, too long, a control character); the rules between dates and
+        on the text are the store's, the same ``domain.patient_rules``: see :meth:`accept`."""
         from pydantic import ValidationError
 
         from domain.case import Patient, format_errors
+        from domain.patient_rules import mrn_problem
 
         mrn = self.mrn.text().strip()
-        if not mrn:
-            raise ValueError("MRN: required (the clinic's patient identifier)")
+        problem = mrn_problem(mrn)
+        if problem:
+            raise ValueError(problem)
         choice = lambda cb: cb.currentText() if cb.currentIndex() > 0 else None  # noqa: E731
         data = dict(
             id=mrn,

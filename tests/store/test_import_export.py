@@ -9,6 +9,7 @@ import pytest
 
 from desktop.cli import main
 from desktop.store import ChartStore, StoreError
+from desktop.store.errors import ImportRefused
 from desktop.store.demo import demo_case
 from domain.case import case_to_data
 from desktop.store.migrations import SCHEMA_VERSION
@@ -27,17 +28,39 @@ def test_export_then_import_into_another_chart_is_lossless(store, tmp_path):
         other.close(backup=False)
 
 
-def test_importing_into_a_known_patient_merges_visits_by_date_and_reports_conflicts(store, case_factory, visit_factory):
+def test_importing_into_a_known_patient_merges_visits_by_date(store, case_factory, visit_factory):
     store.import_case(case_factory(dates=("2025-03-01", "2025-07-10")))
+    report = store.import_case(case_factory(dates=("2025-03-01", "2025-07-10", "2025-11-20")))
+    assert not report.created
+    assert report.added == (dt.date(2025, 11, 20),)
+    assert report.unchanged == (dt.date(2025, 3, 1), dt.date(2025, 7, 10))
+    assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1), dt.date(2025, 7, 10), dt.date(2025, 11, 20)]
+
+
+def test_a_visit_that_conflicts_refuses_the_whole_file_even_its_new_visits(store, case_factory, visit_factory):
+    store.import_case(case_factory(dates=("2025-03-01", "2025-07-10")))
+    before = store.counts()
     incoming = case_factory(dates=("2025-03-01", "2025-07-10", "2025-11-20"))
     changed = incoming.visits[1].model_copy(update={"notes": "another reading"})
     incoming = incoming.model_copy(update={"visits": (incoming.visits[0], changed, incoming.visits[2])})
-    report = store.import_case(incoming)
-    assert not report.created
-    assert report.added == (dt.date(2025, 11, 20),)
-    assert report.unchanged == (dt.date(2025, 3, 1),)
-    assert report.conflicts == (dt.date(2025, 7, 10),)
+    with pytest.raises(ImportRefused, match="already has a different visit on 2025-07-10; nothing was imported"):
+        store.import_case(incoming)
+    assert store.counts() == before
+    assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1), dt.date(2025, 7, 10)]
     assert store.get_visit("MRN-0042", dt.date(2025, 7, 10)) == visit_factory("2025-07-10")
+
+
+def test_a_different_birth_date_refuses_the_whole_file_naming_the_field(store, case_factory, patient_factory):
+    store.import_case(case_factory(dates=("2025-03-01",)))
+    before = store.counts()
+    audit = len(store.audit_trail())
+    other = case_factory(dates=("2025-03-01", "2025-09-01"))
+    other = other.model_copy(update={"patient": patient_factory(birth_date=dt.date(1962, 1, 1))})
+    with pytest.raises(ImportRefused, match=r"differs from the chart in birth_date \(chart: 1961-04-02, "
+                                            r"file: 1962-01-01\); nothing was imported"):
+        store.import_case(other)
+    assert store.counts() == before and len(store.audit_trail()) == audit
+    assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1)]
 
 
 def test_an_import_that_fails_half_way_writes_nothing(store, case_factory, patient_factory):

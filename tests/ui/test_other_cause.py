@@ -152,7 +152,7 @@ def test_a_reason_longer_than_the_chart_keeps_is_refused_with_the_stores_message
     goto(view, "deltoid", "mrc", "left")
     press(view, Qt.Key.Key_O, CTRL_SHIFT)
     assert w.session.visit is before
-    assert "at most 200 characters" in w.statusBar().currentMessage()
+    assert "is 201 characters long (at most 200 characters)" in w.statusBar().currentMessage()
     assert "other cause" not in w.editor.exam_model.index(w.editor.exam_model.row_of("deltoid"), 0).data()
 
 
