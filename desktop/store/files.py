@@ -3,8 +3,12 @@
 :class:`ChartFile` owns the connection and everything about the file as a file; the clinical
 façade :class:`desktop.store.chart.ChartStore` builds on it. An OS lock on ``<chart>.lock``
 allows one writing process (read-only opens are always allowed); ``PRAGMA quick_check``; a file
-from a newer Motorchart is refused; an older schema is backed up, then migrated. Backups use the
-SQLite backup API, on close and once a day.
+from a newer Motorchart is refused; an older schema is backed up, then migrated. A chart whose
+safety triggers are missing opens but refuses every write. A chart that is missing or empty
+while backups of it exist is not created again unless asked (``new=True``). A chart in a
+read-only folder or file opens read-only (``allow_read_only``) or is refused for writing in one
+line. Backups (:mod:`desktop.store.backups`): compressed, at most one automatic backup a day,
+rotated by generations.
 """
 
 from __future__ import annotations
@@ -19,10 +23,23 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ._lean import Database
-from .errors import StoreError
-from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, migrate, migrations
-from .paths import backups_dir, lock_path
-from .patient_index import connect_read_only
+from .backups import (
+    COMPRESSED_SUFFIX,
+    Generations,
+    automatic_today,
+    backup_infos,
+    backup_problem,
+    expanded,
+    holdings,
+    is_compressed,
+    remove_partials,
+    rotate,
+    write_backup,
+)
+from .errors import ChartMissing, StoreError
+from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, missing_triggers, migrate, migrations
+from .paths import backups_dir, chart_path, lock_path
+from .patient_index import connect_read_only, folder_is_read_only
 from .rows import _now_utc
 
 try:  # POSIX; elsewhere the BEGIN IMMEDIATE probe is the only guard
@@ -30,14 +47,13 @@ try:  # POSIX; elsewhere the BEGIN IMMEDIATE probe is the only guard
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-DEFAULT_BACKUP_KEEP = 10
-BACKUP_SUFFIX = ".sqlite"
+BACKUP_SUFFIX = COMPRESSED_SUFFIX
 
 
 class ChartFile:
     """The chart file, open: its connection, lock, integrity check and backups.
 
-    Open with :meth:`open`; close with :meth:`close` (which makes a backup)."""
+    Open with :meth:`open`; close with :meth:`close` (which makes the day's backup if due)."""
 
     def __init__(self, path: Path, db: Database, *, readonly: bool, user: str, lock_fd: int | None):
         self.path = path
@@ -46,6 +62,9 @@ class ChartFile:
         self.user = user
         self._lock_fd = lock_fd
         self._closed = False
+        self.read_only_reason: str | None = None  # why a chart asked for writing opened read-only
+        self._write_refusal: str | None = None  # set when the chart's safety triggers are missing
+        self._cleanup: Callable[[], None] | None = None  # removes an expanded backup's copy
         self._unchecked = False  # opened with check_in_background and no write made since
         self._check_thread: threading.Thread | None = None
         self._check_problem: str | None = None
@@ -57,8 +76,16 @@ class ChartFile:
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, user: str | None = None,
              check: bool = True, daily_backup: bool = True, check_in_background: bool = False,
-             on_checked: Callable[[str | None], None] | None = None) -> ChartFile:
+             on_checked: Callable[[str | None], None] | None = None, new: bool = False,
+             allow_read_only: bool = False) -> ChartFile:
         """Open (creating and migrating as needed) the chart at ``path``.
+
+        A chart that is missing or empty (0 bytes) while backups of it exist raises
+        :class:`ChartMissing` (naming the newest good backup and the restore command) unless
+        ``new`` asks for a new, empty chart there. A chart asked for writing whose file or
+        folder is read-only is refused in one line, or with ``allow_read_only`` opened
+        read-only (``read_only_reason`` says why). ``readonly`` also opens a compressed backup
+        (through a temporary expanded copy).
 
         ``check_in_background`` is the app's way: the integrity check (about 1 s per 150 MB)
         and then the daily backup run in a thread on their own read-only connection, so the
@@ -69,39 +96,102 @@ class ChartFile:
         """
         path = Path(path)
         user = (user or _login_name()).strip() or "unknown"
-        exists = path.exists()
         if path.is_dir():
             raise StoreError(f"{path}: is a folder, not a chart file")
-        if readonly and not exists:
-            raise StoreError(f"{path}: no chart file there")
+        exists, empty = _exists_and_empty(path)
+        reason = None
+        if not readonly and exists and is_compressed(path):
+            raise StoreError(f"{path}: is a compressed backup, not a chart; restore it with: "
+                             f"{restore_command(None, path)}")
+        if not readonly and exists:
+            reason = read_only_reason(path)
+            if reason and allow_read_only:
+                readonly = True
+            elif reason:
+                raise StoreError(read_only_message(path, reason))
+        if readonly:
+            if not exists or empty:
+                missing = missing_chart(path, empty=empty, creating=False)
+                if missing is not None:
+                    raise missing
+                raise StoreError(f"{path}: the chart file is empty (0 bytes)" if empty else f"{path}: no chart file there")
+            if is_compressed(path):
+                return cls._open_compressed(path, user=user)
         lock_fd = None
         if not readonly:
-            if exists and _is_read_only(path):
-                raise StoreError(f"{path}: the chart file is read-only; open it read-only or make it writable")
+            if (empty or not exists) and not new:
+                missing = missing_chart(path, empty=empty)
+                if missing is not None:
+                    raise missing
             folder = path.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise StoreError(f"{folder}: cannot create the chart folder ({e.strerror})") from None
-            if not os.access(folder, os.W_OK):
-                raise StoreError(f"{folder}: the chart folder is read-only; open the chart read-only")
+            if folder_is_read_only(folder):
+                raise StoreError(f"{path}: cannot create a chart there: the folder {folder} is read-only")
             lock_fd = _acquire_lock(path)
         try:
+            if not readonly:
+                exists, empty = _exists_and_empty(path)  # again, now that the lock is held
+                if (empty or not exists) and not new:
+                    missing = missing_chart(path, empty=empty)
+                    if missing is not None:
+                        raise missing
+                remove_partials(path)
+                if empty:
+                    exists = False  # a new chart is built in the empty file
             store = cls._connect(path, readonly=readonly, user=user, lock_fd=lock_fd,
                                  exists=exists, check=check, background=check_in_background)
         except BaseException:
             _release_lock(lock_fd)
             raise
+        store.read_only_reason = reason
         if store._unchecked:
-            store._start_background_check(daily_backup=daily_backup and not readonly, on_checked=on_checked)
+            store._start_background_check(daily_backup=daily_backup and not readonly and store._write_refusal is None,
+                                          on_checked=on_checked)
             return store
         if on_checked is not None:
             on_checked(None)
-        if not readonly and daily_backup and exists:
+        if not readonly and daily_backup and exists and store._write_refusal is None:
             try:
                 store.daily_backup()
             except StoreError:
                 pass  # a backup failure must not stop the clinic; close() tries again
+        return store
+
+    @classmethod
+    def open_choosing(cls, path: str | os.PathLike, *, choose: Callable[[ChartMissing], str],
+                      **kwargs) -> ChartFile | None:
+        """:meth:`open`, for the window: when the chart is missing or empty beside backups of
+        it, ``choose(missing)`` decides: ``"restore"`` restores the newest good backup
+        (``missing.backup``) and opens it, ``"new"`` starts a new, empty chart there, anything
+        else opens nothing (None). Qt-free: the window supplies the dialog as ``choose``."""
+        try:
+            return cls.open(path, **kwargs)
+        except ChartMissing as missing:
+            choice = choose(missing)
+            if choice == "restore" and missing.backup is not None:
+                restore_backup(path, missing.backup)
+                return cls.open(path, **kwargs)
+            if choice == "new":
+                return cls.open(path, **{**kwargs, "new": True})
+            return None
+
+    @classmethod
+    def _open_compressed(cls, path: Path, *, user: str) -> ChartFile:
+        """A compressed backup, read-only, through an expanded copy removed on close."""
+        ctx = expanded(path)
+        plain = ctx.__enter__()
+        try:
+            store = cls._connect(plain, readonly=True, user=user, lock_fd=None, exists=True, check=True)
+        except BaseException as e:
+            ctx.__exit__(None, None, None)
+            if isinstance(e, StoreError):
+                raise StoreError(str(e).replace(str(plain), str(path))) from None
+            raise
+        store.path = path
+        store._cleanup = lambda: ctx.__exit__(None, None, None)
         return store
 
     @classmethod
@@ -132,15 +222,24 @@ class ChartFile:
             pending = migrations.pending(db) if _has_table(conn, "_sqlite_migrations") else ["all"]
             if pending:
                 if readonly:
+                    reason = read_only_reason(path)
+                    if reason:
+                        raise StoreError(f"{path}: the chart was written by an older Motorchart and must be "
+                                         f"upgraded once, which a read-only chart cannot be ({reason}); copy it "
+                                         "to a writable folder and open it there")
                     raise StoreError(f"{path}: the chart file needs upgrading; open it once for writing")
                 if not checked:
                     check_now()
                     checked = True
                 if exists and _has_table(conn, "patients"):
-                    _backup_file(conn, path, tag="before-upgrade", keep=None)
+                    write_backup(conn, path, tag="before-upgrade")
                 migrate(db)
             store = cls(path, db, readonly=readonly, user=user, lock_fd=lock_fd)
             store._unchecked = not checked
+            if not readonly:
+                missing = missing_triggers(conn)
+                if missing:
+                    store._write_refusal = missing_triggers_message(path, missing)
             if not readonly:
                 store._probe_writer()
                 if checked:  # else the first write records the session, once the check has passed
@@ -155,9 +254,14 @@ class ChartFile:
             if "not a database" in msg or "malformed" in msg:
                 raise StoreError(_damaged_message(path, msg)) from None
             if "readonly" in msg or "read-only" in msg:
-                raise StoreError(f"{path}: the chart file is read-only; open it read-only or make it writable") from None
+                raise StoreError(read_only_message(path, read_only_reason(path) or "the file system is read-only")) from None
             if "disk is full" in msg or "database or disk is full" in msg:
                 raise StoreError(f"{path}: the disk is full; free some space and open the chart again") from None
+            if readonly and "unable to open" in msg and folder_is_read_only(path.parent):
+                raise StoreError(
+                    f"{path}: cannot read the chart: its folder is read-only and it was not closed cleanly "
+                    f"(its -wal file needs a -shm file beside it); copy the chart with its -wal file to a "
+                    "writable folder and open it there") from None
             raise StoreError(f"{path}: cannot open the chart file ({msg})") from None
         except BaseException:
             conn.close()
@@ -198,7 +302,9 @@ class ChartFile:
             finally:
                 conn.close()
         except sqlite3.Error as e:
-            self._checked(_damaged_message(self.path, str(e)), on_checked)
+            problem = (_damaged_message(self.path, str(e)) if _is_damage(str(e))
+                       else f"{self.path}: the integrity check could not run ({e}); nothing can be saved until it has")
+            self._checked(problem, on_checked)
         except Exception as e:  # noqa: BLE001  (whatever it is, writes must not go ahead unchecked)
             self._checked(f"{self.path}: the integrity check could not run ({e})", on_checked)
 
@@ -240,17 +346,19 @@ class ChartFile:
             raise
 
     def close(self, *, backup: bool = True) -> Path | None:
-        """Close the chart; a writable chart first makes a rotating backup (returned)."""
+        """Close the chart; a writable chart first makes the day's automatic backup if none
+        was made today (returned, else None), then rotation."""
         if self._closed:
             return None
         made = None
         if self._check_thread is not None:
             self._check_thread.join()  # its daily backup finishes first
-        damaged = self._check_problem is not None  # never rotate good backups out for a damaged copy
+        # never rotate good backups out for a damaged or tampered-with copy
+        damaged = self._check_problem is not None or self._write_refusal is not None
         try:
             if backup and not self.readonly and not damaged:
                 try:
-                    made = self.backup()
+                    made = self.daily_backup()  # the day's automatic backup, unless already made
                 except StoreError:
                     made = None
             if not self.readonly and not damaged:
@@ -263,6 +371,9 @@ class ChartFile:
             self._closed = True
             _release_lock(self._lock_fd)
             self._lock_fd = None
+            if self._cleanup is not None:
+                self._cleanup()
+                self._cleanup = None
         return made
 
     def __enter__(self) -> ChartFile:
@@ -278,7 +389,11 @@ class ChartFile:
         if self._closed:
             raise StoreError(f"{self.path}: the chart is closed")
         if self.readonly:
+            if self.read_only_reason:
+                raise StoreError(f"{self.path}: the chart is read-only ({self.read_only_reason}); nothing was changed")
             raise StoreError(f"{self.path}: the chart is open read-only; nothing was changed")
+        if self._write_refusal is not None:
+            raise StoreError(self._write_refusal)
         self._ensure_checked()
         try:
             with self.db.atomic():
@@ -304,30 +419,62 @@ class ChartFile:
         """None when ``PRAGMA quick_check`` passes, else its first complaint."""
         return _quick_check(self.db.conn)
 
+    def full_check(self) -> dict[str, list[str]]:
+        """The deep check (``motorchart check``, Chart > Check): SQLite's full
+        ``integrity_check``, ``foreign_key_check`` and every expected trigger. Each key
+        (``integrity``, ``foreign keys``, ``triggers``) maps to its problems ([] when sound)."""
+        conn = self.db.conn
+        out: dict[str, list[str]] = {}
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+            out["integrity"] = [] if rows == ["ok"] else rows[:20]
+        except sqlite3.DatabaseError as e:
+            out["integrity"] = [str(e)]
+        try:
+            fk: dict[tuple[str, str], list] = {}
+            for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
+                fk.setdefault((table, parent), []).append(rowid)
+            out["foreign keys"] = [
+                f"{len(ids)} {table} row(s) refer to missing {parent} (rowid {', '.join(map(str, ids[:5]))}"
+                f"{', ...' if len(ids) > 5 else ''})" for (table, parent), ids in fk.items()]
+        except sqlite3.DatabaseError as e:
+            out["foreign keys"] = [str(e)]
+        try:
+            out["triggers"] = [f"missing trigger {t}" for t in missing_triggers(conn)]
+        except sqlite3.DatabaseError as e:
+            out["triggers"] = [str(e)]
+        return out
+
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     # -------------------------------------------------------------------- backups
 
-    def backup_keep(self) -> int:
-        return _backup_keep(_settings(self.db.conn))
+    def backup_generations(self) -> Generations:
+        return _generations(self.db.conn)
 
-    def backup(self, tag: str = "") -> Path:
-        """A consistent copy of the chart in the backups folder; the oldest beyond
-        ``backup_keep`` are removed."""
-        return _backup_file(self.db.conn, self.path, tag=tag, keep=self.backup_keep())
+    def backup(self, tag: str = "manual") -> Path:
+        """A compressed, consistent copy of the chart in the backups folder, never rotated
+        away (``manual`` unless another tag is given)."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: the chart is open read-only; use motorchart backup")
+        return write_backup(self.db.conn, self.path, tag=tag)
 
     def daily_backup(self) -> Path | None:
-        """A backup unless one was made today (UTC); called on open, and by the app's timer
-        when it stays open past midnight."""
+        """The day's automatic backup unless one was made today (local day), then rotation;
+        called on open, on close, and by the app's timer when it stays open past midnight."""
         return self._daily_backup(self.db.conn)
 
     def _daily_backup(self, conn: sqlite3.Connection) -> Path | None:
-        today = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
-        if not any(b.name.startswith(f"{self.path.stem}-{today}") for b in list_backups(self.path)):
-            return _backup_file(conn, self.path, tag="", keep=_backup_keep(_settings(conn)))
-        return None
+        if automatic_today(self.path) is not None:
+            return None
+        made = write_backup(conn, self.path, tag="")
+        try:
+            rotate(self.path, _generations(conn))
+        except (OSError, sqlite3.Error):
+            pass  # rotation can wait for the next backup
+        return made
 
 
 # ------------------------------------------------------------------------------ file-level
@@ -347,6 +494,37 @@ def _is_read_only(path: Path) -> bool:
     except OSError:
         return False
     return not os.access(path, os.W_OK) or not (mode & 0o222)
+
+
+def _exists_and_empty(path: Path) -> tuple[bool, bool]:
+    try:
+        return True, path.stat().st_size == 0
+    except FileNotFoundError:
+        return False, False
+    except OSError:
+        return path.exists(), False
+
+
+def read_only_reason(path: Path | str) -> str | None:
+    """Why the chart at ``path`` cannot be written (its file or its folder is read-only, by
+    permissions or a read-only file system), or None. Root ignores permissions: the mode bits
+    count too, so that a chart made read-only with chmod is treated as read-only by everyone."""
+    path = Path(path)
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    except (OSError, AttributeError):  # (no statvfs on Windows)
+        pass
+    if path.exists() and _is_read_only(path):
+        return "the chart file is read-only"
+    if folder_is_read_only(path.parent):
+        return f"its folder {path.parent} is read-only"
+    return None
+
+
+def read_only_message(path: Path, reason: str) -> str:
+    return (f"{path}: the chart is read-only ({reason}); it can be read (check, export, report) but "
+            "nothing can be changed")
 
 
 def _acquire_lock(path: Path) -> int | None:
@@ -387,10 +565,20 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 
 
+def _is_damage(msg: str) -> bool:
+    """Whether an SQLite error says the file itself is damaged (not locked, busy or unopenable)."""
+    return any(w in msg for w in ("malformed", "not a database", "corrupt", "disk I/O error"))
+
+
 def _quick_check(conn: sqlite3.Connection) -> str | None:
+    """None when ``PRAGMA quick_check`` passes, else its complaint. A file that cannot be
+    opened at all (permissions, a missing ``-shm`` in a read-only folder) is not called damaged:
+    that error is raised."""
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
     except sqlite3.DatabaseError as e:
+        if isinstance(e, sqlite3.OperationalError) and not _is_damage(str(e)):
+            raise
         return str(e)
     return None if rows == ["ok"] else "; ".join(rows[:3])
 
@@ -413,38 +601,77 @@ def _refuse_newer(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def list_backups(chart: Path | str) -> list[Path]:
-    """The chart's backups, newest first."""
-    chart = Path(chart)
-    folder = backups_dir(chart)
-    if not folder.is_dir():
-        return []
-    return sorted(folder.glob(f"{chart.stem}-*{BACKUP_SUFFIX}"), key=lambda p: p.name, reverse=True)
+    """The chart's backups, newest first: the compressed ones and the uncompressed ones that
+    earlier versions wrote."""
+    return [i.path for i in backup_infos(chart)]
 
 
 def newest_good_backup(chart: Path | str) -> Path | None:
-    for b in list_backups(chart):
-        try:
-            conn = connect_read_only(b)
-            try:
-                if _quick_check(conn) is None and _has_table(conn, "patients"):
-                    return b
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            continue
+    """The newest backup that reads back whole (:func:`desktop.store.backups.backup_problem`)."""
+    for i in backup_infos(chart):
+        if backup_problem(i.path) is None:
+            return i.path
     return None
+
+
+def restore_command(chart: Path | str | None, backup: Path | str) -> str:
+    """The exact command that restores ``backup`` over ``chart`` (``--db`` unless it is the
+    default chart), quoted for a POSIX shell."""
+    import shlex
+
+    parts = ["motorchart", "restore", shlex.quote(str(backup))]
+    if chart is not None:
+        chart = Path(chart)
+        try:
+            default = chart_path(None)
+        except Exception:  # noqa: BLE001  (no user data folder: always name the chart)
+            default = None
+        if default is None or chart.absolute() != default.absolute():
+            parts += ["--db", shlex.quote(str(chart))]
+    return " ".join(parts + ["--yes"])
+
+
+def missing_chart(path: Path | str, *, empty: bool | None = None, creating: bool = True) -> ChartMissing | None:
+    """The refusal to create a chart at ``path`` (missing, or empty) while backups of one are
+    there, or None when there are none (a new chart is then made as usual). Qt-free: the window
+    shows its message and offers to restore ``backup`` or start a new chart."""
+    path = Path(path)
+    infos = backup_infos(path)
+    if not infos:
+        return None
+    if empty is None:
+        empty = _exists_and_empty(path)[1]
+    what = "empty (0 bytes)" if empty else "missing"
+    new = "; or add --new to start a new, empty chart there" if creating else ""
+    good = newest_good_backup(path)
+    if good is None:
+        return ChartMissing(
+            f"{path}: the chart file is {what}, and none of its {len(infos)} backup(s) in {backups_dir(path)} "
+            f"reads back whole; nothing was created{new}", path=path, empty=empty)
+    held = holdings(good)
+    n = len(held.patients) if held is not None else None
+    count = f" ({n} patient{'s' if n != 1 else ''})" if n is not None else ""
+    return ChartMissing(
+        f"{path}: the chart file is {what}, but backups of it exist; nothing was created; the newest good "
+        f"backup is {good}{count}; restore it with: {restore_command(path, good)}{new}",
+        path=path, backup=good, patients=n, empty=empty)
+
+
+def missing_triggers_message(path: Path, missing: list[str]) -> str:
+    names = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return (f"{path}: the chart's safety triggers are missing ({names}): it was changed outside "
+            "Motorchart, so nothing can be saved to it; run motorchart check, and restore a backup")
 
 
 def _settings(conn: sqlite3.Connection) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in conn.execute("SELECT key, value_json FROM settings")}
 
 
-def _backup_keep(settings: dict[str, Any]) -> int:
+def _generations(conn: sqlite3.Connection) -> Generations:
     try:
-        n = int(settings.get("backup_keep", DEFAULT_BACKUP_KEEP))
-    except (TypeError, ValueError):
-        n = DEFAULT_BACKUP_KEEP
-    return max(1, n)
+        return Generations.from_setting(_settings(conn).get("backup_generations"))
+    except (sqlite3.Error, ValueError):
+        return Generations()
 
 
 def _damaged_message(path: Path, problem: str) -> str:
@@ -453,52 +680,32 @@ def _damaged_message(path: Path, problem: str) -> str:
     if good is None:
         return f"{path}: the chart file is damaged ({first}) and no good backup was found"
     return (f"{path}: the chart file is damaged ({first}); the newest good backup is {good} "
-            f"(restore it with: motorchart restore {good} --yes)")
-
-
-def _backup_file(conn: sqlite3.Connection, chart: Path, *, tag: str, keep: int | None) -> Path:
-    folder = backups_dir(chart)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    name = f"{chart.stem}-{stamp}{'-' + tag if tag else ''}{BACKUP_SUFFIX}"
-    target = folder / name
-    partial = folder / (name + ".partial")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        dest = sqlite3.connect(str(partial))
-        try:
-            conn.backup(dest)
-            dest.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dest.close()
-        os.replace(partial, target)
-    except (OSError, sqlite3.Error) as e:
-        try:
-            partial.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise StoreError(f"{folder}: the backup could not be written ({e})") from None
-    if keep is not None:
-        plain = [b for b in list_backups(chart) if not b.name.endswith(f"-before-upgrade{BACKUP_SUFFIX}")
-                 and not b.name.endswith(f"-before-restore{BACKUP_SUFFIX}")]
-        for old in plain[keep:]:
-            try:
-                old.unlink()
-            except OSError:
-                pass
-    return target
+            f"(restore it with: {restore_command(path, good)})")
 
 
 def backup_chart(chart: Path | str, tag: str = "manual") -> Path:
-    """A consistent copy of the chart in its backups folder (``<stem>-<time>-<tag>.sqlite``),
-    made through a read-only connection with SQLite's online backup API: no writer lock is
-    taken, so it works while the app has the chart open for writing. The chart is checked
-    first (a damaged chart is never copied over good backups); the oldest plain backups
-    beyond the chart's ``backup_keep`` are removed, as on close."""
+    """A compressed, consistent copy of the chart in its backups folder
+    (``<stem>-<time>-<tag>.sqlite.gz``), made through a read-only connection: no writer lock
+    is taken, so it works while the app has the chart open for writing. The chart is checked
+    first (a damaged chart is never copied beside good backups); a manual backup is never
+    rotated away."""
     chart = Path(chart)
     if chart.is_dir():
         raise StoreError(f"{chart}: is a folder, not a chart file")
     if not chart.is_file():
         raise StoreError(f"{chart}: no chart file there")
+    exists, empty = _exists_and_empty(chart)
+    if empty:
+        missing = missing_chart(chart, empty=True)
+        raise missing if missing is not None else StoreError(f"{chart}: the chart file is empty (0 bytes)")
+    if is_compressed(chart):
+        raise StoreError(f"{chart}: is a compressed backup already, not a chart")
+    folder = backups_dir(chart)
+    where = folder if folder.is_dir() else chart.parent
+    if folder_is_read_only(where):
+        reason = read_only_reason(chart) or f"{where} is read-only"
+        raise StoreError(f"{chart}: the chart is read-only ({reason}); no backup can be written beside it "
+                         f"(copy the chart elsewhere to keep a copy)")
     try:
         conn = connect_read_only(chart)
     except sqlite3.Error as e:
@@ -509,63 +716,97 @@ def backup_chart(chart: Path | str, tag: str = "manual") -> Path:
             raise StoreError(_damaged_message(chart, problem))
         if not _has_table(conn, "patients"):
             raise StoreError(f"{chart}: this SQLite file is not a Motorchart chart")
-        keep = _backup_keep(_settings(conn)) if _has_table(conn, "settings") else DEFAULT_BACKUP_KEEP
-        return _backup_file(conn, chart, tag=tag, keep=keep)
+        return write_backup(conn, chart, tag=tag)
     except sqlite3.DatabaseError as e:
-        raise StoreError(_damaged_message(chart, str(e))) from None
+        if _is_damage(str(e)):
+            raise StoreError(_damaged_message(chart, str(e))) from None
+        raise StoreError(f"{chart}: the chart could not be read for the backup ({e}); try again") from None
     finally:
         conn.close()
 
 
 def restore_backup(chart: Path | str, backup: Path | str) -> Path | None:
-    """Replace the chart with a backup (the chart must not be open for writing elsewhere).
+    """Replace the chart with a backup (the chart must not be open for writing elsewhere); any
+    backup format Motorchart writes, compressed or not.
 
     A readable current chart is first backed up (``-before-restore``); a damaged one is moved
-    aside as ``<name>.damaged-<time>``. Returns that saved copy, if any."""
+    aside as ``<name>.damaged-<time>``; an empty (0-byte) one is removed. Returns the saved
+    copy, if any. The chart is replaced in one SQLite transaction: a restore that is killed
+    leaves the chart as it was."""
     chart, backup = Path(chart), Path(backup)
     if not backup.is_file():
         raise StoreError(f"{backup}: no such backup file")
+    if chart.is_dir():
+        raise StoreError(f"{chart}: is a folder, not a chart file")
+    reason = read_only_reason(chart)
+    if reason:
+        raise StoreError(f"{chart}: the chart is read-only ({reason}); nothing was restored")
     try:
-        src = connect_read_only(backup)
-    except sqlite3.Error as e:
-        raise StoreError(f"{backup}: cannot open the backup ({e})") from None
-    try:
-        problem = _quick_check(src)
-        if problem:
-            raise StoreError(f"{backup}: the backup is damaged ({problem}); choose another")
-        if not _has_table(src, "patients"):
-            raise StoreError(f"{backup}: not a Motorchart chart backup")
-        _refuse_newer(src, backup)
-        if chart.exists() and _is_read_only(chart):
-            raise StoreError(f"{chart}: the chart file is read-only; nothing was restored")
         chart.parent.mkdir(parents=True, exist_ok=True)
-        fd = _acquire_lock(chart)
-        saved = None
+    except OSError as e:
+        raise StoreError(f"{chart.parent}: cannot create the chart folder ({e.strerror})") from None
+    with expanded(backup, folder=backups_dir(chart)) as plain:
         try:
-            if chart.exists():
-                cur = sqlite3.connect(str(chart))
-                try:
-                    healthy = _quick_check(cur) is None
-                    if healthy:
-                        saved = _backup_file(cur, chart, tag="before-restore", keep=None)
-                finally:
-                    cur.close()
-                if not healthy:
-                    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-                    saved = chart.with_name(f"{chart.name}.damaged-{stamp}")
-                    os.replace(chart, saved)
-                    for ext in ("-wal", "-shm"):
-                        side = chart.with_name(chart.name + ext)
-                        if side.exists():
-                            os.replace(side, saved.with_name(saved.name + ext))
-            dest = sqlite3.connect(str(chart))
+            src = connect_read_only(plain)
+        except sqlite3.Error as e:
+            raise StoreError(f"{backup}: cannot open the backup ({e})") from None
+        try:
             try:
-                src.backup(dest)
-                dest.execute("PRAGMA journal_mode = WAL")
+                problem = _quick_check(src)
+                if problem:
+                    raise StoreError(f"{backup}: the backup is damaged ({problem}); choose another")
+                if not _has_table(src, "patients"):
+                    raise StoreError(f"{backup}: not a Motorchart chart backup")
+                _refuse_newer(src, backup)
+            except sqlite3.Error as e:
+                raise StoreError(f"{backup}: cannot read the backup ({e}); choose another") from None
+            fd = _acquire_lock(chart)
+            try:
+                saved = _set_aside(chart)
+                dest = sqlite3.connect(str(chart))
+                try:
+                    src.backup(dest)
+                    dest.execute("PRAGMA journal_mode = WAL")
+                finally:
+                    dest.close()
+            except sqlite3.Error as e:
+                raise StoreError(f"{chart}: the backup could not be restored ({e}); the chart is as it was") from None
             finally:
-                dest.close()
+                _release_lock(fd)
+            return saved
         finally:
-            _release_lock(fd)
-        return saved
-    finally:
-        src.close()
+            src.close()
+
+
+def _set_aside(chart: Path) -> Path | None:
+    """Before a restore: a compressed ``before-restore`` backup of a readable chart; a damaged
+    one moved aside; an empty one removed."""
+    exists, empty = _exists_and_empty(chart)
+    if not exists:
+        return None
+    wal = chart.with_name(chart.name + "-wal")
+    if empty and not wal.exists():
+        chart.unlink()
+        return None
+    healthy = False
+    if not empty:
+        cur = sqlite3.connect(str(chart))
+        try:
+            try:
+                healthy = _quick_check(cur) is None
+            except sqlite3.DatabaseError as e:
+                if not _is_damage(str(e)):  # locked, busy: not a reason to set a chart aside as damaged
+                    raise StoreError(f"{chart}: the chart could not be read ({e}); nothing was restored") from None
+                healthy = False
+            if healthy:
+                return write_backup(cur, chart, tag="before-restore")
+        finally:
+            cur.close()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    saved = chart.with_name(f"{chart.name}.damaged-{stamp}")
+    os.replace(chart, saved)
+    for ext in ("-wal", "-shm"):
+        side = chart.with_name(chart.name + ext)
+        if side.exists():
+            os.replace(side, saved.with_name(saved.name + ext))
+    return saved

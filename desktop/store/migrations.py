@@ -7,7 +7,13 @@ Motorchart is recognised (and refused) before anything touches it.
 Rules enforced by SQLite itself, not only by Python:
 - a signed (or amended) visit and its findings cannot be updated or deleted (``RAISE(ABORT)``);
 - the ``audit`` table is append-only; every insert, update and delete of a clinical row adds
-  an audit row with the time, the user of the writing session and the old and new values.
+  an audit row with the time, the user of the writing session and the old and new values;
+- even with foreign keys off, a patient who has visits cannot be deleted, a changed MRN takes
+  its visits along, and a visit or signature cannot point at a patient or visit that is not
+  there (m009).
+
+``EXPECTED_TRIGGERS`` (below the migrations) lists every trigger a chart must have: ``check``
+verifies it and a chart missing one refuses every write.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ FINDING_TABLES = ("muscle_findings", "reflex_findings", "sign_findings")
 VISIT_CHILD_TABLES = (*FINDING_TABLES, "visit_marks")
 """Tables whose rows belong to one visit (``visit_id``): audited with the visit's patient."""
 SIGNATURE_MESSAGE = "a signature is permanent: it cannot be changed or removed"
+PATIENT_DELETE_MESSAGE = "a patient who has visits cannot be deleted"
+ORPHAN_VISIT_MESSAGE = "a visit must belong to a patient of the chart"
+ORPHAN_SIGNATURE_MESSAGE = "a signature must belong to a visit of the chart"
 
 _BOOL = "IN (0, 1)"
 _DATE = "GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
@@ -319,11 +328,67 @@ def m008_rename_patients_and_other_cause_reasons(db: Database) -> None:
     create_audit_triggers(db, "muscle_findings")
 
 
+@migrations()
+def m009_the_chart_protects_its_patients(db: Database) -> None:
+    """Issue 17. With foreign keys off (the sqlite3 default in any other program) nothing else
+    stops an orphaned signed visit: a patient who has visits cannot be deleted; a changed MRN
+    moves its visits with it; a visit or a signature needs its patient or visit to exist."""
+    _script(db, f"""
+    CREATE TRIGGER patients_no_delete_with_visits BEFORE DELETE ON patients
+    WHEN EXISTS (SELECT 1 FROM visits WHERE patient_id = OLD.id)
+    BEGIN SELECT RAISE(ABORT, '{PATIENT_DELETE_MESSAGE}'); END;
+
+    CREATE TRIGGER patients_rename_moves_visits AFTER UPDATE OF id ON patients
+    WHEN OLD.id IS NOT NEW.id
+    BEGIN UPDATE visits SET patient_id = NEW.id WHERE patient_id = OLD.id; END;
+
+    CREATE TRIGGER visits_need_a_patient_insert BEFORE INSERT ON visits
+    WHEN NOT EXISTS (SELECT 1 FROM patients WHERE id = NEW.patient_id)
+    BEGIN SELECT RAISE(ABORT, '{ORPHAN_VISIT_MESSAGE}'); END;
+
+    CREATE TRIGGER visits_need_a_patient_update BEFORE UPDATE OF patient_id ON visits
+    WHEN NOT EXISTS (SELECT 1 FROM patients WHERE id = NEW.patient_id)
+    BEGIN SELECT RAISE(ABORT, '{ORPHAN_VISIT_MESSAGE}'); END;
+
+    CREATE TRIGGER signatures_need_a_visit BEFORE INSERT ON signatures
+    WHEN NOT EXISTS (SELECT 1 FROM visits WHERE id = NEW.visit_id)
+    BEGIN SELECT RAISE(ABORT, '{ORPHAN_SIGNATURE_MESSAGE}'); END;
+    """)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 if SCHEMA_VERSION != _LIGHT_SCHEMA_VERSION:  # pragma: no cover  (a developer's slip, caught by any test)
     raise RuntimeError(f"desktop.store.patient_index.SCHEMA_VERSION is {_LIGHT_SCHEMA_VERSION} but there are "
                        f"{SCHEMA_VERSION} migrations: update it with the new migration")
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
+
+
+# ------------------------------------------------------------------------ expected triggers
+
+EXPECTED_TRIGGERS: tuple[str, ...] = (
+    # m002, m007: a signed visit, its findings and its marks cannot change
+    "visits_signed_no_update", "visits_signed_no_delete",
+    *(f"{t}_signed_no_{a}" for t in VISIT_CHILD_TABLES for a in ("insert", "update", "delete")),
+    # m003, m007: the audit trail is append-only and follows every clinical table
+    "audit_no_update", "audit_no_delete",
+    *(f"{t}_audit_{a}" for t in (*AUDITED, "visit_marks") for a in ("insert", "update", "delete")),
+    # m004: full-text search (sqlite-utils' names)
+    *(f"{t}_{a}" for t in ("patients", "visits") for a in ("ai", "ad", "au")),
+    # m007: a signature is permanent and audited
+    "signatures_no_update", "signatures_no_delete", "signatures_audit_insert",
+    # m009: no orphaned visits or signatures, even with foreign keys off
+    "patients_no_delete_with_visits", "patients_rename_moves_visits",
+    "visits_need_a_patient_insert", "visits_need_a_patient_update", "signatures_need_a_visit",
+)
+"""Every trigger a chart of this schema must have: the one list ``check`` verifies and a
+writable open requires (:func:`missing_triggers`). A migration that adds or renames a trigger
+updates it (``tests/store/test_migrations.py`` compares it with a freshly migrated chart)."""
+
+
+def missing_triggers(conn: sqlite3.Connection) -> list[str]:
+    """The expected triggers this chart does not have (in the order of ``EXPECTED_TRIGGERS``)."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    return [t for t in EXPECTED_TRIGGERS if t not in have]
 
 
 # ------------------------------------------------------------------------ audit triggers

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
 in :mod:`desktop.store.migrations`, which checks the two agree when it is imported."""
 
@@ -46,9 +46,33 @@ def fts_query(text: str) -> str | None:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
+def folder_is_read_only(folder: Path) -> bool:
+    """Whether nothing can be created in ``folder`` (permissions, a read-only file system, or
+    mode bits without any write bit: root ignores permissions, so those count too)."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return not os.access(folder, os.W_OK) or not (mode & 0o222)
+
+
 def connect_read_only(path: Path, timeout: float = 5) -> sqlite3.Connection:
-    """A connection that can only read ``path`` (SQLite's ``mode=ro``; it never creates it)."""
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+    """A connection that can only read ``path`` (SQLite's ``mode=ro``; it never creates it).
+
+    A chart in a read-only folder (or file system) with no ``-wal`` file beside it is opened
+    ``immutable``: SQLite could not create the ``-shm`` file a WAL chart needs, and no writer
+    can be changing it (a writer always has a ``-wal`` file)."""
+    path = Path(path).resolve()
+    uri = f"{path.as_uri()}?mode=ro"
+    if folder_is_read_only(path.parent):
+        wal = path.with_name(path.name + "-wal")
+        try:
+            has_wal = wal.stat().st_size > 0
+        except OSError:
+            has_wal = False
+        if not has_wal:
+            uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, timeout=timeout)
 
 
 def count_patients(conn: sqlite3.Connection) -> int:

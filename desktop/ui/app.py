@@ -51,7 +51,7 @@ def ensure_demo(path: Path) -> None:
     from desktop.store.demo import build_demo
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    store = ChartStore.open(path, user="demo")
+    store = ChartStore.open(path, user="demo", new=True)  # fictional: rebuilt even beside old backups
     try:
         build_demo(store)
         store.set_setting("clinic", "Demo clinic (fictional patients)")
@@ -59,10 +59,42 @@ def ensure_demo(path: Path) -> None:
         store.close(backup=False)
 
 
-def open_store(path: Path):
+def open_store(path: Path, *, new: bool = False, ask=None):
+    """Open the chart for the window. A read-only chart (file, folder or file system) opens
+    read-only (``store.read_only_reason`` says why). A chart missing or empty beside backups of
+    it is never created silently: ``ask`` (default :func:`ask_missing_chart`, a dialog) chooses
+    to restore the newest good backup, start a new chart, or quit (None). ``new`` (``--new``)
+    starts a new chart without asking."""
     from desktop.store import ChartStore
 
-    return ChartStore.open(path)
+    return ChartStore.open_choosing(path, choose=ask or ask_missing_chart, new=new, allow_read_only=True)
+
+
+def ask_missing_chart(missing) -> str:
+    """The explicit choice for a missing or empty chart that has backups: "restore", "new" or
+    "quit"."""
+    from PySide6.QtWidgets import QMessageBox
+
+    what = "is empty" if missing.empty else "is missing"
+    text = f"The chart file {missing.path} {what}, but backups of it exist."
+    if missing.backup is not None:
+        held = f" ({missing.patients} patients)" if missing.patients is not None else ""
+        text += f"\n\nThe newest good backup is {missing.backup}{held}."
+    else:
+        text += "\n\nNone of its backups reads back whole."
+    box = QMessageBox(QMessageBox.Icon.Warning, "Motorchart", text)
+    box.setInformativeText("Nothing has been created. Restore the backup, or start a new, empty chart "
+                           "in its place (the backups are kept either way).")
+    restore = None
+    if missing.backup is not None:
+        restore = box.addButton("Restore the newest backup", QMessageBox.ButtonRole.AcceptRole)
+    new = box.addButton("Start a new, empty chart", QMessageBox.ButtonRole.DestructiveRole)
+    quit_ = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(restore or quit_)
+    box.setEscapeButton(quit_)
+    box.exec()
+    clicked = box.clickedButton()
+    return "restore" if clicked is restore and restore is not None else "new" if clicked is new else "quit"
 
 
 def make_window(store):
@@ -73,9 +105,24 @@ def make_window(store):
     return MainWindow(store, load_catalogue())
 
 
+def _painted(widget, what: str):
+    """Grab ``widget`` offscreen and raise unless something was drawn: a null or tiny image, or
+    one of a single colour (a blank view), fails."""
+    image = widget.grab().toImage()
+    if image.isNull() or image.width() < 100 or image.height() < 100:
+        raise RuntimeError(f"{what} painted nothing")
+    w, h = image.width(), image.height()
+    colours = {image.pixel(x * (w - 1) // 31, y * (h - 1) // 31) for x in range(32) for y in range(32)}
+    if len(colours) < 2:
+        raise RuntimeError(f"{what} painted a blank image")
+    return image
+
+
 def paint_main_window(chart, patient_id: str) -> str:
-    """Open the chart, show the main window on a patient, paint it once and close it (used by
-    `motorchart --self-test`). Returns a one-line description; raises if nothing painted."""
+    """Open the chart, show the main window on a patient and draw every view once: each tab of
+    the visit editor, then the Progression tab with each of its views (overview plots, body map,
+    visit comparison), then close it (used by `motorchart --self-test`, so a module missing from
+    a bundle fails there). Returns a one-line description; raises if a view is missing or blank."""
     from PySide6 import __version__ as pyside_version
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
@@ -88,9 +135,29 @@ def paint_main_window(chart, patient_id: str) -> str:
             window.show()
             window.open_patient(patient_id)
             app.processEvents()
-            image = window.grab()
-            if image.isNull() or image.width() < 100:
-                raise RuntimeError("the main window painted nothing")
+            image = _painted(window, "the main window")
+            tabs = window.editor.tabs
+            names = []
+            for i in range(tabs.count()):
+                tabs.setCurrentIndex(i)  # the Progression tab builds its view when first shown
+                app.processEvents()
+                name = tabs.tabText(i).split(" (")[0]
+                _painted(window, f"the {name} view")
+                names.append(name)
+            view = window.progression
+            if view is None:
+                raise RuntimeError(window.statusBar().currentMessage() or "the Progression view was not built")
+            tabs.setCurrentWidget(view)
+            sub = []
+            for j in range(view.tabs.count()):
+                view.tabs.setCurrentIndex(j)  # the body map and comparison are fed when shown
+                app.processEvents()
+                _painted(view.tabs.currentWidget(), f"the progression {view.tabs.tabText(j)}")
+                sub.append(view.tabs.tabText(j).lower())
+            plotted = [key for key, item in view.overview.plots.series.items()
+                       if item.getData()[0] is not None and len(item.getData()[0])]
+            if not plotted:
+                raise RuntimeError("the progression plots show no data for the demo patient")
         finally:
             # Destroy the window before its store closes: no timer or event may reach it later
             # (the self-test also runs inside other processes, e.g. the test suite).
@@ -101,7 +168,8 @@ def paint_main_window(chart, patient_id: str) -> str:
     finally:
         store.close(backup=False)
     return (f"PySide6 {pyside_version}, platform {app.platformName()}, main window with the "
-            f"demo patient painted {image.width()}x{image.height()}")
+            f"demo patient painted {image.width()}x{image.height()}; views drawn: "
+            f"{', '.join(names[:-1])}, {names[-1]} ({', '.join(sub)}; {len(plotted)} series plotted)")
 
 
 PROBE_ENV = "MOTORCHART_LAUNCH_PROBE"
@@ -154,7 +222,7 @@ class ChartLoader(QObject):
         from desktop.store import ChartStore
 
         self.store = ChartStore.open(self.path, check_in_background=True, on_checked=self._checked,
-                                     daily_backup=self.daily_backup)
+                                     daily_backup=self.daily_backup, allow_read_only=True)
 
     def _checked(self, problem: str | None) -> None:  # called from the check's thread
         if problem:
@@ -164,9 +232,18 @@ class ChartLoader(QObject):
         from desktop.resources import load_catalogue
 
         self.window.attach(self.store, load_catalogue())
+        say_if_read_only(self.window, self.store)
 
 
-def run_app(db: str | None, demo: bool) -> int:
+def say_if_read_only(window, store) -> None:
+    """A chart opened read-only because its file or folder is: the window says so."""
+    reason = getattr(store, "read_only_reason", None)
+    if reason:
+        window.show_message(f"This chart is read-only ({reason}): it can be read, searched, exported and "
+                            "printed, but nothing can be changed.")
+
+
+def run_app(db: str | None, demo: bool, new: bool = False) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from desktop.store.patient_index import PatientIndex
@@ -202,10 +279,14 @@ def run_app(db: str | None, demo: bool) -> int:
         from desktop.store import StoreError
 
         try:
-            store = open_store(path)
+            store = open_store(path, new=new)
         except StoreError as e:
             return refuse(str(e))
+        if store is None:  # a missing chart beside its backups, and the clinician chose to quit
+            print(f"{path}: nothing was opened", file=sys.stderr)
+            return 2
         window = make_window(store)
+        say_if_read_only(window, store)
     else:
         from .main_window import MainWindow
 

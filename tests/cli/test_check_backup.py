@@ -8,6 +8,7 @@ import pytest
 
 from desktop.cli import main
 from desktop.store import ChartStore, list_backups
+from desktop.store.backups import expanded
 from tests.store.conftest import make_case
 
 
@@ -90,17 +91,18 @@ def test_backup_works_while_the_chart_is_open_for_writing(tmp_path, capsys):
         assert len(made) == 1
         backup = made.pop()
         assert cap.out == f"{backup}\n"
-        assert backup.name.endswith("-manual.sqlite")
+        assert backup.name.endswith("-manual.sqlite.gz")
         # the writer keeps working after the backup
         writer.import_case(make_case("MRN-0002"))
     finally:
         writer.close(backup=False)
-    conn = sqlite3.connect(str(backup))
-    try:
-        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-        assert [r[0] for r in conn.execute("SELECT id FROM patients")] == ["MRN-0001"]
-    finally:
-        conn.close()
+    with expanded(backup) as plain:  # a gzip file holding the SQLite file
+        conn = sqlite3.connect(str(plain))
+        try:
+            assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            assert [r[0] for r in conn.execute("SELECT id FROM patients")] == ["MRN-0001"]
+        finally:
+            conn.close()
     copy = ChartStore.open(backup, readonly=True)
     try:
         assert copy.visit_dates("MRN-0001")

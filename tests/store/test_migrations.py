@@ -7,6 +7,7 @@ import sqlite3
 from sqlite_utils import Database
 
 from desktop.store import ChartStore
+from desktop.store.backups import expanded
 from desktop.store.migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, migrate, migrations
 
 EXPECTED_VISIT_COLUMNS = {
@@ -70,9 +71,10 @@ def test_an_older_chart_is_backed_up_then_upgraded(tmp_path, patient_factory):
         assert [r.id for r in store.search_patients("cote")] == ["MRN-1"]
     finally:
         store.close(backup=False)
-    backups = list((tmp_path / "old-backups").glob("*-before-upgrade.sqlite"))
+    backups = list((tmp_path / "old-backups").glob("*-before-upgrade.sqlite.gz"))
     assert len(backups) == 1
-    old = sqlite3.connect(backups[0])
-    assert old.execute("SELECT family_name FROM patients").fetchall() == [("Côté",)]
-    assert not old.execute("SELECT 1 FROM sqlite_master WHERE name = 'patients_fts'").fetchall()
-    old.close()
+    with expanded(backups[0]) as copy:
+        old = sqlite3.connect(copy)
+        assert old.execute("SELECT family_name FROM patients").fetchall() == [("Côté",)]
+        assert not old.execute("SELECT 1 FROM sqlite_master WHERE name = 'patients_fts'").fetchall()
+        old.close()

@@ -97,7 +97,8 @@ def test_a_read_only_file_is_refused_for_writing_and_opens_read_only(store, char
     store.close(backup=False)
     os.chmod(chart_path, 0o444)
     try:
-        with pytest.raises(StoreError, match="read-only; open it read-only"):
+        with pytest.raises(StoreError, match=r"the chart is read-only \(the chart file is read-only\); it can be "
+                                             "read .* but nothing can be changed"):
             ChartStore.open(chart_path, user="dr.test")
         with ChartStore.open(chart_path, readonly=True) as ro:
             assert ro.get_patient("MRN-0042").family_name == "Łukasiewicz-Nowak"
@@ -155,15 +156,16 @@ def test_a_chart_from_a_newer_motorchart_is_refused_and_left_untouched(store, ch
     assert chart_path.read_bytes() == before
 
 
-def test_backups_rotate_keeping_the_configured_number(store, chart_path):
-    store.set_setting("backup_keep", 3)
+def test_manual_backups_are_compressed_kept_and_open_read_only(store, chart_path):
+    store.set_setting("clinic", "Backups")
     made = []
     for _ in range(5):
         made.append(store.backup())
         time.sleep(0.002)
-    assert list_backups(chart_path) == made[:-4:-1]
+    assert list_backups(chart_path) == made[::-1]  # manual backups are never rotated away
+    assert all(b.name.endswith("-manual.sqlite.gz") for b in made)
     with ChartStore.open(made[-1], readonly=True) as b:
-        assert b.settings()["backup_keep"] == 3
+        assert b.settings()["clinic"] == "Backups"
 
 
 def test_closing_makes_a_backup_and_opening_makes_one_a_day(chart_path, patient_factory):

@@ -1,0 +1,587 @@
+"""The chart's backups: their format, listing, checking and rotation (issue 17).
+
+A backup is ``<chart dir>/<stem>-backups/<stem>-<UTC time>[-<tag>].sqlite.gz``: one consistent
+snapshot of the chart's pages, taken through SQLite (``serialize``, or the backup API into a
+scratch file for a chart too large to hold in memory), written once, gzip-compressed, with a
+manifest in the gzip header's comment (the format, the schema, the MRNs the backup holds and
+the earlier MRNs of renamed patients). ``gunzip`` gives back a plain SQLite file. Earlier
+versions of Motorchart wrote uncompressed ``.sqlite`` copies: they are still listed, checked,
+restored and rotated.
+
+Tags: none for an automatic backup (at most one a day: the first open of the day, or the close
+when none was made that day); ``manual`` (``motorchart backup``, Chart > Back up);
+``before-upgrade`` and ``before-restore``. Only automatic backups are ever removed, by
+generations (:class:`Generations`), and never one that holds a patient no newer backup holds.
+
+A backup is written as ``<name>.partial``, locked (``flock``) while it is written, and renamed
+when complete: a ``.partial`` that nobody holds is what a killed backup left, and the next open
+for writing removes it (:func:`remove_partials`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import shutil
+import sqlite3
+import struct
+import tempfile
+import time
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .errors import StoreError
+from .paths import backups_dir
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+BACKUP_FORMAT = "motorchart-backup/1"
+COMPRESSED_SUFFIX = ".sqlite.gz"
+PLAIN_SUFFIX = ".sqlite"
+"""The suffix of the uncompressed backups that earlier versions wrote (still read)."""
+PARTIAL_SUFFIX = ".partial"
+AUTOMATIC = ""
+KINDS = (AUTOMATIC, "manual", "before-upgrade", "before-restore")
+SERIALIZE_LIMIT = 512 * 1024 * 1024
+"""A chart up to this size is copied in memory (``serialize``): the one write is the compressed
+backup. A larger one goes through a scratch file beside the backup first."""
+COMPRESS_LEVEL = 6
+_CHUNK = 1 << 20
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+_NAME = re.compile(r"(?P<stamp>\d{8}T\d{12}Z)(?:-(?P<tag>[a-z][a-z-]*))?(?P<suffix>\.sqlite(?:\.gz)?)")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_GZIP_MAGIC = b"\x1f\x8b"
+_FEXTRA, _FNAME, _FCOMMENT = 0x04, 0x08, 0x10
+
+
+@dataclass(frozen=True)
+class Generations:
+    """How many automatic backups rotation keeps: the newest of each of the last ``daily`` days,
+    ``weekly`` ISO weeks and ``monthly`` months that have one (in local time)."""
+
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+
+    @classmethod
+    def from_setting(cls, value) -> Generations:
+        """From the chart's ``backup_generations`` setting ({"daily": 7, ...}); bad values
+        fall back to the defaults."""
+        base = cls()
+        if not isinstance(value, dict):
+            return base
+        out = {}
+        for name in ("daily", "weekly", "monthly"):
+            v = value.get(name, getattr(base, name))
+            out[name] = v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else getattr(base, name)
+        return cls(**out)
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file, from its name."""
+
+    path: Path
+    made: dt.datetime  # UTC
+    tag: str
+
+    @property
+    def automatic(self) -> bool:
+        return self.tag == AUTOMATIC
+
+    @property
+    def kind(self) -> str:
+        return self.tag if self.tag in KINDS else "manual"
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.name.endswith(".gz")
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What a backup holds, for rotation: its MRNs, and the earlier MRNs of patients renamed
+    in it (a backup holding MRN-2, once MRN-1, still holds the patient an older backup has
+    as MRN-1)."""
+
+    patients: frozenset[str]
+    renamed: frozenset[str] = frozenset()
+
+
+def backup_name(chart: Path, tag: str, when: dt.datetime | None = None) -> str:
+    stamp = (when or dt.datetime.now(dt.timezone.utc)).strftime(_STAMP)
+    return f"{chart.stem}-{stamp}{'-' + tag if tag else ''}{COMPRESSED_SUFFIX}"
+
+
+def parse_backup(chart: Path, path: Path) -> BackupInfo | None:
+    prefix = f"{chart.stem}-"
+    name = path.name
+    if not name.startswith(prefix):
+        return None
+    m = _NAME.fullmatch(name[len(prefix):])
+    if m is None:
+        return None
+    made = dt.datetime.strptime(m["stamp"], _STAMP).replace(tzinfo=dt.timezone.utc)
+    return BackupInfo(path, made, m["tag"] or AUTOMATIC)
+
+
+def backup_infos(chart: Path | str) -> list[BackupInfo]:
+    """The chart's backups, newest first (compressed and the older uncompressed ones)."""
+    chart = Path(chart)
+    folder = backups_dir(chart)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    infos = [i for i in (parse_backup(chart, folder / n) for n in names) if i is not None]
+    return sorted(infos, key=lambda i: (i.made, i.path.name), reverse=True)
+
+
+# ------------------------------------------------------------------------------ writing
+
+def holdings_of(conn: sqlite3.Connection) -> Holdings:
+    ids = frozenset(r[0] for r in conn.execute("SELECT id FROM patients"))
+    renamed: frozenset[str] = frozenset()
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'patient_aliases'").fetchone():
+        renamed = frozenset(r[0] for r in conn.execute("SELECT old_id FROM patient_aliases"))
+    return Holdings(ids, renamed)
+
+
+def manifest_of(conn: sqlite3.Connection, chart: Path, tag: str, made: dt.datetime) -> dict:
+    held = holdings_of(conn)
+    return {
+        "format": BACKUP_FORMAT,
+        "chart": chart.name,
+        "made_utc": made.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "tag": tag,
+        "schema": conn.execute("PRAGMA user_version").fetchone()[0],
+        "patients": sorted(held.patients),
+        "renamed": sorted(held.renamed),
+    }
+
+
+def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str) -> Path:
+    """Write a compressed backup of ``conn``'s database (the chart at ``chart``) and return it.
+
+    The snapshot is read once and written once (compressed) to ``<name>.partial``, which is
+    locked while it is written, fsynced and then renamed into place."""
+    folder = backups_dir(chart)
+    made = dt.datetime.now(dt.timezone.utc)
+    target = folder / backup_name(chart, tag, made)
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = _create_locked(lambda: os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), partial)
+    except OSError as e:
+        raise StoreError(f"{folder}: the backup could not be written ({e.strerror or e})") from None
+    try:
+        manifest = manifest_of(conn, chart, tag, made)
+        with os.fdopen(os.dup(fd), "wb") as f:
+            _write_gzip(f, _image(conn, partial), _comment(manifest), mtime=int(made.timestamp()))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, target)
+        _fsync_dir(folder)
+    except (OSError, sqlite3.Error, zlib.error) as e:
+        _unlink(partial)
+        raise StoreError(f"{folder}: the backup could not be written ({e})") from None
+    except BaseException:
+        _unlink(partial)
+        raise
+    finally:
+        os.close(fd)
+    return target
+
+
+def _image(conn: sqlite3.Connection, partial: Path) -> Iterator[bytes | memoryview]:
+    """The database's pages as one consistent snapshot, in chunks, marked as a rollback-journal
+    database (header bytes 18-19 = 1) so that the copy never needs a ``-wal`` or ``-shm``."""
+    pages, page_size = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size"))
+    if hasattr(conn, "serialize") and pages * page_size <= SERIALIZE_LIMIT:
+        data = memoryview(conn.serialize())
+        yield from _as_rollback(data[i:i + _CHUNK] for i in range(0, len(data), _CHUNK))
+        return
+    scratch = partial.with_name(partial.name[:-len(PARTIAL_SUFFIX)] + ".image" + PARTIAL_SUFFIX)
+    # locked, so that another process's open does not take it for a killed backup's
+    fd = _create_locked(lambda: os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600), scratch)
+    try:
+        dest = sqlite3.connect(str(scratch))
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+        with open(scratch, "rb") as f:
+            yield from _as_rollback(iter(lambda: f.read(_CHUNK), b""))
+    finally:
+        os.close(fd)
+        _unlink(scratch)
+        _unlink(scratch.with_name(scratch.name + "-journal"))
+
+
+def _as_rollback(chunks: Iterator) -> Iterator[bytes | memoryview]:
+    first = True
+    for chunk in chunks:
+        if first and len(chunk) >= 20 and bytes(chunk[18:20]) == b"\x02\x02":
+            chunk = bytes(chunk[:18]) + b"\x01\x01" + bytes(chunk[20:])
+        first = False
+        yield chunk
+
+
+def _comment(manifest: dict) -> bytes:
+    packed = base64.b64encode(zlib.compress(json.dumps(manifest, separators=(",", ":")).encode(), 9))
+    return BACKUP_FORMAT.encode("ascii") + b" " + packed
+
+
+def _write_gzip(f, chunks, comment: bytes, *, mtime: int) -> None:
+    """A one-member gzip file (RFC 1952) with ``comment`` in its header (FCOMMENT)."""
+    f.write(_GZIP_MAGIC + b"\x08" + bytes([_FCOMMENT]) + struct.pack("<I", mtime & 0xFFFFFFFF) + b"\x00\xff")
+    f.write(comment + b"\x00")
+    co = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    crc, size = 0, 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        f.write(co.compress(chunk))
+    f.write(co.flush())
+    f.write(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
+
+
+# ------------------------------------------------------------------------------ reading
+
+def is_compressed(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == _GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def read_manifest(path: Path) -> dict | None:
+    """The manifest in a compressed backup's gzip header, or None (not ours, or unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(10)
+            if len(head) < 10 or head[:3] != _GZIP_MAGIC + b"\x08":
+                return None
+            flags = head[3]
+            if flags & _FEXTRA:
+                (n,) = struct.unpack("<H", f.read(2))
+                f.read(n)
+            if flags & _FNAME:
+                _read_zstring(f)
+            if not flags & _FCOMMENT:
+                return None
+            comment = _read_zstring(f)
+    except (OSError, struct.error, ValueError):
+        return None
+    prefix = BACKUP_FORMAT.encode("ascii") + b" "
+    if not comment.startswith(prefix):
+        return None
+    try:
+        return json.loads(zlib.decompress(base64.b64decode(comment[len(prefix):], validate=True)))
+    except (ValueError, zlib.error):
+        return None
+
+
+def _read_zstring(f, limit: int = 64 << 20) -> bytes:
+    out = bytearray()
+    while True:
+        block = f.read(65536)
+        if not block:
+            raise ValueError("truncated gzip header")
+        i = block.find(b"\x00")
+        if i >= 0:
+            out += block[:i]
+            f.seek(i + 1 - len(block), os.SEEK_CUR)
+            return bytes(out)
+        out += block
+        if len(out) > limit:
+            raise ValueError("gzip header too long")
+
+
+def holdings(path: Path) -> Holdings | None:
+    """What a backup holds, from its manifest (an uncompressed backup is opened read-only);
+    None when that cannot be read (such a backup is never rotated away)."""
+    if is_compressed(path):
+        m = read_manifest(path)
+        if m is None or not isinstance(m.get("patients"), list):
+            return None
+        return Holdings(frozenset(m["patients"]), frozenset(m.get("renamed") or ()))
+    try:
+        conn = _connect_ro(path)
+        try:
+            return holdings_of(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def backup_problem(path: Path) -> str | None:
+    """None when the backup reads back whole, else what is wrong. A compressed backup is read
+    to its end (gzip's CRC-32 and length cover every byte); an uncompressed one gets SQLite's
+    ``quick_check``."""
+    if is_compressed(path):
+        try:
+            with gzip.open(path, "rb") as f:
+                if f.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+                    return "not a SQLite database inside"
+                while f.read(_CHUNK):
+                    pass
+        except (OSError, EOFError, zlib.error) as e:
+            return f"damaged: {e}"
+        return None
+    try:
+        conn = _connect_ro(path)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
+            if rows != ["ok"]:
+                return "damaged: " + "; ".join(rows[:3])
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'patients'").fetchone():
+                return "not a Motorchart chart"
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return f"damaged: {e}"
+    return None
+
+
+@contextmanager
+def expanded(backup: Path, folder: Path | None = None) -> Iterator[Path]:
+    """A plain SQLite file with the backup's content: the backup itself when uncompressed, else
+    a temporary expanded copy (in ``folder``, default the system's temporary folder), removed
+    afterwards. A damaged compressed backup raises StoreError."""
+    backup = Path(backup)
+    if not is_compressed(backup):
+        yield backup
+        return
+    made: list[str] = []
+
+    def create() -> int:
+        fd, name = tempfile.mkstemp(prefix=f"{backup.name}.", suffix=".expand" + PARTIAL_SUFFIX, dir=folder)
+        made.append(name)
+        return fd
+
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        fd = _create_locked(create, lambda: Path(made[-1]))
+    except OSError as e:
+        raise StoreError(f"{backup}: no room to read the backup ({e.strerror or e})") from None
+    tmp = Path(made[-1])
+    try:
+        try:
+            with gzip.open(backup, "rb") as src, os.fdopen(os.dup(fd), "wb") as dst:
+                shutil.copyfileobj(src, dst, _CHUNK)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+            raise StoreError(f"{backup}: the backup is damaged ({e}); choose another") from None
+        except OSError as e:
+            raise StoreError(f"{backup}: the backup could not be read ({e.strerror or e})") from None
+        yield tmp
+    finally:
+        os.close(fd)
+        for side in ("", "-journal", "-wal", "-shm"):
+            _unlink(tmp.with_name(tmp.name + side))
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+
+
+# ------------------------------------------------------------------------------ partials
+
+def remove_partials(chart: Path | str) -> list[Path]:
+    """Remove the ``*.partial`` files in the chart's backups folder that no live process holds
+    (what a killed backup, restore or expansion left); returns them."""
+    folder = backups_dir(Path(chart))
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(PARTIAL_SUFFIX)]
+    except OSError:
+        return []
+    removed = []
+    for n in names:
+        p = folder / n
+        if _abandoned(p):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+            for side in ("-journal", "-wal", "-shm"):
+                _unlink(p.with_name(p.name + side))
+    return removed
+
+
+def _abandoned(p: Path) -> bool:
+    if fcntl is None:  # pragma: no cover  (no flock: only what is clearly stale)
+        try:
+            return time.time() - p.stat().st_mtime > 24 * 3600
+        except OSError:
+            return False
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True  # nobody is writing it
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # (closing releases the lock)
+
+
+def _create_locked(create: Callable[[], int], path) -> int:
+    """Create a file (``create`` returns its descriptor) and lock it. A cleaner that came
+    between the two took it for a killed writer's and removed it: then create it again."""
+    for _ in range(20):
+        fd = create()
+        _flock(fd)
+        where = path() if callable(path) else path
+        try:
+            if os.stat(where).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise OSError("the file kept disappearing while it was being created")
+
+
+def _flock(fd: int) -> None:
+    """Hold ``fd``'s file while it is written (a cleaner holds it only for a moment)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _unlink(p: Path) -> None:
+    try:
+        p.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------------ rotation
+
+def plan_rotation(infos: list[BackupInfo], held: Callable[[BackupInfo], Holdings | None],
+                  gens: Generations = Generations(), tz: dt.tzinfo | None = None) -> list[BackupInfo]:
+    """The automatic backups to remove (pure: no files touched).
+
+    Kept: every backup that is not automatic; the newest automatic one; the newest of each of
+    the last ``gens.daily`` days, ``gens.weekly`` ISO weeks and ``gens.monthly`` months that
+    have one (local time, or ``tz``); and any backup holding a patient (by MRN, a renamed
+    patient by its earlier MRN too) that no newer kept backup holds, or whose holdings cannot
+    be read."""
+    newest_first = sorted(infos, key=lambda i: (i.made, i.path.name), reverse=True)
+    autos = [i for i in newest_first if i.automatic]
+    keep = {autos[0].path} if autos else set()
+    buckets = (
+        (gens.daily, lambda d: d.date()),
+        (gens.weekly, lambda d: tuple(d.isocalendar())[:2]),
+        (gens.monthly, lambda d: (d.year, d.month)),
+    )
+    for n, key in buckets:
+        seen: set = set()
+        for i in autos:
+            k = key(i.made.astimezone(tz))
+            if k in seen:
+                continue
+            if len(seen) >= n:
+                break
+            seen.add(k)
+            keep.add(i.path)
+    if all(i.path in keep for i in autos):
+        return []
+    remove = []
+    covered: set[str] = set()
+    for i in newest_first:
+        h = held(i)
+        if i.automatic and i.path not in keep and h is not None and h.patients <= covered:
+            remove.append(i)
+            continue
+        if h is not None:
+            covered |= h.patients | h.renamed
+    return remove
+
+
+def rotate(chart: Path | str, gens: Generations = Generations()) -> list[Path]:
+    """Remove the automatic backups :func:`plan_rotation` lets go; returns them."""
+    cache: dict[Path, Holdings | None] = {}
+
+    def held(i: BackupInfo) -> Holdings | None:
+        if i.path not in cache:
+            cache[i.path] = holdings(i.path)
+        return cache[i.path]
+
+    removed = []
+    for i in plan_rotation(backup_infos(chart), held, gens):
+        try:
+            i.path.unlink()
+            removed.append(i.path)
+        except OSError:
+            pass
+    return removed
+
+
+def automatic_today(chart: Path | str, now: dt.datetime | None = None) -> BackupInfo | None:
+    """Today's automatic backup (local day), if one was made."""
+    today = (now or dt.datetime.now(dt.timezone.utc)).astimezone().date()
+    for i in backup_infos(chart):
+        if i.automatic and i.made.astimezone().date() == today:
+            return i
+    return None
+
+
+# ------------------------------------------------------------------------------ summary
+
+@dataclass(frozen=True)
+class KindSummary:
+    count: int
+    size: int
+
+
+def summarize(infos: list[BackupInfo]) -> dict[str, KindSummary]:
+    """Count and total size of each kind of backup (automatic, manual, before-upgrade,
+    before-restore), in that order."""
+    out = {}
+    for kind in KINDS:
+        these = [i for i in infos if i.kind == kind]
+        out[kind or "automatic"] = KindSummary(len(these), sum(i.size() for i in these))
+    return out
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"  # pragma: no cover
