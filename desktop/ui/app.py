@@ -239,8 +239,15 @@ def say_if_read_only(window, store) -> None:
     """A chart opened read-only because its file or folder is: the window says so."""
     reason = getattr(store, "read_only_reason", None)
     if reason:
+        from PySide6.QtWidgets import QLabel
+
         window.show_message(f"This chart is read-only ({reason}): it can be read, searched, exported and "
                             "printed, but nothing can be changed.")
+        label = QLabel(f"Read-only chart ({reason})")
+        label.setObjectName("read_only_indicator")
+        label.setStyleSheet("color: #8a4b00; font-weight: bold; padding: 0 6px;")
+        window.statusBar().addPermanentWidget(label)  # stays while the chart is open
+        window.setWindowTitle(window.windowTitle() + " — read-only")
 
 
 def run_app(db: str | None, demo: bool, new: bool = False) -> int:
@@ -267,9 +274,11 @@ def run_app(db: str | None, demo: bool, new: bool = False) -> int:
         QMessageBox.critical(None, "Motorchart", message)
         return 2
 
+    from desktop.store.errors import StoreError
+
     try:
         path = resolve_chart(db, demo)
-    except Exception as e:  # noqa: BLE001  (StoreError from building the demo: one line)
+    except (StoreError, OSError) as e:  # building the demo, or no user data folder: one line
         return refuse(str(e))
     index = PatientIndex.peek(path)
     loader = None

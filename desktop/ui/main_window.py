@@ -209,11 +209,12 @@ class MainWindow(QMainWindow):
         """Everything else, once there is a chart (built in :meth:`attach`)."""
         act, s = self._act, self.session
         m_patient, m_visit, m_view = self._patient_menu, self._visit_menu, self._view_menu
-        act(m_patient, "New patient…", "Ctrl+Shift+N", self.new_patient)
+        act(m_patient, "New patient…", "Ctrl+Shift+N", self.new_patient, "new_patient_action")
         act(m_patient, "Edit details…", None, self.edit_patient, "edit_patient_action")
         act(m_patient, "Preferences…", "Ctrl+,", self.preferences)
-        act(m_visit, "New visit…", "Ctrl+N", lambda: self.new_visit(copy=False))
-        act(m_visit, "New visit copied from the previous…", "Ctrl+D", lambda: self.new_visit(copy=True))
+        act(m_visit, "New visit…", "Ctrl+N", lambda: self.new_visit(copy=False), "new_visit_action")
+        act(m_visit, "New visit copied from the previous…", "Ctrl+D", lambda: self.new_visit(copy=True),
+            "copy_visit_action")
         act(m_visit, "Confirm carried findings in the selection", "Ctrl+Return", self._confirm_selection)
         act(m_visit, "Sign visit", "Ctrl+Shift+S", self.sign_visit, "sign_action")
         act(m_visit, "Amend signed visit…", "Ctrl+Shift+A", self.amend_visit, "amend_action")
@@ -531,6 +532,13 @@ class MainWindow(QMainWindow):
         has = s.visit is not None
         signed = has and s.status in ("signed", "amended")
         amending = has and s.amending
+        if self.store.readonly:  # a chart on a read-only file or folder: read, export, print
+            for w in (self.sign_button, self.sign_action, self.amend_button, self.amend_action,
+                      self.new_visit_button, self.copy_button, self.edit_patient_action,
+                      self.redate_action, self.delete_visit_action, self.new_patient_action,
+                      self.new_visit_action, self.copy_visit_action, self.backup_action):
+                w.setEnabled(False)
+            return
         self.sign_button.setEnabled(has and not signed)
         self.sign_button.setText("Sign amendment… (Ctrl+Shift+S)" if amending else "Sign (Ctrl+Shift+S)")
         self.sign_action.setEnabled(has and not signed)
@@ -685,25 +693,30 @@ class MainWindow(QMainWindow):
 
 
 def _check_chart_file(path: Path) -> list[str]:
-    """On the worker thread: the integrity check and the signatures of the chart at ``path``,
-    on a read-only connection of its own; [] when all is well, else one line per problem."""
+    """On the worker thread: the deep check of the chart at ``path`` (SQLite's integrity and
+    foreign-key checks, every expected trigger: ``ChartStore.full_check``, as ``motorchart
+    check``) and its signatures, on a read-only connection of its own; [] when all is well,
+    else one line per problem."""
     import sqlite3
 
     from desktop.store.chart import ChartStore
+    from desktop.store.files import restore_command
 
     store = ChartStore.open(path, readonly=True, check=False, daily_backup=False, user="check")
     try:
         try:
-            problem = store.integrity()
-            if problem is None:
+            found = store.full_check()
+            problems = [f"{what}: {line}" for what, lines in found.items() for line in lines]
+            if not problems:
                 return store.verify_signatures()
+            damaged = "; ".join(problems[:3])
         except sqlite3.DatabaseError as e:  # too damaged to read
-            problem = str(e)
+            damaged = str(e)
         from desktop.store import newest_good_backup
 
         good = newest_good_backup(path)
-        return [f"it is damaged ({problem})",
-                f"the newest good backup is {good} (restore it with: motorchart restore {good} --yes)"
+        return [f"it is damaged ({damaged})",
+                f"the newest good backup is {good} (restore it with: {restore_command(path, good)})"
                 if good else "no good backup was found"]
     finally:
         store.close(backup=False)

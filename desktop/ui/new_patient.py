@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
 )
 
+from desktop.store.errors import StoreError
+
 from .patients import REGION_NAMES
 
 if TYPE_CHECKING:
@@ -175,7 +177,7 @@ class PatientDialog(QDialog):
                 self.session.update_patient(patient)
             else:
                 self.store.update_patient(patient, old_id=self.original.id)
-        except Exception as e:  # ValueError from the form, StoreError from the store's rules
+        except (ValueError, StoreError) as e:  # the form's and the store's rules: one line
             self.problem.setText(str(e))
             return
         self.patient = patient

@@ -178,8 +178,9 @@ class VisitSession(QObject):
 
     @property
     def readonly(self) -> bool:
-        """A signed visit is read-only; an open amendment is a draft like any other."""
-        return self.visit is None or self.status in ("signed", "amended")
+        """A signed visit is read-only; an open amendment is a draft like any other. Every
+        visit is read-only on a chart opened read-only (its file or folder is)."""
+        return self.visit is None or self.status in ("signed", "amended") or self.store.readonly
 
     @property
     def amending(self) -> bool:

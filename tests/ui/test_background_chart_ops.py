@@ -82,3 +82,18 @@ def test_the_check_names_a_signed_visit_changed_outside_the_app(visit_window, qt
     text = visit_window.error_box.text()
     assert text.startswith("The chart file has problems:") and "MRN-0042" in text
     assert all(a.isEnabled() for a in visit_window.background_actions)
+
+
+def test_the_check_names_a_trigger_dropped_outside_the_app_and_the_restore_command(window, qtbot):
+    """Chart > Check is the deep check of `motorchart check`: a missing protective trigger is
+    named, with the newest good backup and the exact command that restores it to this chart."""
+    window.store.backup()
+    con = sqlite3.connect(window.chart_path)
+    con.execute("DROP TRIGGER muscle_findings_signed_no_update")
+    con.commit()
+    con.close()
+    window.check_action.trigger()
+    wait_for_ops(qtbot)
+    text = window.error_box.text()
+    assert "muscle_findings_signed_no_update" in text
+    assert "motorchart restore" in text and "--db" in text and str(window.chart_path) in text

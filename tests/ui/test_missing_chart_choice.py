@@ -8,7 +8,7 @@ import os
 import stat
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from desktop.store import ChartStore
 from desktop.ui import app
@@ -73,23 +73,48 @@ def test_new_on_the_command_line_asks_nothing(tmp_path):
     store.close(backup=False)
 
 
-def test_a_chart_in_a_read_only_folder_opens_read_only_in_the_window(qtbot, tmp_path):
+def test_a_chart_in_a_read_only_folder_opens_read_only_in_the_window(qtbot, tmp_path, catalogue):
+    """The window says so once, keeps a read-only mark in the status bar and the title, turns
+    off every action that would write, and a typed grade is refused without a change."""
+    import datetime as dt
+
+    from desktop.ui.main_window import MainWindow
+    from domain.case import Visit
+    from tests.ui.keys import enter_cell
+    from tests.ui.test_visit_editor import goto
+
     path = tmp_path / "ro" / "chart.sqlite"
     path.parent.mkdir()
-    _chart_with_a_backup(path, make_patient())
+    patient = make_patient()
+    store = ChartStore.open(path, user="tester")
+    store.add_patient(patient)
+    store.save_visit(patient.id, Visit(date=dt.date(2025, 3, 1)))
+    store.close(backup=False)
     os.chmod(path.parent, 0o555)
     try:
         store = app.open_store(path)
         try:
             assert store.readonly and "is read-only" in store.read_only_reason
-            shown = []
-
-            class Window:
-                def show_message(self, text):
-                    shown.append(text)
-
-            app.say_if_read_only(Window(), store)
-            assert shown and shown[0].startswith("This chart is read-only (its folder")
+            w = MainWindow(store, catalogue)
+            qtbot.addWidget(w)
+            w.show()
+            app.say_if_read_only(w, store)
+            assert w.statusBar().currentMessage().startswith("This chart is read-only (its folder")
+            mark = w.statusBar().findChild(QLabel, "read_only_indicator")
+            assert mark is not None and mark.text().startswith("Read-only chart")
+            assert w.windowTitle().endswith("read-only")
+            w.open_patient(patient.id)
+            w.session.open_visit(dt.date(2025, 3, 1))
+            w.protocol_combo.setCurrentText("Full catalogue")
+            for a in (w.new_patient_action, w.new_visit_action, w.sign_action, w.backup_action,
+                      w.delete_visit_action, w.edit_patient_action):
+                assert not a.isEnabled(), a.text()
+            assert w.export_visit_action.isEnabled()  # reading, exporting and printing still work
+            view = w.editor.exam_view
+            goto(view, "deltoid", "mrc", "left")
+            enter_cell(view, "4")
+            assert store.get_visit(patient.id, dt.date(2025, 3, 1)).muscles == ()
+            w.close()
         finally:
             store.close()
     finally:
