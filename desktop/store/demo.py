@@ -10,6 +10,8 @@ that declines at the course's rate. Visits before the last few months are signed
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ from domain.case import (
     Visit,
 )
 from domain.scores import months_between
+
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 KINDS = ("limb", "bulbar", "pls", "pma", "flail_arm", "fast", "slow")
@@ -282,7 +287,7 @@ def demo_cases(n_patients: int, seed: int = 2026):
         yield case, signed
 
 
-def build_demo(store, n_patients: int = 200, seed: int = 2026, *, progress=None) -> int:
+def build_demo(store: ChartStore, n_patients: int = 200, seed: int = 2026, *, progress=None) -> int:
     """Add a demo clinic to an open writable store through the façade's bulk path
     (:meth:`ChartStore.add_cases`: one transaction, signatures as in the clinic); returns the
     patient count. Refused, with nothing written, if the chart already holds a demo patient."""

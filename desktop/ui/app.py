@@ -8,6 +8,8 @@ view are imported when first used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import os
 import sys
 import time
@@ -16,6 +18,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.launch_speed import LOAD_STEPS, import_step
+
+if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
+    from desktop.ui.main_window import MainWindow
 
 
 def demo_chart_path() -> Path:
@@ -97,7 +103,7 @@ def ask_missing_chart(missing) -> str:
     return "restore" if clicked is restore and restore is not None else "new" if clicked is new else "quit"
 
 
-def make_window(store):
+def make_window(store: ChartStore) -> MainWindow:
     from desktop.resources import load_catalogue
 
     from .main_window import MainWindow
@@ -118,7 +124,7 @@ def _painted(widget, what: str):
     return image
 
 
-def paint_main_window(chart, patient_id: str) -> str:
+def paint_main_window(chart: Path, patient_id: str) -> str:
     """Open the chart, show the main window on a patient and draw every view once: each tab of
     the visit editor, then the Progression tab with each of its views (overview plots, body map,
     visit comparison), then close it (used by `motorchart --self-test`, so a module missing from
@@ -190,7 +196,7 @@ class ChartLoader(QObject):
     failed = Signal(str)  # the chart could not be opened: one line
     damaged = Signal(str)  # the background integrity check found damage: one line
 
-    def __init__(self, window, path: Path, parent=None, *, daily_backup: bool = True):
+    def __init__(self, window: MainWindow, path: Path, parent=None, *, daily_backup: bool = True):
         super().__init__(parent)
         self.window = window
         self.path = path
@@ -235,7 +241,7 @@ class ChartLoader(QObject):
         say_if_read_only(self.window, self.store)
 
 
-def say_if_read_only(window, store) -> None:
+def say_if_read_only(window: MainWindow, store: ChartStore) -> None:
     """A chart opened read-only because its file or folder is: the window says so."""
     reason = getattr(store, "read_only_reason", None)
     if reason:

@@ -24,6 +24,8 @@ from desktop.store.errors import StoreError
 from .patients import REGION_NAMES
 
 if TYPE_CHECKING:
+    from desktop.store.chart import ChartStore
+    from desktop.ui.session import VisitSession
     from domain.case import Patient
 
 MILESTONES = (  # (field prefix, label, what the note is for)
@@ -58,7 +60,8 @@ class PatientDialog(QDialog):
     with one it edits it (``session.update_patient`` when a session is given, which re-opens
     the patient, else ``store.update_patient``); a changed MRN renames the patient."""
 
-    def __init__(self, store, parent=None, *, patient: Patient | None = None, session=None):
+    def __init__(self, store: ChartStore, parent=None, *, patient: Patient | None = None,
+                 session: VisitSession | None = None):
         super().__init__(parent)
         self.store = store
         self.session = session
@@ -187,5 +190,5 @@ class PatientDialog(QDialog):
 class NewPatientDialog(PatientDialog):
     """The form for a new patient."""
 
-    def __init__(self, store, parent=None):
+    def __init__(self, store: ChartStore, parent=None):
         super().__init__(store, parent)

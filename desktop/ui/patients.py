@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from desktop.ui.session import VisitSession
 
 RowRole = 0x0100 + 1  # Qt.ItemDataRole.UserRole + 1: the row's patient id
 """Plain ints, not ``Qt`` enums, on the launch path: the first use of PySide6's ``Qt`` namespace
@@ -118,7 +123,7 @@ class PatientHeader(QLabel):
 
     edit_requested = Signal()
 
-    def __init__(self, session, parent=None):
+    def __init__(self, session: VisitSession, parent=None):
         super().__init__(parent)
         self.session = session
         self.setObjectName("patientHeader")

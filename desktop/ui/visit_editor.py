@@ -3,6 +3,8 @@ notes; every edit goes through the session as one undoable command."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +28,10 @@ from .gridview import FindingsView
 from .protocols import protocol_muscles
 from .signs import SignsTableModel
 
+if TYPE_CHECKING:
+    from desktop.ui.session import VisitSession
+    from domain.catalogue import Catalogue
+
 from desktop.present.alsfrs import ITEM_LABELS as ALSFRS_LABELS, grade_text, item_label  # noqa: E402  (one wording, reports too)
 _FLAG_CHOICES = ("· not recorded", "yes", "no")
 
@@ -35,7 +41,7 @@ class HistoryScoresView(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, session, parent=None):
+    def __init__(self, session: VisitSession, parent=None):
         super().__init__(parent)
         self.session = session
         self._loading = False
@@ -248,7 +254,7 @@ class VisitEditorView(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, session, catalogue, parent=None):
+    def __init__(self, session: VisitSession, catalogue: Catalogue, parent=None):
         super().__init__(parent)
         self.session = session
         self.catalogue = catalogue
