@@ -52,11 +52,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         except FileNotFoundError:
             pass
         raise
-    _sync_folder(target.parent)
+    sync_folder(target.parent)
     return target
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename itself durable where the platform allows it (not on Windows)."""
     if os.name == "nt":
         return

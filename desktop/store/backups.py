@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from desktop.outfiles import sync_folder
+
 from .errors import StoreError
 from .paths import backups_dir
 
@@ -197,7 +199,7 @@ def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, target)
-        _fsync_dir(folder)
+        sync_folder(folder)
     except (OSError, sqlite3.Error, zlib.error) as e:
         _unlink(partial)
         raise StoreError(f"{folder}: the backup could not be written ({e})") from None
@@ -476,17 +478,6 @@ def _unlink(p: Path) -> None:
         pass
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ------------------------------------------------------------------------------ rotation
