@@ -2,7 +2,9 @@
 
 It exercises every part a clinic workstation needs, on throw-away data only: the shipped resources
 (catalogue, fonts), a temporary chart (the real store), a demo case imported into it, the
-classifier, a signed PDF visit report, and Qt (offscreen) painting the main window on that chart.
+classifier, the signed visit report and the progression report (PDF, through the same path as
+Export PDF), and Qt (offscreen) drawing every view of the main window on that chart: each tab of
+the visit editor and the Progression tab's plots, body map and visit comparison.
 The user's own chart is never opened.
 
 One line per step on stdout; exit status 0 when every step passed, 1 (with a line naming the
@@ -98,26 +100,32 @@ def _step_classify(run: _Run) -> str:
     return f"{len(result.visits)} visits; last visit: {cats}"
 
 
-def _step_report(run: _Run) -> str:
+def _step_reports(run: _Run) -> str:
+    """Both reports, each through the path Export PDF and Print take (``report_from_chart``):
+    the signed last visit's report and the progression report with its charts."""
     import datetime as dt
 
-    from .reports.common import ReportMeta
-    from .reports.visit import build_visit_report
+    from .reports.from_chart import report_from_chart
+    from .store import ChartStore
 
-    case = run.state["case"]
-    pdf = build_visit_report(
-        case, run.state["classification"], case.visits[-1].date,
-        meta=ReportMeta.from_visit_meta(run.state["meta"]), clinic="Motorchart self-test",
-        page_size="A4", printed_at=dt.datetime.now(dt.timezone.utc),
-    )
-    if not pdf.startswith(b"%PDF"):
-        raise RuntimeError(f"the visit report does not start with %PDF (starts {pdf[:8]!r})")
-    if len(pdf) < MIN_PDF_BYTES:
-        raise RuntimeError(f"the visit report is only {len(pdf)} bytes")
-    if b"DejaVu" not in pdf:
-        raise RuntimeError("the visit report does not embed the DejaVu fonts")
-    (run.tmp / "selftest-visit.pdf").write_bytes(pdf)
-    return f"signed visit report {len(pdf) // 1024} KiB, DejaVu embedded"
+    patient_id = run.state["case"].patient.id
+    now = dt.datetime.now(dt.timezone.utc)
+    store = ChartStore.open(run.chart, user="self-test")
+    try:
+        pdfs = {"visit": report_from_chart(store, patient_id, printed_at=now),
+                "progression": report_from_chart(store, patient_id, progression=True, printed_at=now)}
+    finally:
+        store.close(backup=False)
+    for name, pdf in pdfs.items():
+        if not pdf.startswith(b"%PDF"):
+            raise RuntimeError(f"the {name} report does not start with %PDF (starts {pdf[:8]!r})")
+        if len(pdf) < MIN_PDF_BYTES:
+            raise RuntimeError(f"the {name} report is only {len(pdf)} bytes")
+        if b"DejaVu" not in pdf:
+            raise RuntimeError(f"the {name} report does not embed the DejaVu fonts")
+        (run.tmp / f"selftest-{name}.pdf").write_bytes(pdf)
+    return (f"signed visit report {len(pdfs['visit']) // 1024} KiB, progression report "
+            f"{len(pdfs['progression']) // 1024} KiB, DejaVu embedded")
 
 
 def _step_qt(run: _Run) -> str:
@@ -131,7 +139,7 @@ STEPS: tuple[tuple[str, Callable[[_Run], str]], ...] = (
     ("resources", _step_resources),
     ("chart", _step_chart),
     ("classify", _step_classify),
-    ("report", _step_report),
+    ("reports", _step_reports),
     ("qt", _step_qt),
 )
 

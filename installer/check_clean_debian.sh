@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the .deb on a fresh, minimal Debian 12 (a debootstrap chroot: no Python, no Qt, no X)
-# and run `motorchart --self-test` there, offscreen and on X11 (Xvfb). Root only; the first run
-# downloads the base system (~3 min), later runs reuse it from a pristine copy.
+# and run `motorchart --self-test` there, offscreen and on X11 (Xvfb), and `screenshots --demo`.
+# Root only; the first run downloads the base system (~3 min), later runs reuse a pristine copy.
 #
 #   sudo installer/check_clean_debian.sh [dist/motorchart_<version>_amd64.deb] [CACHE_DIR]
 set -euo pipefail
@@ -32,6 +32,9 @@ apt-get install -y -q --no-install-recommends ./$(basename "$DEB") >/tmp/apt.log
 echo "==> installed $(basename "$DEB") with \$(grep -c '^Setting up' /tmp/apt.log) packages; python3: \$(command -v python3 || echo none)"
 motorchart --version
 motorchart --self-test 2>/dev/null
+motorchart screenshots /tmp/shots --demo >/dev/null 2>&1
+echo "==> screenshots --demo: \$(ls /tmp/shots/*.png | wc -l) PNG files"
+test "\$(ls /tmp/shots/*.png | wc -l)" -ge 9
 echo "==> on X11 (Xvfb)"
 apt-get install -y -q --no-install-recommends xvfb xauth >/tmp/apt2.log 2>&1 || { tail -20 /tmp/apt2.log; exit 1; }
 QT_QPA_PLATFORM=xcb xvfb-run -a motorchart --self-test 2>/dev/null

@@ -10,10 +10,16 @@ import sys
 from desktop.selftest import STEPS, run_self_test
 
 
-def test_the_self_test_passes_from_source_and_prints_one_line_per_step(qapp):
+def test_the_self_test_passes_from_source_draws_every_view_and_renders_both_reports(qapp):
     out = io.StringIO()
     assert run_self_test(out) == 0
-    lines = out.getvalue().splitlines()
+    text = out.getvalue()
+    assert "signed visit report" in text and "progression report" in text
+    drawn = text.split("views drawn: ", 1)[1]
+    for view in ("Examination", "Needle EMG", "Signs", "History and scores", "Progression",
+                 "overview", "body map", "compare visits", "series plotted"):
+        assert view in drawn, view
+    lines = text.splitlines()
     assert [line.split()[1] for line in lines[:len(STEPS)]] == [n.split()[0] for n, _ in STEPS]
     assert not any("FAILED" in line for line in lines)
     assert lines[-1].startswith("self-test passed")
@@ -43,3 +49,20 @@ def test_motorchart_self_test_exits_0_from_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-test passed" in proc.stdout
     assert not (tmp_path / "never.sqlite").exists(), "the self-test must not touch the user's chart"
+
+
+def test_a_progression_view_that_cannot_load_fails_the_self_test(qapp, monkeypatch):
+    """Issue 21: the bundle lacked PySide6.QtOpenGL, the Progression tab stayed blank and the
+    self-test still passed. Now the qt step opens that tab and fails with the missing module."""
+    from desktop.ui import progression
+
+    def missing(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'PySide6.QtOpenGL'")
+
+    monkeypatch.setattr(progression, "ProgressionView", missing)
+    out = io.StringIO()
+    assert run_self_test(out) == 1
+    text = out.getvalue()
+    assert "self-test: qt         FAILED: RuntimeError: Progression view unavailable: No module named 'PySide6.QtOpenGL'" in text
+    assert text.splitlines()[-1].startswith("self-test FAILED at step 'qt'")
+
