@@ -13,7 +13,8 @@ Trick                                  Why                                      
 :func:`sqlite_utils_without_numpy`     sqlite-utils imports numpy and pandas when they  ``ui.launch_ratio`` (numpy alone was
                                        are installed (numpy arrives with pyqtgraph),    ~120 ms of every launch),
                                        only to map their scalar types; the chart never  ``ui.launch_rss_ratio``
-                                       stores them.
+                                       stores them. (The same import points sqlite-utils
+                                       at the store's driver, sqlcipher3.)
 :data:`LOAD_STEPS`                     The chart opens behind a window already on       the ``ready ... event loop held at
                                        screen, one module per turn of the event loop.   most N ms`` note of
                                        The list names some private modules of pydantic  ``ui.launch_ratio``
@@ -45,18 +46,52 @@ HIDDEN_FROM_SQLITE_UTILS = ("numpy", "pandas")
 
 def sqlite_utils_without_numpy() -> None:
     """Import sqlite-utils with numpy and pandas hidden, so that it takes its no-numpy path;
-    the two are visible again afterwards (pyqtgraph imports numpy for real later). Does nothing
-    once sqlite-utils is imported."""
+    the two are visible again afterwards (pyqtgraph imports numpy for real later).
+
+    Not a speed trick but done in the same import: sqlite-utils is made to use the store's
+    driver, sqlcipher3 (:mod:`desktop.store.driver`), so that its own ``except
+    sqlite3.OperationalError`` clauses (``drop(ignore=True)``, ``RETURNING``) catch what the
+    driver raises. sqlite-utils prefers ``pysqlite3`` when it can import it: during the import
+    that name is sqlcipher3. If sqlite-utils was imported before (a test, a tool), its module
+    globals are pointed at the driver instead."""
+    import sqlcipher3
+    import sqlcipher3.dbapi2
+
     if "sqlite_utils" in sys.modules:
+        _point_sqlite_utils_at(sqlcipher3, sqlcipher3.dbapi2)
         return
     hidden = [n for n in HIDDEN_FROM_SQLITE_UTILS if n not in sys.modules]
     for name in hidden:
         sys.modules[name] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    aliased = {"pysqlite3": sqlcipher3, "pysqlite3.dbapi2": sqlcipher3.dbapi2}
+    before = {name: sys.modules.get(name) for name in aliased}
+    sys.modules.update(aliased)
     try:
         importlib.import_module("sqlite_utils")
     finally:
         for name in hidden:
             del sys.modules[name]
+        for name, module in before.items():
+            if module is None:
+                del sys.modules[name]
+            else:
+                sys.modules[name] = module
+    _point_sqlite_utils_at(sqlcipher3, sqlcipher3.dbapi2)
+
+
+def _point_sqlite_utils_at(driver, dbapi2) -> None:
+    """sqlite-utils' module-level driver names, pointed at ``driver`` (a no-op when the import
+    above already took it)."""
+    for mod_name in ("sqlite_utils.utils", "sqlite_utils.db"):
+        mod = sys.modules.get(mod_name)
+        if mod is None:
+            continue
+        if hasattr(mod, "sqlite3"):
+            mod.sqlite3 = driver
+        if hasattr(mod, "dbapi2"):
+            mod.dbapi2 = dbapi2
+        if hasattr(mod, "OperationalError"):
+            mod.OperationalError = dbapi2.OperationalError
 
 
 LOAD_STEPS: tuple[str, ...] = (

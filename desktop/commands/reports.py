@@ -22,7 +22,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 @command("report", "write a patient's visit report or progression report as a PDF")
 @arguments(_args)
 def cmd_report(args) -> int:
-    from desktop.store import ChartStore, StoreError
+    from desktop.store import StoreError
     from desktop.store.paths import chart_path
 
     out = Path(args.output)
@@ -39,10 +39,9 @@ def cmd_report(args) -> int:
     path = chart_path(getattr(args, "db", None))
     if not path.exists():
         raise UserError(f"{path}: no chart file there")
-    try:
-        store = ChartStore.open(path, readonly=True)
-    except StoreError as e:
-        raise UserError(str(e)) from None
+    from desktop.commands.store import _open  # the one place charts are opened (and unlocked)
+
+    store = _open(args, readonly=True)
     from desktop.reports.common import ReportError
     from desktop.reports.from_chart import report_from_chart, write_pdf
 

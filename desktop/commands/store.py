@@ -24,7 +24,10 @@ NEW_HELP = ("start a new, empty chart at --db even though backups of a chart are
 def _open(args, *, readonly: bool = False, existing: bool = False):
     """Open the chart; ``readonly`` or ``existing``: a missing chart is an error (not created).
     A missing or empty chart beside backups of one is refused (naming the newest good backup
-    and the restore command) unless the command was given ``--new``."""
+    and the restore command) unless the command was given ``--new``. An encrypted chart is
+    unlocked here, the one place the commands open charts (MOTORCHART_PASSPHRASE or a prompt:
+    :func:`desktop.commands.encryption.unlock_chart`)."""
+    from desktop.commands.encryption import unlock_chart
     from desktop.store import ChartStore, StoreError
     from desktop.store.files import missing_chart
 
@@ -33,8 +36,9 @@ def _open(args, *, readonly: bool = False, existing: bool = False):
         missing = missing_chart(path, empty=False, creating=not readonly)
         raise UserError(str(missing) if missing is not None
                         else f"{path}: no chart file there (use --db PATH or MOTORCHART_DB)")
+    key = unlock_chart(path)
     try:
-        return ChartStore.open(path, readonly=readonly, new=bool(getattr(args, "new", False)))
+        return ChartStore.open(path, readonly=readonly, new=bool(getattr(args, "new", False)), key=key)
     except StoreError as e:
         if not hasattr(args, "new"):  # a command without --new: do not suggest it
             retold = missing_chart(path, creating=False) if path.exists() and path.stat().st_size == 0 else None
@@ -62,11 +66,16 @@ def _store_errors(fn):
 # ------------------------------------------------------------------------------ import
 
 def _import_args(p: argparse.ArgumentParser):
-    p.add_argument("files", nargs="+", metavar="FILE", help="motorchart-case/1 JSON files")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="motorchart-case/1 JSON files, or FHIR bundles Motorchart wrote")
+    p.add_argument("--format", choices=("auto", "json", "fhir"), default="auto",
+                   help="json: case files; fhir: FHIR R4B bundles written by `motorchart export --format "
+                        "fhir`; auto (default): a file holding a Bundle is read as FHIR")
     p.add_argument("--new", action="store_true", help=NEW_HELP)
 
 
-@command("import", "import case files into the chart (each file all or nothing; visits merged by date)")
+@command("import", "import case files, or FHIR bundles Motorchart wrote, into the chart (each file all "
+                   "or nothing; visits merged by date)")
 @arguments(_import_args)
 @_store_errors
 def cmd_import(args) -> int:
@@ -76,17 +85,19 @@ def cmd_import(args) -> int:
     line ends the run, and its exit status is 2 if any file was refused."""
     import datetime as dt
 
-    from desktop.cli import read_case_file
+    from desktop.commands.fhir import read_import_file
     from desktop.present.terminal import plain
     from desktop.store import StoreError
     from desktop.store.errors import ImportRefused
 
     today = dt.date.today()
     cases = []
+    uuids = {}  # file -> its visits' UUIDs (a FHIR bundle's Encounter identifiers)
     problems: list[str] = []
     for f in args.files:
         try:
-            cases.append((f, read_case_file(f, today=today)))
+            case, uuids[f] = read_import_file(f, today=today, format=getattr(args, "format", "auto"))
+            cases.append((f, case))
         except UserError as e:
             problems += e.problems
     if problems:
@@ -96,7 +107,7 @@ def cmd_import(args) -> int:
     try:
         for i, (f, case) in enumerate(cases):
             try:
-                r = store.import_case(case, today=today)
+                r = store.import_case(case, today=today, visit_uuids=uuids.get(f))
             except ImportRefused as e:
                 refused += 1
                 print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)
@@ -124,15 +135,38 @@ EXIT_REFUSED = 2
 # ------------------------------------------------------------------------------ export
 
 def _export_args(p: argparse.ArgumentParser):
-    p.add_argument("--patient", required=True, metavar="ID", help="the patient's id (MRN)")
-    p.add_argument("--format", default="json", choices=["json"], help="output format (json)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--patient", action="append", metavar="ID",
+                   help="the patient's id (MRN); with --deidentified, repeat it to export only those "
+                        "patients (default: every patient)")
+    p.add_argument("--format", default=None, choices=["json", "csv", "fhir"],
+                   help="output format: json (a case file, the default); fhir (a FHIR R4B transaction "
+                        "bundle for the hospital record); csv (with --deidentified)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE instead of standard output (with --deidentified: the FOLDER "
+                        "the CSV files are written to)")
+    from desktop.commands.research import research_export_args
+
+    research_export_args(p)
+    from desktop.commands.fhir import fhir_export_args
+
+    fhir_export_args(p)
 
 
-@command("export", "export one patient as a motorchart-case/1 JSON file")
+@command("export", "export one patient as a motorchart-case/1 JSON file, or patients de-identified for "
+                   "research (--deidentified --format csv -o FOLDER)")
 @arguments(_export_args)
 @_store_errors
 def cmd_export(args) -> int:
+    from desktop.commands.research import one_patient_export, research_export
+
+    if args.deidentified or args.new_ids:
+        return research_export(args)
+    one_patient_export(args)  # the other exports: one --patient, --format json unless given
+    from desktop.commands.fhir import export_fhir_command, refuse_fhir_options
+
+    if args.format == "fhir":
+        return export_fhir_command(args)
+    refuse_fhir_options(args)
     from domain.case import case_to_data
 
     store = _open(args, readonly=True)
@@ -172,13 +206,20 @@ def _check_args(p: argparse.ArgumentParser):
 @arguments(_check_args)
 @_store_errors
 def cmd_check(args) -> int:
-    import sqlite3
-
+    from desktop.store.driver import sqlite3
     from desktop.store.files import read_only_reason
 
     store = _open(args, readonly=True)
     try:
         print(f"chart: {store.path}")
+        if store.encrypted:
+            print(f"encryption: SQLCipher, key {store.key.key_id} (backups are encrypted too)")
+            if args.backups:
+                from desktop.commands.encryption import unlock_backups
+
+                unlock_backups(store.path)  # older keys the same passphrase opens
+        else:
+            print("encryption: none (the chart is a plain SQLite file; encrypt it with: motorchart encrypt)")
         reason = read_only_reason(store.path)
         if reason:
             print(f"access: read-only ({reason}); check, export and report work, changes are refused")
@@ -212,20 +253,52 @@ def cmd_check(args) -> int:
             print(f"signatures: ok ({signed} signed versions)")
         if legacy:
             print(f"signed before signatures were recorded: {legacy} visit(s) (no hash to verify)")
+        audit = deep["audit"]
+        chain = "HMAC-SHA-256" if store.chain_key is not None else "SHA-256"
+        if audit:
+            print(f"audit: {len(audit)} problem(s): the audit trail was changed outside Motorchart ({chain} chain)")
+            for line in audit:
+                print(f"  {line}")
+        else:
+            print(f"audit: ok (every row chained to the one before with {chain}; none cut off the end)")
         print(f"schema version: {store.schema_version}")
         for k, v in store.counts().items():
             print(f"{k}: {v}")
         damaged_backups = _print_backups(store.path, every=args.backups)
+        _print_privacy(store.path)
     finally:
         store.close()
-    return 0 if problem is None and not bad and not fk and not missing and not damaged_backups else 1
+    return 0 if problem is None and not bad and not fk and not missing and not audit and not damaged_backups else 1
+
+
+def _print_privacy(chart: Path) -> None:
+    """The privacy line of ``check``: a warning naming each file of the chart (the chart, its
+    -wal and -shm, head and key files, backups) that other accounts can read. A warning, not a
+    failure: nothing is wrong with the chart itself."""
+    from desktop.store.private import exposed_files
+
+    extra: tuple[Path, ...] = ()
+    try:
+        from desktop.store.keys import key_file
+
+        extra = (key_file(chart),)
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    exposed = exposed_files(chart, extra)
+    if not exposed:
+        print("privacy: ok (the chart and its backups are readable by their owner only)")
+        return
+    print(f"privacy: warning: {len(exposed)} file(s) of the chart can be read by other accounts on this "
+          "computer; make them private with chmod 600 (and their folders with chmod 700)")
+    for path, mode in exposed:
+        print(f"  {path} (mode {mode:04o})")
 
 
 def _print_backups(chart: Path, *, every: bool) -> int:
     """The backups lines of ``check``: how many of each kind and their size, the newest read
     back, the before-restore copies on a line of their own; with ``every``, one line per
     backup. Returns how many backups were found damaged."""
-    from desktop.store.backups import backup_infos, backup_problem, holdings, human_size, summarize
+    from desktop.store.backups import LOCKED, backup_infos, backup_problem, holdings, human_size, summarize
 
     infos = backup_infos(chart)
     kinds = summarize(infos)
@@ -238,11 +311,13 @@ def _print_backups(chart: Path, *, every: bool) -> int:
     def verdict(i) -> str:
         nonlocal damaged
         problem = backup_problem(i.path)
+        if problem == LOCKED:  # not damage: a backup of an older key (before a rekey --new-key)
+            return f"not checked: {problem} (made before a rekey --new-key: check it with its passphrase)"
         if problem:
             damaged += 1
             return problem
         held = holdings(i.path)
-        fmt = "compressed" if i.compressed else "uncompressed"
+        fmt = "encrypted" if i.encrypted else "compressed" if i.compressed else "uncompressed"
         return f"ok, {fmt}" + (f", {len(held.patients)} patient(s)" if held is not None else "")
 
     if listed:
@@ -311,15 +386,19 @@ def cmd_audit(args) -> int:
                    "(compressed, beside the automatic ones; a manual backup is never rotated away)")
 @_store_errors
 def cmd_backup(args) -> int:
+    from desktop.commands.encryption import unlock_chart
     from desktop.store.files import backup_chart
 
-    print(backup_chart(_chart(args), "manual"))
+    chart = _chart(args)
+    key = unlock_chart(chart) if chart.is_file() else None
+    print(backup_chart(chart, "manual", key=key))
     return 0
 
 
 def _restore_args(p: argparse.ArgumentParser):
     p.add_argument("backup", metavar="BACKUP",
-                   help="a backup file, compressed (.sqlite.gz) or not (.sqlite) (see `motorchart check`)")
+                   help="a backup file: compressed (.sqlite.gz), encrypted (.sqlite.enc) or plain (.sqlite) "
+                        "(see `motorchart check`)")
     p.add_argument("--yes", action="store_true", help="confirm replacing the chart with the backup")
 
 
@@ -335,6 +414,11 @@ def cmd_restore(args) -> int:
         raise UserError(f"{backup}: no such backup file")
     if not args.yes:
         raise UserError(f"restoring replaces {chart} with {backup}; add --yes to confirm")
+    from desktop.commands.encryption import unlock_backups, unlock_chart
+
+    if chart.is_file():
+        unlock_chart(chart)
+    unlock_backups(chart, backup)
     saved = restore_backup(chart, backup)
     print(f"restored {chart} from {backup}")
     if saved:
@@ -348,6 +432,9 @@ def _demo_args(p: argparse.ArgumentParser):
     p.add_argument("--patients", type=int, default=200, metavar="N", help="how many patients (200)")
     p.add_argument("--seed", type=int, default=2026, metavar="S", help="random seed (2026)")
     p.add_argument("--new", action="store_true", help=NEW_HELP)
+    p.add_argument("--encrypt", action="store_true",
+                   help="make the new chart encrypted (passphrase from MOTORCHART_PASSPHRASE or the "
+                        "terminal; the recovery key is printed once); charts are plain without it")
 
 
 @command("demo", "build a deterministic demo clinic of fictional patients into --db PATH")
@@ -358,6 +445,8 @@ def cmd_demo(args) -> int:
 
     if args.patients < 1 or args.patients > 1_000_000:
         raise UserError(f"--patients: {args.patients} is out of range (1 to 1000000)")
+    if args.encrypt:
+        _create_encrypted(args)
     store = _open(args)
     try:
         n = build_demo(store, args.patients, args.seed)
@@ -367,6 +456,22 @@ def cmd_demo(args) -> int:
     print(f"{store.path}: {n} demo patients, {counts['visits']} visits")
     return 0
 
+
+
+def _create_encrypted(args) -> None:
+    """``demo --encrypt``: a new encrypted chart at --db (its recovery key printed once); an
+    encrypted chart already there is used as it is, a plain one is refused."""
+    from desktop.commands.encryption import new_passphrase, print_recovery_key
+    from desktop.store import keys
+
+    path = _chart(args)
+    if keys.is_encrypted(path):
+        return
+    if path.exists() and path.stat().st_size > 0:
+        raise UserError(f"{path}: a plain chart is there; encrypt it with: motorchart encrypt --db {path}")
+    setup = keys.create_encrypted(path, new_passphrase(path), user="demo", new=bool(args.new))
+    print(f"created the encrypted chart {path} (key file {keys.key_file(path)})")
+    print_recovery_key(setup.recovery_key)
 
 
 # ------------------------------------------------------------------------------ patient

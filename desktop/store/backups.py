@@ -8,6 +8,13 @@ the earlier MRNs of renamed patients). ``gunzip`` gives back a plain SQLite file
 versions of Motorchart wrote uncompressed ``.sqlite`` copies: they are still listed, checked,
 restored and rotated.
 
+An encrypted chart's backups (issue 18) are ``<stem>-<UTC time>[-<tag>].sqlite.enc``: an
+SQLCipher file encrypted with the chart's key (SQLite's backup API between two connections
+keyed alike), not compressed (encrypted pages do not compress) and without a manifest in clear:
+what it holds is read from the backup itself, with its key (:mod:`desktop.store.keys`: the
+backups folder carries a copy of the key file of every key its backups use). A backup whose key
+is not unlocked in this process is never rotated away and is reported as not checked.
+
 Tags: none for an automatic backup (at most one a day: the first open of the day, or the close
 when none was made that day); ``manual`` (``motorchart backup``, Chart > Back up);
 ``before-upgrade`` and ``before-restore``. Only automatic backups are ever removed, by
@@ -27,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import struct
 import tempfile
 import time
@@ -39,8 +45,10 @@ from typing import Callable, Iterator
 
 from desktop.outfiles import sync_folder
 
+from .driver import sqlite3
 from .errors import StoreError
 from .paths import backups_dir
+from .private import PRIVATE_FILE, private_folder
 
 try:  # POSIX
     import fcntl
@@ -49,6 +57,9 @@ except ImportError:  # pragma: no cover
 
 BACKUP_FORMAT = "motorchart-backup/1"
 COMPRESSED_SUFFIX = ".sqlite.gz"
+ENCRYPTED_SUFFIX = ".sqlite.enc"
+LOCKED = "encrypted with a key not unlocked here"
+"""What :func:`backup_problem` says of an encrypted backup whose key is not unlocked (not damage)."""
 PLAIN_SUFFIX = ".sqlite"
 """The suffix of the uncompressed backups that earlier versions wrote (still read)."""
 PARTIAL_SUFFIX = ".partial"
@@ -60,7 +71,7 @@ backup. A larger one goes through a scratch file beside the backup first."""
 COMPRESS_LEVEL = 6
 _CHUNK = 1 << 20
 _STAMP = "%Y%m%dT%H%M%S%fZ"
-_NAME = re.compile(r"(?P<stamp>\d{8}T\d{12}Z)(?:-(?P<tag>[a-z][a-z-]*))?(?P<suffix>\.sqlite(?:\.gz)?)")
+_NAME = re.compile(r"(?P<stamp>\d{8}T\d{12}Z)(?:-(?P<tag>[a-z][a-z-]*))?(?P<suffix>\.sqlite(?:\.gz|\.enc)?)")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _GZIP_MAGIC = b"\x1f\x8b"
 _FEXTRA, _FNAME, _FCOMMENT = 0x04, 0x08, 0x10
@@ -109,6 +120,10 @@ class BackupInfo:
     def compressed(self) -> bool:
         return self.path.name.endswith(".gz")
 
+    @property
+    def encrypted(self) -> bool:
+        return self.path.name.endswith(ENCRYPTED_SUFFIX)
+
     def size(self) -> int:
         try:
             return self.path.stat().st_size
@@ -126,9 +141,9 @@ class Holdings:
     renamed: frozenset[str] = frozenset()
 
 
-def backup_name(chart: Path, tag: str, when: dt.datetime | None = None) -> str:
+def backup_name(chart: Path, tag: str, when: dt.datetime | None = None, *, encrypted: bool = False) -> str:
     stamp = (when or dt.datetime.now(dt.timezone.utc)).strftime(_STAMP)
-    return f"{chart.stem}-{stamp}{'-' + tag if tag else ''}{COMPRESSED_SUFFIX}"
+    return f"{chart.stem}-{stamp}{'-' + tag if tag else ''}{ENCRYPTED_SUFFIX if encrypted else COMPRESSED_SUFFIX}"
 
 
 def parse_backup(chart: Path, path: Path) -> BackupInfo | None:
@@ -166,6 +181,10 @@ def holdings_of(conn: sqlite3.Connection) -> Holdings:
 
 
 def manifest_of(conn: sqlite3.Connection, chart: Path, tag: str, made: dt.datetime) -> dict:
+    """The manifest of a plain backup; ``audit_head`` is the newest audit row it holds (its id,
+    time and chain link), which ``check`` finds again in the chart (rows cut off the end)."""
+    from .audit_chain import last_row
+
     held = holdings_of(conn)
     return {
         "format": BACKUP_FORMAT,
@@ -175,29 +194,35 @@ def manifest_of(conn: sqlite3.Connection, chart: Path, tag: str, made: dt.dateti
         "schema": conn.execute("PRAGMA user_version").fetchone()[0],
         "patients": sorted(held.patients),
         "renamed": sorted(held.renamed),
+        "audit_head": {**last_row(conn).as_json(), "scheme": "sha256"},
     }
 
 
-def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str) -> Path:
-    """Write a compressed backup of ``conn``'s database (the chart at ``chart``) and return it.
+def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str, key=None) -> Path:
+    """Write a compressed backup of ``conn``'s database (the chart at ``chart``) and return it;
+    with ``key`` (the chart's :class:`desktop.store.keys.ChartKey`: ``conn`` is an encrypted
+    chart), an encrypted backup instead (:func:`_write_encrypted`).
 
     The snapshot is read once and written once (compressed) to ``<name>.partial``, which is
     locked while it is written, fsynced and then renamed into place."""
+    if key is not None:
+        return _write_encrypted(conn, chart, tag=tag, key=key)
     folder = backups_dir(chart)
     made = dt.datetime.now(dt.timezone.utc)
     target = folder / backup_name(chart, tag, made)
     partial = target.with_name(target.name + PARTIAL_SUFFIX)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = _create_locked(lambda: os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), partial)
+        private_folder(folder)
+        fd = _create_locked(lambda: os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), partial)
     except OSError as e:
         raise StoreError(f"{folder}: the backup could not be written ({e.strerror or e})") from None
     try:
-        manifest = manifest_of(conn, chart, tag, made)
-        with os.fdopen(os.dup(fd), "wb") as f:
-            _write_gzip(f, _image(conn, partial), _comment(manifest), mtime=int(made.timestamp()))
-            f.flush()
-            os.fsync(f.fileno())
+        with _snapshot(conn) as snap:
+            manifest = manifest_of(snap, chart, tag, made)
+            with os.fdopen(os.dup(fd), "wb") as f:
+                _write_gzip(f, _image(snap, partial), _comment(manifest), mtime=int(made.timestamp()))
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(partial, target)
         sync_folder(folder)
     except (OSError, sqlite3.Error, zlib.error) as e:
@@ -208,6 +233,115 @@ def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str) -> Path:
         raise
     finally:
         os.close(fd)
+    return target
+
+
+@contextmanager
+def _snapshot(conn) -> Iterator:
+    """The connection to take a plain backup's manifest and pages from, in one read
+    transaction. The store's driver (sqlcipher3) has no ``serialize``: a plain chart that fits
+    in memory is read through the standard library's sqlite3 (the same file format) on a
+    read-only connection of its own, so that the snapshot is still read once and written once;
+    when that connection cannot be had (a read-only folder without the ``-shm`` a WAL file
+    needs, say), ``conn`` itself, through a scratch file (:func:`_image`)."""
+    if hasattr(conn, "serialize"):
+        yield conn
+        return
+    import sqlite3 as stdlib_sqlite3
+
+    snap = None
+    try:
+        pages, page_size = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size"))
+        file = conn.execute("PRAGMA database_list").fetchone()[2]
+        if file and pages * page_size <= SERIALIZE_LIMIT:
+            snap = stdlib_sqlite3.connect(f"{Path(file).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+            snap.execute("BEGIN")
+            snap.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the read transaction starts here
+    except stdlib_sqlite3.Error:
+        if snap is not None:
+            snap.close()
+        snap = None
+    if snap is None:
+        yield conn
+        return
+    try:
+        yield snap
+    except stdlib_sqlite3.Error as e:
+        raise OSError(f"the chart could not be read ({e})") from None
+    finally:
+        snap.close()
+
+
+def _write_encrypted(conn, chart: Path, *, tag: str, key) -> Path:
+    """An encrypted backup of the encrypted chart on ``conn``: SQLite's backup API into a new
+    file keyed alike (``<name>.partial``, locked while written, fsynced, then renamed), in
+    rollback-journal mode so that it never needs a ``-wal`` or ``-shm``. The backups folder's
+    copy of the key file comes first (:func:`desktop.store.keys.ensure_backup_key_file`)."""
+    from .driver import apply_key
+    from .keys import ensure_backup_key_file
+
+    folder = backups_dir(chart)
+    made = dt.datetime.now(dt.timezone.utc)
+    target = folder / backup_name(chart, tag, made, encrypted=True)
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
+    try:
+        private_folder(folder)
+        fd = _create_locked(lambda: os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), partial)
+    except OSError as e:
+        raise StoreError(f"{folder}: the backup could not be written ({e.strerror or e})") from None
+    try:
+        dest = sqlite3.connect(str(partial))
+        try:
+            apply_key(dest, key.raw)
+            conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+        os.fsync(fd)
+        ensure_backup_key_file(chart, key)
+        os.replace(partial, target)
+        sync_folder(folder)
+    except (OSError, sqlite3.Error, StoreError) as e:
+        _unlink(partial)
+        _unlink(partial.with_name(partial.name + "-journal"))
+        raise StoreError(f"{folder}: the backup could not be written ({e})") from None
+    except BaseException:
+        _unlink(partial)
+        _unlink(partial.with_name(partial.name + "-journal"))
+        raise
+    finally:
+        os.close(fd)
+    return target
+
+
+def convert_backup_to_encrypted(chart: Path, info: BackupInfo, key) -> Path:
+    """``motorchart encrypt``: a plain backup (compressed or not) copied into an encrypted one
+    with the same time and tag, read back and compared first (the caller removes the plain one).
+    StoreError when the plain backup cannot be read whole."""
+    from .keys import _verified_copy
+
+    target = info.path.parent / backup_name(chart, info.tag, info.made, encrypted=True)
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
+    if backup_problem(info.path) is not None:
+        raise StoreError(f"{info.path}: the backup is damaged; it was not converted")
+    with expanded(info.path, folder=backups_dir(chart)) as plain:
+        try:
+            src = sqlite3.connect(str(plain), timeout=5)
+        except sqlite3.Error as e:
+            raise StoreError(f"{info.path}: cannot open the backup ({e})") from None
+        try:
+            _verified_copy(src, partial, key, wal=False, strict_chain=False)
+        except sqlite3.Error as e:
+            raise StoreError(f"{info.path}: the backup could not be converted ({e})") from None
+        finally:
+            src.close()
+    fd = os.open(partial, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(partial, target)
+    sync_folder(target.parent)
     return target
 
 
@@ -318,15 +452,19 @@ def _read_zstring(f, limit: int = 64 << 20) -> bytes:
 
 
 def holdings(path: Path) -> Holdings | None:
-    """What a backup holds, from its manifest (an uncompressed backup is opened read-only);
-    None when that cannot be read (such a backup is never rotated away)."""
+    """What a backup holds, from its manifest (an uncompressed backup is opened read-only, an
+    encrypted one with its key); None when that cannot be read (such a backup is never rotated
+    away)."""
     if is_compressed(path):
         m = read_manifest(path)
         if m is None or not isinstance(m.get("patients"), list):
             return None
         return Holdings(frozenset(m["patients"]), frozenset(m.get("renamed") or ()))
+    key = _key_of(path)
+    if key is False:
+        return None
     try:
-        conn = _connect_ro(path)
+        conn = _connect_ro(path, key)
         try:
             return holdings_of(conn)
         finally:
@@ -338,7 +476,8 @@ def holdings(path: Path) -> Holdings | None:
 def backup_problem(path: Path) -> str | None:
     """None when the backup reads back whole, else what is wrong. A compressed backup is read
     to its end (gzip's CRC-32 and length cover every byte); an uncompressed one gets SQLite's
-    ``quick_check``."""
+    ``quick_check``, and an encrypted one too, with its key (:data:`LOCKED` when no key
+    unlocked in this process opens it)."""
     if is_compressed(path):
         try:
             with gzip.open(path, "rb") as f:
@@ -349,8 +488,11 @@ def backup_problem(path: Path) -> str | None:
         except (OSError, EOFError, zlib.error) as e:
             return f"damaged: {e}"
         return None
+    key = _key_of(path)
+    if key is False:
+        return LOCKED
     try:
-        conn = _connect_ro(path)
+        conn = _connect_ro(path, key)
         try:
             rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
             if rows != ["ok"]:
@@ -382,7 +524,7 @@ def expanded(backup: Path, folder: Path | None = None) -> Iterator[Path]:
 
     try:
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
         fd = _create_locked(create, lambda: Path(made[-1]))
     except OSError as e:
         raise StoreError(f"{backup}: no room to read the backup ({e.strerror or e})") from None
@@ -402,8 +544,58 @@ def expanded(backup: Path, folder: Path | None = None) -> Iterator[Path]:
             _unlink(tmp.with_name(tmp.name + side))
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+def audit_heads(chart: Path | str) -> Iterator[tuple[str, dt.datetime, dict]]:
+    """(name, made UTC, head) of each backup of ``chart`` that records its newest audit row:
+    a compressed backup's manifest says it (``audit_head``); an uncompressed or encrypted one
+    (with its key unlocked here) is asked directly, its newest row by id being one indexed read.
+    Backups from before the audit was chained, or that cannot be read, are skipped."""
+    from .audit_chain import last_row
+
+    for info in backup_infos(chart):
+        head = None
+        if is_compressed(info.path):
+            m = read_manifest(info.path)
+            head = m.get("audit_head") if isinstance(m, dict) else None
+        else:
+            key = _key_of(info.path)
+            if key is False:
+                continue
+            try:
+                conn = _connect_ro(info.path, key)
+                try:
+                    h = last_row(conn)
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                continue
+            if h.chain is not None:
+                head = {**h.as_json(), "scheme": "sha256" if key is None else "hmac-sha256"}
+        if isinstance(head, dict):
+            yield info.path.name, info.made, head
+
+
+def _connect_ro(path: Path, key=None) -> sqlite3.Connection:
+    from .driver import apply_key
+
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    if key is not None:
+        apply_key(conn, key.raw)
+    return conn
+
+
+def _key_of(path: Path):
+    """The remembered key of an encrypted backup, None for a plain one, False when it is
+    encrypted and no key unlocked in this process opens it."""
+    from .driver import file_kind
+
+    if file_kind(path) != "encrypted":
+        return None
+    from .keys import key_for
+
+    key = key_for(path)
+    if key is None:  # an encrypted backup whose key is not unlocked; else a damaged plain one
+        return False if Path(path).name.endswith(ENCRYPTED_SUFFIX) else None
+    return key
 
 
 # ------------------------------------------------------------------------------ partials

@@ -1,13 +1,18 @@
 """Store figures on a demo clinic (20,000 patients; 2,000 with ``--quick``).
 
 The clinic is built once into a cache file under the system temp folder and reused while the
-schema and the demo generator are unchanged (:func:`demo_chart`).
+schema and the demo generator are unchanged (:func:`demo_chart`). The encryption figures
+(issue 18) measure the same work on an encrypted copy of it (:func:`encrypted_demo_chart`,
+converted once by ``keys.encrypt_chart`` and cached beside it) and print encrypted / plain
+ratios, plus the time from passphrase to usable chart (Argon2id at its production parameters,
+then the open).
 """
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -18,7 +23,8 @@ from desktop.bench import figure, median_ms
 BENCH_PATIENTS = 20_000
 QUICK_PATIENTS = 2_000
 SEED = 2026
-DEMO_VERSION = 2  # bump when the demo generator changes, so cached charts are rebuilt
+DEMO_VERSION = 3  # bump when the demo generator changes, so cached charts are rebuilt
+# (3: issue 18's audit links changed m010 while the schema number stayed 11)
 
 
 def demo_chart(n: int = QUICK_PATIENTS, seed: int = SEED) -> Path:
@@ -46,7 +52,7 @@ def demo_chart(n: int = QUICK_PATIENTS, seed: int = SEED) -> Path:
     finally:
         store.close(backup=False)
     os.replace(partial, path)
-    for ext in ("-wal", "-shm", ".lock"):
+    for ext in ("-wal", "-shm", ".lock", ".head"):
         Path(str(partial) + ext).unlink(missing_ok=True)
     if n >= 5000:
         print(f"  built {path} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -60,13 +66,61 @@ def _open(quick: bool):
     return ChartStore.open(demo_chart(n), readonly=True, check=False), n
 
 
+BENCH_PASSPHRASE = "motorchart bench passphrase"
+ENCRYPTED_VERSION = 1  # bump when the encrypted copy's making changes
+
+
+def encrypted_demo_chart(n: int = QUICK_PATIENTS, seed: int = SEED) -> Path:
+    """An encrypted copy of :func:`demo_chart` (passphrase :data:`BENCH_PASSPHRASE`, production
+    Argon2 parameters), converted on first use with ``keys.encrypt_chart`` and cached beside it
+    with its key file."""
+    from . import keys
+    from .audit_chain import head_path
+
+    plain = demo_chart(n, seed)
+    path = plain.with_name(f"{plain.stem}-encrypted{ENCRYPTED_VERSION}{plain.suffix}")
+    if path.exists() and keys.key_file(path).exists():
+        return path
+    partial = plain.with_name(f"{path.stem}-{os.getpid()}.partial.sqlite")
+    t0 = time.perf_counter()
+    shutil.copyfile(plain, partial)
+    try:
+        keys.encrypt_chart(partial, BENCH_PASSPHRASE)
+        if head_path(partial).exists():
+            os.replace(head_path(partial), head_path(path))
+        os.replace(keys.key_file(partial), keys.key_file(path))  # the key file first, then the chart
+        os.replace(partial, path)
+    finally:
+        for ext in ("", "-wal", "-shm", ".lock", ".key", ".head"):
+            Path(str(partial) + ext).unlink(missing_ok=True)
+    if n >= 5000:
+        print(f"  encrypted a copy in {path} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return path
+
+
+_UNLOCKED: dict[Path, object] = {}
+
+
+def _open_encrypted(quick: bool):
+    """The encrypted copy, open read-only as :func:`_open` opens the plain one (unlocked once per
+    run)."""
+    from . import keys
+    from .chart import ChartStore
+
+    n = QUICK_PATIENTS if quick else BENCH_PATIENTS
+    path = encrypted_demo_chart(n)
+    if path not in _UNLOCKED:
+        _UNLOCKED[path] = keys.unlock(path, BENCH_PASSPHRASE)
+    return ChartStore.open(path, readonly=True, check=False, key=_UNLOCKED[path]), n
+
+
 PREFIXES = ("ko", "Łu", "cô", "ив", "sa", "mü", "Zof", "Kier", "ya", "Dmi", "Nak", "o'p", "DEMO-0012")
 
 
 @figure("store.search_name_prefix", target=20, unit="ms",
         description="patient search by a name or MRN prefix (50 rows), median")
-def _search(quick: bool):
-    store, n = _open(quick)
+def _search(quick: bool, opener=_open):
+    store, n = opener(quick)
     try:
         queries = list(PREFIXES)
         hits = [len(store.search_patients(q)) for q in queries]
@@ -78,8 +132,8 @@ def _search(quick: bool):
 
 @figure("store.load_history_classified", target=50, unit="ms",
         description="load one patient's full history and classify it (get_case + classify_case), median")
-def _history(quick: bool):
-    store, n = _open(quick)
+def _history(quick: bool, opener=_open):
+    store, n = opener(quick)
     try:
         rng = random.Random(1)
         ids = [f"DEMO-{rng.randint(1, n):06d}" for _ in range(40 if quick else 200)]
@@ -93,8 +147,8 @@ def _history(quick: bool):
 
 @figure("store.bytes_per_visit", target=20000, unit="bytes",
         description="chart file size (with audit trail and search index) per visit")
-def _size(quick: bool):
-    store, n = _open(quick)
+def _size(quick: bool, opener=_open):
+    store, n = opener(quick)
     try:
         visits = store.db.execute("SELECT count(*) FROM visits").fetchone()[0]
         path = store.path
@@ -102,3 +156,72 @@ def _size(quick: bool):
         store.close()
     size = path.stat().st_size
     return size / visits, "bytes", f"{n} patients, {visits} visits, {size / 2**20:.0f} MiB"
+
+
+# ------------------------------------------------------------------------------ encryption (issue 18)
+
+def _ratio(fn, quick: bool) -> tuple[float, str]:
+    plain = fn(quick)
+    encrypted = fn(quick, opener=_open_encrypted)
+    return encrypted[0] / plain[0], (f"encrypted {encrypted[0]:.3f} {encrypted[1]} / plain {plain[0]:.3f} "
+                                     f"{plain[1]}; {plain[2] if len(plain) > 2 else ''}")
+
+
+@figure("store.encrypted.search_ratio", target=1.5, unit="x",
+        description="patient search on the encrypted copy / on the plain chart (medians, same run)")
+def _encrypted_search(quick: bool):
+    ratio, note = _ratio(_search, quick)
+    return ratio, "x", note
+
+
+@figure("store.encrypted.history_ratio", target=1.5, unit="x",
+        description="load and classify one patient's history, encrypted copy / plain chart (medians)")
+def _encrypted_history(quick: bool):
+    ratio, note = _ratio(_history, quick)
+    return ratio, "x", note
+
+
+@figure("store.encrypted.size_ratio", target=1.1, unit="x",
+        description="encrypted chart file size / plain chart file size")
+def _encrypted_size(quick: bool):
+    ratio, note = _ratio(_size, quick)
+    return ratio, "x", note
+
+
+@figure("store.encrypted.argon2", target=1000, unit="ms",
+        description="Argon2id key derivation at the production parameters (64 MiB, 3 passes, 4 lanes), median")
+def _argon2(quick: bool):
+    from . import keys
+
+    kdf = {"name": "argon2id", **keys.KDF_DEFAULTS, "salt": "AAAAAAAAAAAAAAAAAAAAAA=="}
+    ms = median_ms(lambda: keys._argon2(BENCH_PASSPHRASE, kdf), repeat=3 if quick else 7, warmup=1)
+    return ms, "ms", "unlocking runs it once; the window runs it after its first paint"
+
+
+@figure("store.encrypted.passphrase_to_chart", target=1200, unit="ms",
+        description="from passphrase to usable chart: unlock (Argon2id) + open for writing + first patient list")
+def _passphrase_to_chart(quick: bool):
+    from . import keys
+    from .chart import ChartStore
+
+    n = QUICK_PATIENTS if quick else BENCH_PATIENTS
+    path = encrypted_demo_chart(n)
+    times, open_times = [], []
+    for _ in range(3 if quick else 5):
+        keys.forget_keys()
+        t0 = time.perf_counter()
+        key = keys.unlock(path, BENCH_PASSPHRASE)
+        t1 = time.perf_counter()
+        store = ChartStore.open(path, key=key, user="bench", daily_backup=False, check_in_background=True)
+        try:
+            store.search_patients("", limit=60)
+            t2 = time.perf_counter()
+        finally:
+            store.close(backup=False)
+        times.append((t2 - t0) * 1000)
+        open_times.append((t2 - t1) * 1000)
+    keys.forget_keys()
+    times.sort()
+    open_times.sort()
+    return times[len(times) // 2], "ms", (f"{n} patients; of which the open and first list "
+                                         f"{open_times[len(open_times) // 2]:.1f} ms (the rest is Argon2id)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -290,6 +291,13 @@ class ChartStore(ChartFile):
             amended_from = row["version"] - 1
         return VisitMeta(_status(row), row["clinician"], row["signed_at_utc"], amended_from,
                          row["amendment_reason"], row["version"])
+
+    def visit_uuids(self, patient_id: str) -> dict[dt.date, str]:
+        """Each visit's random UUID (m011 ``visit_identifiers``), kept through amendments, a
+        corrected MRN and a re-dated draft: the identifier other systems keep (the FHIR
+        Encounter's)."""
+        return {dt.date.fromisoformat(d): u for d, u in self.db.execute(
+            "SELECT date, uuid FROM visit_identifiers WHERE patient_id = ? ORDER BY date", [patient_id])}
 
     def visit_versions(self, patient_id: str, date: dt.date) -> list[tuple[VisitMeta, Visit]]:
         """Every version of a visit, the signed original first, the current one last."""
@@ -806,6 +814,76 @@ class ChartStore(ChartFile):
             }))
         return Case(format=FORMAT, patient=patient, visits=tuple(visits))
 
+    # -------------------------------------------------------------------- research subjects
+
+    SUBJECT_ID_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"
+    """A subject id's letters: consonants only (no digits, no vowels), so a random id never
+    spells a name or a word, nor looks like a date or a number (issue 19)."""
+
+    def all_patient_ids(self) -> list[str]:
+        """Every patient's MRN, in MRN order."""
+        return [r[0] for r in self.db.execute("SELECT id FROM patients ORDER BY id")]
+
+    def patients_with_signed_visits(self) -> list[str]:
+        """The MRNs of the patients with at least one signed visit (those a research export
+        holds unless it asks for drafts too), in MRN order."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT patient_id FROM visits WHERE status <> 'draft' ORDER BY patient_id")]
+
+    def research_subject_ids(self) -> dict[str, str]:
+        """Every research subject id the chart has given (MRN -> subject id). The mapping is kept
+        only here (m011 ``research_subjects``; it follows a corrected MRN), so the clinic can
+        re-identify a subject of a de-identified export and nobody else can."""
+        return dict(self.db.execute("SELECT patient_id, subject_id FROM research_subjects"))
+
+    @contextmanager
+    def research_subjects(self, patient_ids, *, new: bool = False):
+        """``with store.research_subjects(ids) as subjects:`` the subject id of each patient
+        (MRN -> subject id), giving a random one (:mod:`secrets`, never derived from the MRN) to
+        each patient without one, or with ``new`` to each of them, their old ids forgotten.
+        The ids are written in one transaction that commits when the block ends without an
+        error: an export that fails inside the block leaves the mapping as it was. With nothing
+        to write (every patient has an id, not ``new``) no transaction is opened, so a read-only
+        chart is fine. An unknown MRN is refused before anything is written."""
+        ids = list(dict.fromkeys(patient_ids))
+        for pid in ids:
+            self._patient_row(pid)  # no such patient: one line
+        have = self.research_subject_ids()
+        missing = ids if new else [p for p in ids if p not in have]
+        if not missing:
+            yield {p: have[p] for p in ids}
+            return
+        with self._write():
+            taken = set(have.values())
+            if new:
+                self.db.conn.executemany("DELETE FROM research_subjects WHERE patient_id = ?",
+                                         [(p,) for p in missing])
+            made = {}
+            for pid in missing:
+                sid = self._new_subject_id()
+                while sid in taken:  # pragma: no cover  (20**12, about 2**52, ids)
+                    sid = self._new_subject_id()
+                taken.add(sid)
+                made[pid] = sid
+            now = _now_utc()
+            self.db.conn.executemany(
+                "INSERT INTO research_subjects (patient_id, subject_id, assigned_utc) VALUES (?, ?, ?)",
+                [(pid, sid, now) for pid, sid in made.items()])
+            yield {p: made.get(p) or have[p] for p in ids}
+
+    def assign_research_subjects(self, patient_ids, *, new: bool = False) -> dict[str, str]:
+        """:meth:`research_subjects`, committed at once (the window gives ids before its
+        background export, which reads them through a connection of its own)."""
+        with self.research_subjects(patient_ids, new=new) as subjects:
+            return subjects
+
+    @classmethod
+    def _new_subject_id(cls) -> str:
+        import secrets
+
+        letters = "".join(secrets.choice(cls.SUBJECT_ID_LETTERS) for _ in range(12))
+        return f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
+
     def _signature_row(self, visit_id: int) -> SignedVersion | None:
         cur = self.db.execute("SELECT * FROM signatures WHERE visit_id = ?", [visit_id])
         row = cur.fetchone()
@@ -836,7 +914,8 @@ class ChartStore(ChartFile):
         self.set_setting("criteria_options", options_to_settings(options) or None)
         return Changes(visits=True)
 
-    def import_case(self, case: Case, *, today: dt.date | None = None) -> ImportReport:
+    def import_case(self, case: Case, *, today: dt.date | None = None,
+                    visit_uuids: dict[dt.date, str] | None = None) -> ImportReport:
         """Import one case, all or nothing: either every visit it adds is written, or nothing.
 
         The case must keep every rule of :func:`domain.patient_rules.case_problems` (no visit in
@@ -849,7 +928,11 @@ class ChartStore(ChartFile):
         after death.
 
         A visit with a ``signature`` comes in signed, with its frozen result, after its hash is
-        verified; a visit whose content no longer matches its signature refuses the whole file."""
+        verified; a visit whose content no longer matches its signature refuses the whole file.
+
+        ``visit_uuids`` (date -> UUID, from a FHIR bundle's Encounter identifiers) keeps the
+        identifiers the visits had where they came from: each added visit takes its UUID unless
+        another visit of this chart holds it already (then it keeps the one made for it)."""
         from domain.patient_rules import case_problems
         from domain.signature import verify
 
@@ -902,6 +985,10 @@ class ChartStore(ChartFile):
                                             f"death_date {chart.death_date.isoformat()}; nothing was imported")
             for v in added:
                 self._import_visit(pid, v)
+                u = (visit_uuids or {}).get(v.date)
+                if u and not self.db.execute("SELECT 1 FROM visit_identifiers WHERE uuid = ?", [u]).fetchone():
+                    self.db.execute("UPDATE visit_identifiers SET uuid = ? WHERE patient_id = ? AND date = ?",
+                                    [u, pid, v.date.isoformat()])
         return ImportReport(pid, created, tuple(v.date for v in added), tuple(unchanged))
 
     def _find_patient_id(self, mrn: str) -> str | None:
@@ -1058,12 +1145,16 @@ class ChartStore(ChartFile):
                 self.db.execute("UPDATE settings SET value_json = ? WHERE key = ?", [encoded, key])
 
     def audit_trail(self, patient_id: str | None = None) -> list[AuditEntry]:
-        """The audit trail, or a patient's (under every MRN the patient has had)."""
+        """The audit trail, or a patient's (under every MRN the patient has had). Each entry
+        names who wrote it as its link in the audit chain records (:mod:`desktop.store.audit_chain`)."""
+        from .audit_chain import user_sql
+
+        cols = f"id, time_utc, {user_sql()}, table_name, action, patient_id, row_key, old_json, new_json"
         if patient_id is None:
-            cur = self.db.execute("SELECT * FROM audit ORDER BY id")
+            cur = self.db.execute(f"SELECT {cols} FROM audit ORDER BY id")
         else:
             ids = self.patient_ids(patient_id)
-            cur = self.db.execute(f"SELECT * FROM audit WHERE patient_id IN ({','.join('?' * len(ids))}) "
+            cur = self.db.execute(f"SELECT {cols} FROM audit WHERE patient_id IN ({','.join('?' * len(ids))}) "
                                   "ORDER BY id", ids)
         return [
             AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6],

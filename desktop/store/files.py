@@ -16,16 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from . import audit_chain
 from ._lean import Database
 from .backups import (
     COMPRESSED_SUFFIX,
+    ENCRYPTED_SUFFIX,
     Generations,
+    audit_heads,
     automatic_today,
     backup_infos,
     backup_problem,
@@ -36,11 +38,12 @@ from .backups import (
     rotate,
     write_backup,
 )
+from .driver import apply_key, file_kind, sqlite3
 from .errors import ChartMissing, StoreError
 from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, missing_triggers, migrate, migrations
 from .paths import backups_dir, chart_path, lock_path
 from .patient_index import connect_read_only, folder_is_read_only
-from .rows import _now_utc
+from .private import create_private_file, open_private, private_folder
 
 try:  # POSIX; elsewhere the BEGIN IMMEDIATE probe is the only guard
     import fcntl
@@ -65,6 +68,13 @@ class ChartFile:
         self.read_only_reason: str | None = None  # why a chart asked for writing opened read-only
         self._write_refusal: str | None = None  # set when the chart's safety triggers are missing
         self._cleanup: Callable[[], None] | None = None  # removes an expanded backup's copy
+        self.key = None  # an encrypted chart's ChartKey (desktop.store.keys), else None
+        self.chain_key: bytes | None = None  # the audit chain's HMAC key (encrypted charts), else None
+        self._write_depth = 0  # nested _write() blocks: the outermost one links the audit rows
+        self._head_fd: int | None = None  # the head file, open while the chart is open for writing
+        self._head: audit_chain.Head | None = None  # the head last written beside the chart
+        self._head_ok = False  # the head file agrees with the chart: it may move forward
+        self._head_since: str | None = None  # when the chart was started or last restored
         self._unchecked = False  # opened with check_in_background and no write made since
         self._check_thread: threading.Thread | None = None
         self._check_problem: str | None = None
@@ -77,8 +87,13 @@ class ChartFile:
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, user: str | None = None,
              check: bool = True, daily_backup: bool = True, check_in_background: bool = False,
              on_checked: Callable[[str | None], None] | None = None, new: bool = False,
-             allow_read_only: bool = False) -> ChartFile:
+             allow_read_only: bool = False, key=None) -> ChartFile:
         """Open (creating and migrating as needed) the chart at ``path``.
+
+        An encrypted chart (issue 18) opens with ``key`` (a :class:`desktop.store.keys.ChartKey`
+        from ``keys.unlock``), by default one unlocked in this process; without one it raises
+        :class:`desktop.store.keys.ChartLocked`. A new encrypted chart is made by
+        ``keys.create_encrypted`` (its key file first), not here.
 
         A chart that is missing or empty (0 bytes) while backups of it exist raises
         :class:`ChartMissing` (naming the newest good backup and the restore command) unless
@@ -103,6 +118,7 @@ class ChartFile:
         if not readonly and exists and is_compressed(path):
             raise StoreError(f"{path}: is a compressed backup, not a chart; restore it with: "
                              f"{restore_command(None, path)}")
+        key = _chart_key(path, key, exists=exists and not empty)
         if not readonly and exists:
             reason = read_only_reason(path)
             if reason and allow_read_only:
@@ -125,7 +141,7 @@ class ChartFile:
                     raise missing
             folder = path.parent
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                private_folder(folder)
             except OSError as e:
                 raise StoreError(f"{folder}: cannot create the chart folder ({e.strerror})") from None
             if folder_is_read_only(folder):
@@ -142,7 +158,7 @@ class ChartFile:
                 if empty:
                     exists = False  # a new chart is built in the empty file
             store = cls._connect(path, readonly=readonly, user=user, lock_fd=lock_fd,
-                                 exists=exists, check=check, background=check_in_background)
+                                 exists=exists, check=check, background=check_in_background, key=key)
         except BaseException:
             _release_lock(lock_fd)
             raise
@@ -196,14 +212,29 @@ class ChartFile:
 
     @classmethod
     def _connect(cls, path: Path, *, readonly: bool, user: str, lock_fd: int | None,
-                 exists: bool, check: bool, background: bool = False) -> ChartFile:
+                 exists: bool, check: bool, background: bool = False, key=None) -> ChartFile:
         try:
             if readonly:
-                conn = connect_read_only(path)
+                conn = connect_read_only(path, key=key)
             else:
+                if not exists:  # private before SQLite creates it (its -wal and -shm take its mode)
+                    create_private_file(path)
                 conn = sqlite3.connect(str(path), timeout=5)
+                apply_key(conn, key.raw if key is not None else None)
         except sqlite3.Error as e:
             raise StoreError(f"{path}: cannot open the chart file ({e})") from None
+        except OSError as e:
+            raise StoreError(f"{path}: cannot create the chart file ({e.strerror or e})") from None
+        if key is not None and exists:
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as e:
+                conn.close()
+                if "not a database" in str(e):
+                    raise StoreError(_damaged_message(path, "it cannot be decrypted with its key: the file is "
+                                                            "damaged, or its key file belongs to another chart")) from None
+                raise StoreError(f"{path}: cannot open the chart file ({e})") from None
+        chain_key = audit_chain.chain_key_of(key)
         try:
             db = Database(conn, execute_plugins=False)
             checked = not (exists and check)
@@ -232,9 +263,11 @@ class ChartFile:
                     check_now()
                     checked = True
                 if exists and _has_table(conn, "patients"):
-                    write_backup(conn, path, tag="before-upgrade")
-                migrate(db)
+                    write_backup(conn, path, tag="before-upgrade", key=key)
+                migrate(db, chain_key=chain_key)
             store = cls(path, db, readonly=readonly, user=user, lock_fd=lock_fd)
+            store.key = key
+            store.chain_key = chain_key
             store._unchecked = not checked
             if not readonly:
                 missing = missing_triggers(conn)
@@ -242,8 +275,8 @@ class ChartFile:
                     store._write_refusal = missing_triggers_message(path, missing)
             if not readonly:
                 store._probe_writer()
-                if checked:  # else the first write records the session, once the check has passed
-                    store._record_session()
+                if store._write_refusal is None:
+                    store._start_head(new=not exists)
             return store
         except StoreError:
             conn.close()
@@ -267,14 +300,44 @@ class ChartFile:
             conn.close()
             raise
 
-    def _record_session(self) -> None:
-        """Who writes in this session: the audit triggers read it from the one-row table."""
-        with self.db.atomic():
-            self.db.execute(
-                "INSERT INTO session (id, user, opened_utc) VALUES (1, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET user = excluded.user, opened_utc = excluded.opened_utc",
-                [self.user, _now_utc()],
-            )
+    # ------------------------------------------------------------- the audit chain's head
+
+    def _start_head(self, *, new: bool) -> None:
+        """At a writing open: a new chart starts its head file (and the time it was started,
+        before which backups are not compared); an existing one may move its head file forward
+        only while the file agrees with the chart (a head that says rows were cut off the end is
+        evidence: it stays until a backup is restored)."""
+        if new:
+            self._head_since, self._head_ok = audit_chain.now_utc(), True
+        else:
+            recorded = audit_chain.read_head(self.path)
+            if isinstance(recorded, dict):
+                self._head = audit_chain.Head.from_json(recorded)
+                since = recorded.get("since_utc")
+                self._head_since = since if isinstance(since, str) else None
+            self._head_ok = audit_chain.head_consistent(self.db.conn, self.path, self.chain_key)
+        self._advance_head()
+
+    def _advance_head(self) -> None:
+        """After a commit: the newest audit row goes to the head file beside the chart (one
+        indexed read; the file is written only when rows were added)."""
+        if not self._head_ok or self.db.conn.in_transaction:
+            return
+        head = audit_chain.last_row(self.db.conn)
+        if head == self._head:
+            return
+        data = audit_chain.head_bytes(head, audit_chain.scheme(self.chain_key), since_utc=self._head_since)
+        try:
+            if self._head_fd is None:
+                self._head_fd = open_private(audit_chain.head_path(self.path), os.O_RDWR)
+            if os.pwrite(self._head_fd, data, 0) != len(data):  # one sector, in place
+                raise OSError("short write")
+        except (OSError, AttributeError):  # (no pwrite on Windows: a new file, renamed)
+            try:
+                audit_chain.write_head(self.path, head, audit_chain.scheme(self.chain_key), since_utc=self._head_since)
+            except OSError:
+                return  # the chart is saved; the head file catches up at the next write
+        self._head = head
 
     # ------------------------------------------------------------- the background check
 
@@ -288,7 +351,7 @@ class ChartFile:
     def _background_check(self, daily_backup: bool, on_checked) -> None:
         problem = None
         try:
-            conn = connect_read_only(self.path)
+            conn = connect_read_only(self.path, key=self.key)
             try:
                 found = _quick_check(conn)
                 if found:
@@ -332,8 +395,6 @@ class ChartFile:
         if problem:
             raise StoreError(problem)
         self._unchecked = False
-        if not self.readonly:
-            self._record_session()
 
     def _probe_writer(self) -> None:
         try:
@@ -369,6 +430,9 @@ class ChartFile:
             self.db.conn.close()
         finally:
             self._closed = True
+            if self._head_fd is not None:
+                os.close(self._head_fd)
+                self._head_fd = None
             _release_lock(self._lock_fd)
             self._lock_fd = None
             if self._cleanup is not None:
@@ -395,11 +459,20 @@ class ChartFile:
         if self._write_refusal is not None:
             raise StoreError(self._write_refusal)
         self._ensure_checked()
+        outer = self._write_depth == 0
+        self._write_depth += 1
         try:
             with self.db.atomic():
+                start = audit_chain.last_audit_id(self.db.conn) if outer else 0
                 yield self.db
+                if outer:  # who wrote the rows this write added, and their link, before the commit
+                    audit_chain.seal(self.db.conn, start, self.user, self.chain_key)
         except sqlite3.Error as e:
             raise StoreError(self._explain(e)) from None
+        finally:
+            self._write_depth -= 1
+        if outer:
+            self._advance_head()
 
     def _explain(self, e: sqlite3.Error) -> str:
         msg = str(e)
@@ -421,8 +494,9 @@ class ChartFile:
 
     def full_check(self) -> dict[str, list[str]]:
         """The deep check (``motorchart check``, Chart > Check): SQLite's full
-        ``integrity_check``, ``foreign_key_check`` and every expected trigger. Each key
-        (``integrity``, ``foreign keys``, ``triggers``) maps to its problems ([] when sound)."""
+        ``integrity_check``, ``foreign_key_check``, every expected trigger and the audit chain
+        (:meth:`audit_problems`). Each key (``integrity``, ``foreign keys``, ``triggers``,
+        ``audit``) maps to its problems ([] when sound)."""
         conn = self.db.conn
         out: dict[str, list[str]] = {}
         try:
@@ -443,7 +517,27 @@ class ChartFile:
             out["triggers"] = [f"missing trigger {t}" for t in missing_triggers(conn)]
         except sqlite3.DatabaseError as e:
             out["triggers"] = [str(e)]
+        try:
+            out["audit"] = self.audit_problems()
+        except sqlite3.DatabaseError as e:
+            out["audit"] = [f"the audit trail could not be read ({e})"]
         return out
+
+    def audit_problems(self) -> list[str]:
+        """The audit chain walked from its first row (:func:`desktop.store.audit_chain.verify_chain`),
+        then its newest row against the head file beside the chart and the heads its backups
+        recorded (rows cut off the end): one line per break, naming the row; [] when whole."""
+        conn = self.db.conn
+        problems, _rows = audit_chain.verify_chain(conn, self.chain_key)
+        if self._cleanup is None:  # (a compressed backup opened through a copy has no head file)
+            problems += audit_chain.head_problems(conn, self.path, key=self.chain_key,
+                                                  last=audit_chain.last_row(conn), backups=audit_heads(self.path))
+        return problems
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the chart is encrypted (issue 18): its backups are too."""
+        return self.key is not None
 
     @property
     def schema_version(self) -> int:
@@ -459,7 +553,7 @@ class ChartFile:
         away (``manual`` unless another tag is given)."""
         if self.readonly:
             raise StoreError(f"{self.path}: the chart is open read-only; use motorchart backup")
-        return write_backup(self.db.conn, self.path, tag=tag)
+        return write_backup(self.db.conn, self.path, tag=tag, key=self.key)
 
     def daily_backup(self) -> Path | None:
         """The day's automatic backup unless one was made today (local day), then rotation;
@@ -469,7 +563,7 @@ class ChartFile:
     def _daily_backup(self, conn: sqlite3.Connection) -> Path | None:
         if automatic_today(self.path) is not None:
             return None
-        made = write_backup(conn, self.path, tag="")
+        made = write_backup(conn, self.path, tag="", key=self.key)
         try:
             rotate(self.path, _generations(conn))
         except (OSError, sqlite3.Error):
@@ -479,13 +573,49 @@ class ChartFile:
 
 # ------------------------------------------------------------------------------ file-level
 
-def _login_name() -> str:
-    import getpass
+def _chart_key(path: Path, key, *, exists: bool):
+    """The key to open ``path`` with: ``key``, or for an encrypted chart one unlocked in this
+    process (ChartLocked when none is); None for a plain chart (a key given for a plain chart,
+    or for a new chart whose key file does not hold it, is refused)."""
+    from . import keys
 
+    kind = file_kind(path) if exists else "missing"
+    if kind == "encrypted":
+        key = key or keys.key_for(path)
+        if key is None and not (keys.is_encrypted(path) or path.name.endswith(ENCRYPTED_SUFFIX)):
+            return None  # no key file anywhere: a damaged plain chart, which the open reports as such
+        if key is None:
+            raise keys.ChartLocked(f"{path}: the chart is encrypted; unlock it with its passphrase")
+        keys.remember(key)
+        return key
+    if key is None:
+        return None
+    if kind == "plain":
+        raise StoreError(f"{path}: the chart is not encrypted (encrypt it with: motorchart encrypt)")
+    doc = keys._read_quietly(keys.key_file(path))
+    if doc is None or doc.get("key_id") != key.key_id:
+        raise StoreError(f"{path}: no key file holds this key; an encrypted chart is created with its key file "
+                         "(keys.create_encrypted)")
+    keys.remember(key)
+    return key
+
+
+def _login_name() -> str:
+    """The operating-system account running Motorchart (the audit's user): from the account
+    database, not from environment variables that anyone can set (``USER``, ``LOGNAME``)."""
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+        import pwd
+    except ImportError:  # pragma: no cover  (Windows: the logged-in user)
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 def _is_read_only(path: Path) -> bool:
@@ -530,7 +660,7 @@ def read_only_message(path: Path, reason: str) -> str:
 def _acquire_lock(path: Path) -> int | None:
     lp = lock_path(path)
     try:
-        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_private(lp, os.O_RDWR)
     except OSError as e:
         raise StoreError(f"{lp}: cannot create the chart's lock file ({e.strerror})") from None
     if fcntl is None:  # pragma: no cover
@@ -683,12 +813,13 @@ def _damaged_message(path: Path, problem: str) -> str:
             f"(restore it with: {restore_command(path, good)})")
 
 
-def backup_chart(chart: Path | str, tag: str = "manual") -> Path:
+def backup_chart(chart: Path | str, tag: str = "manual", *, key=None) -> Path:
     """A compressed, consistent copy of the chart in its backups folder
-    (``<stem>-<time>-<tag>.sqlite.gz``), made through a read-only connection: no writer lock
-    is taken, so it works while the app has the chart open for writing. The chart is checked
-    first (a damaged chart is never copied beside good backups); a manual backup is never
-    rotated away."""
+    (``<stem>-<time>-<tag>.sqlite.gz``; an encrypted chart's is encrypted with its key,
+    ``key`` or one unlocked in this process: ``.sqlite.enc``), made through a read-only
+    connection: no writer lock is taken, so it works while the app has the chart open for
+    writing. The chart is checked first (a damaged chart is never copied beside good
+    backups); a manual backup is never rotated away."""
     chart = Path(chart)
     if chart.is_dir():
         raise StoreError(f"{chart}: is a folder, not a chart file")
@@ -706,8 +837,9 @@ def backup_chart(chart: Path | str, tag: str = "manual") -> Path:
         reason = read_only_reason(chart) or f"{where} is read-only"
         raise StoreError(f"{chart}: the chart is read-only ({reason}); no backup can be written beside it "
                          f"(copy the chart elsewhere to keep a copy)")
+    key = _chart_key(chart, key, exists=True)
     try:
-        conn = connect_read_only(chart)
+        conn = connect_read_only(chart, key=key)
     except sqlite3.Error as e:
         raise StoreError(f"{chart}: cannot open the chart file ({e})") from None
     try:
@@ -716,7 +848,7 @@ def backup_chart(chart: Path | str, tag: str = "manual") -> Path:
             raise StoreError(_damaged_message(chart, problem))
         if not _has_table(conn, "patients"):
             raise StoreError(f"{chart}: this SQLite file is not a Motorchart chart")
-        return write_backup(conn, chart, tag=tag)
+        return write_backup(conn, chart, tag=tag, key=key)
     except sqlite3.DatabaseError as e:
         if _is_damage(str(e)):
             raise StoreError(_damaged_message(chart, str(e))) from None
@@ -732,7 +864,13 @@ def restore_backup(chart: Path | str, backup: Path | str) -> Path | None:
     A readable current chart is first backed up (``-before-restore``); a damaged one is moved
     aside as ``<name>.damaged-<time>``; an empty (0-byte) one is removed. Returns the saved
     copy, if any. The chart is replaced in one SQLite transaction: a restore that is killed
-    leaves the chart as it was."""
+    leaves the chart as it was.
+
+    Encryption (issue 18): an encrypted backup needs its key unlocked in this process (and an
+    encrypted chart its own); the restored chart is encrypted with the backup's key, and the
+    chart's key file becomes that key's (from the copy in the backups folder). When the keys
+    differ (a backup made before a ``rekey --new-key``), the chart is rebuilt in a new file
+    that replaces it by a rename. A plain backup does not replace an encrypted chart."""
     chart, backup = Path(chart), Path(backup)
     if not backup.is_file():
         raise StoreError(f"{backup}: no such backup file")
@@ -742,12 +880,34 @@ def restore_backup(chart: Path | str, backup: Path | str) -> Path | None:
     if reason:
         raise StoreError(f"{chart}: the chart is read-only ({reason}); nothing was restored")
     try:
-        chart.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(chart.parent)
     except OSError as e:
         raise StoreError(f"{chart.parent}: cannot create the chart folder ({e.strerror})") from None
+    from . import keys
+
+    backup_key = chart_key = key_doc = None
+    if file_kind(backup) == "encrypted":
+        backup_key = keys.key_for(backup)
+        if backup_key is None and not backup.name.endswith(ENCRYPTED_SUFFIX):
+            pass  # not named as an encrypted backup: a damaged plain one, reported as such below
+        elif backup_key is None:
+            raise keys.ChartLocked(f"{backup}: the backup is encrypted with a key not unlocked here; give the "
+                                   "passphrase of the time it was made; nothing was restored")
+        key_doc = keys.key_document(chart, backup_key, also=[backup.parent]) if backup_key else None
+        if backup_key is not None and key_doc is None:
+            raise keys.KeyFileMissing(f"{backup}: no key file of this backup's key was found beside the chart or "
+                                      "in its backups folder; nothing was restored")
+    if keys.is_encrypted(chart):
+        chart_key = keys.key_for(chart)
+        if chart_key is None:
+            raise keys.ChartLocked(f"{chart}: the chart is encrypted; unlock it with its passphrase; "
+                                   "nothing was restored")
+        if backup_key is None:
+            raise StoreError(f"{backup}: a plain backup cannot replace an encrypted chart; restore it to "
+                             "another file (--db), then encrypt that with: motorchart encrypt")
     with expanded(backup, folder=backups_dir(chart)) as plain:
         try:
-            src = connect_read_only(plain)
+            src = connect_read_only(plain, key=backup_key)
         except sqlite3.Error as e:
             raise StoreError(f"{backup}: cannot open the backup ({e})") from None
         try:
@@ -762,25 +922,83 @@ def restore_backup(chart: Path | str, backup: Path | str) -> Path | None:
                 raise StoreError(f"{backup}: cannot read the backup ({e}); choose another") from None
             fd = _acquire_lock(chart)
             try:
-                saved = _set_aside(chart)
-                dest = sqlite3.connect(str(chart))
-                try:
-                    src.backup(dest)
-                    dest.execute("PRAGMA journal_mode = WAL")
-                finally:
-                    dest.close()
-            except sqlite3.Error as e:
+                saved = _set_aside(chart, chart_key)
+                if backup_key is not None and file_kind(chart) not in ("missing", "empty") and (
+                        chart_key is None or chart_key.key_id != backup_key.key_id):
+                    _restore_by_rename(src, chart, backup_key, key_doc)
+                else:
+                    if key_doc is not None and chart_key is None:
+                        keys.write_key_file(keys.key_file(chart), key_doc)  # before the chart is encrypted
+                    create_private_file(chart)
+                    dest = sqlite3.connect(str(chart))
+                    try:
+                        apply_key(dest, backup_key.raw if backup_key is not None else None)
+                        src.backup(dest)
+                        dest.execute("PRAGMA journal_mode = WAL")
+                    finally:
+                        dest.close()
+            except (sqlite3.Error, OSError) as e:
                 raise StoreError(f"{chart}: the backup could not be restored ({e}); the chart is as it was") from None
             finally:
                 _release_lock(fd)
+            _restart_head(chart, src)
             return saved
         finally:
             src.close()
 
 
-def _set_aside(chart: Path) -> Path | None:
-    """Before a restore: a compressed ``before-restore`` backup of a readable chart; a damaged
-    one moved aside; an empty one removed."""
+def _restart_head(chart: Path, restored) -> None:
+    """After a restore: the head file beside the chart is the restored trail's, and backups made
+    before now are not compared with it (they may hold rows the restore discarded). If it cannot
+    be written, the old one goes (it would call the restore rows cut off the end)."""
+    try:
+        audit_chain.write_head(chart, audit_chain.last_row(restored), None, since_utc=audit_chain.now_utc())
+    except OSError:
+        try:
+            audit_chain.head_path(chart).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _restore_by_rename(src, chart: Path, key, key_doc: dict) -> None:
+    """Restore an encrypted backup over a chart of another key (or a plain one): the backup is
+    copied into a new file beside the chart, which then replaces it by a rename; the chart's key
+    file follows (a stop between the two leaves both keys findable: ``keys.unlock`` tries the
+    backups folder's copies)."""
+    from desktop.outfiles import sync_folder
+
+    from . import keys
+
+    tmp = chart.with_name(chart.name + ".restoring.partial")
+    for side in ("", "-journal", "-wal", "-shm"):
+        Path(str(tmp) + side).unlink(missing_ok=True)
+    create_private_file(tmp)
+    dest = sqlite3.connect(str(tmp))
+    try:
+        apply_key(dest, key.raw)
+        src.backup(dest)
+        dest.execute("PRAGMA journal_mode = WAL")
+    finally:
+        dest.close()
+    cur = sqlite3.connect(str(chart), timeout=5)  # the chart's -wal, emptied into it before the rename
+    try:
+        if file_kind(chart) == "plain":
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        pass
+    finally:
+        cur.close()
+    for side in ("-wal", "-shm", "-journal"):
+        Path(str(chart) + side).unlink(missing_ok=True)
+    os.replace(tmp, chart)
+    sync_folder(chart.parent)
+    keys.write_key_file(keys.key_file(chart), key_doc)
+
+
+def _set_aside(chart: Path, key=None) -> Path | None:
+    """Before a restore: a compressed ``before-restore`` backup of a readable chart (an
+    encrypted one's is encrypted with ``key``); a damaged one moved aside; an empty one
+    removed."""
     exists, empty = _exists_and_empty(chart)
     if not exists:
         return None
@@ -792,6 +1010,7 @@ def _set_aside(chart: Path) -> Path | None:
     if not empty:
         cur = sqlite3.connect(str(chart))
         try:
+            apply_key(cur, key.raw if key is not None else None)
             try:
                 healthy = _quick_check(cur) is None
             except sqlite3.DatabaseError as e:
@@ -799,7 +1018,7 @@ def _set_aside(chart: Path) -> Path | None:
                     raise StoreError(f"{chart}: the chart could not be read ({e}); nothing was restored") from None
                 healthy = False
             if healthy:
-                return write_backup(cur, chart, tag="before-restore")
+                return write_backup(cur, chart, tag="before-restore", key=key)
         finally:
             cur.close()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

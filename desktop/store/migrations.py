@@ -8,6 +8,8 @@ Rules enforced by SQLite itself, not only by Python:
 - a signed (or amended) visit and its findings cannot be updated or deleted (``RAISE(ABORT)``);
 - the ``audit`` table is append-only; every insert, update and delete of a clinical row adds
   an audit row with the time, the user of the writing session and the old and new values;
+  from m010 the rows are covered by a hash chain (:mod:`desktop.store.audit_chain`), and the
+  user is the operating-system account of the Motorchart that wrote them, not a row of the file;
 - even with foreign keys off, a patient who has visits cannot be deleted, a changed MRN takes
   its visits along, and a visit or signature cannot point at a patient or visit that is not
   there (m009).
@@ -19,9 +21,9 @@ verifies it and a chart missing one refuses every write.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from ._lean import Database, Migrations
+from .driver import sqlite3
 from .patient_index import SCHEMA_VERSION as _LIGHT_SCHEMA_VERSION
 
 migrations = Migrations("motorchart")
@@ -187,7 +189,7 @@ def m003_audit_trail(db: Database) -> None:
     BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END;
     """)
     for table in AUDITED:
-        create_audit_triggers(db, table)
+        create_audit_triggers(db, table, user=_USER)
 
 
 @migrations()
@@ -215,7 +217,7 @@ def m006_tracheostomy_and_milestone_notes(db: Database) -> None:
     ALTER TABLE patients ADD COLUMN tracheostomy_note TEXT;
     ALTER TABLE patients ADD COLUMN death_note TEXT;
     """)
-    create_audit_triggers(db, "patients")
+    create_audit_triggers(db, "patients", user=_USER)
 
 
 @migrations()
@@ -277,7 +279,7 @@ def m007_signatures_and_visit_marks(db: Database) -> None:
     WHEN (SELECT status FROM visits WHERE id = OLD.visit_id) <> 'draft'
     BEGIN SELECT RAISE(ABORT, '{FINDING_MESSAGE}'); END;
     """)
-    create_audit_triggers(db, "visit_marks")
+    create_audit_triggers(db, "visit_marks", user=_USER)
     # Move the marks kept in the settings by earlier versions, onto the current version of
     # their visit; a mark of a visit that is gone or signed is dropped.
     moved = []
@@ -325,7 +327,7 @@ def m008_rename_patients_and_other_cause_reasons(db: Database) -> None:
 
     ALTER TABLE muscle_findings ADD COLUMN other_cause_reason TEXT;
     """)
-    create_audit_triggers(db, "muscle_findings")
+    create_audit_triggers(db, "muscle_findings", user=_USER)
 
 
 @migrations()
@@ -356,6 +358,98 @@ def m009_the_chart_protects_its_patients(db: Database) -> None:
     """)
 
 
+@migrations()
+def m010_tamper_evident_audit(db: Database) -> None:
+    """Issue 18. The audit rows are covered by a hash chain kept in the append-only table
+    ``audit_links`` (:mod:`desktop.store.audit_chain`); the existing rows are linked here, in
+    order, as they are (each keeps the user it names). The audit triggers no longer read the
+    user from the writable ``session`` row (dropped): they write an empty user, and the link
+    Motorchart adds at the end of each write records who wrote the rows (the operating-system
+    account), under the hash. The chain key of an encrypted chart comes through
+    :func:`migrate` (``chain_key``)."""
+    from . import audit_chain
+
+    _script(db, audit_chain.LINKS_SCHEMA + f"""
+    CREATE TRIGGER audit_links_no_update BEFORE UPDATE ON audit_links
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END;
+    CREATE TRIGGER audit_links_no_delete BEFORE DELETE ON audit_links
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END;
+    DROP TRIGGER signatures_audit_insert;
+    CREATE TRIGGER signatures_audit_insert AFTER INSERT ON signatures
+    BEGIN
+        INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
+        VALUES ({_NOW}, {_LINKED_USER}, 'signatures', 'insert',
+                (SELECT patient_id FROM visits WHERE id = NEW.visit_id),
+                (SELECT date || ' v' || version FROM visits WHERE id = NEW.visit_id), NULL,
+                json_object('signed_by', NEW.signed_by, 'signed_at_utc', NEW.signed_at_utc,
+                            'version', NEW.version, 'amendment_reason', NEW.amendment_reason,
+                            'options', json(NEW.options_json), 'sha256', NEW.sha256));
+    END;
+    DROP TABLE session;
+    """)
+    for table in (*AUDITED, "visit_marks"):
+        create_audit_triggers(db, table)
+    audit_chain.seal(db.conn, 0, None, getattr(db, "motorchart_chain_key", None))
+
+
+_UUID4 = ("(SELECT lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' "
+          "|| substr('89ab', 1 + (abs(random()) % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12)) "
+          "FROM (SELECT hex(randomblob(16)) AS h))")
+"""A random (version 4) UUID in SQL, for identifiers made by a trigger."""
+
+
+@migrations()
+def m011_stable_identifiers(db: Database) -> None:
+    """Issue 19. Identifiers that other systems keep: a random UUID per visit (the FHIR
+    Encounter's identifier, so sending the same export twice creates nothing new), made when a
+    visit is first stored and kept through amendments, a corrected MRN and a re-dated draft;
+    and a random research subject id per patient (the mapping that only the chart holds, so the
+    clinic can re-identify a de-identified export and nobody else can)."""
+    import uuid
+
+    _script(db, """
+    CREATE TABLE visit_identifiers (
+        patient_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),
+        PRIMARY KEY (patient_id, date)
+    ) STRICT;
+    CREATE TABLE research_subjects (
+        patient_id TEXT PRIMARY KEY,
+        subject_id TEXT NOT NULL UNIQUE,
+        assigned_utc TEXT NOT NULL
+    ) STRICT;
+    """)
+    rows = db.execute("SELECT DISTINCT patient_id, date FROM visits ORDER BY patient_id, date").fetchall()
+    db.conn.executemany("INSERT INTO visit_identifiers (patient_id, date, uuid) VALUES (?, ?, ?)",
+                        [(pid, date, str(uuid.uuid4())) for pid, date in rows])
+    _script(db, f"""
+    CREATE TRIGGER visits_identifier_insert AFTER INSERT ON visits
+    BEGIN
+        INSERT OR IGNORE INTO visit_identifiers (patient_id, date, uuid)
+        VALUES (NEW.patient_id, NEW.date, {_UUID4});
+    END;
+    CREATE TRIGGER visits_identifier_redate AFTER UPDATE OF date ON visits
+    WHEN OLD.date IS NOT NEW.date
+    BEGIN
+        UPDATE visit_identifiers SET date = NEW.date
+        WHERE patient_id = NEW.patient_id AND date = OLD.date
+          AND NOT EXISTS (SELECT 1 FROM visits WHERE patient_id = NEW.patient_id AND date = OLD.date);
+    END;
+    CREATE TRIGGER visits_identifier_delete AFTER DELETE ON visits
+    WHEN NOT EXISTS (SELECT 1 FROM visits WHERE patient_id = OLD.patient_id AND date = OLD.date)
+    BEGIN
+        DELETE FROM visit_identifiers WHERE patient_id = OLD.patient_id AND date = OLD.date;
+    END;
+    CREATE TRIGGER patients_rename_moves_identifiers AFTER UPDATE OF id ON patients
+    WHEN OLD.id IS NOT NEW.id
+    BEGIN
+        UPDATE visit_identifiers SET patient_id = NEW.id WHERE patient_id = OLD.id;
+        UPDATE research_subjects SET patient_id = NEW.id WHERE patient_id = OLD.id;
+    END;
+    """)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 if SCHEMA_VERSION != _LIGHT_SCHEMA_VERSION:  # pragma: no cover  (a developer's slip, caught by any test)
     raise RuntimeError(f"desktop.store.patient_index.SCHEMA_VERSION is {_LIGHT_SCHEMA_VERSION} but there are "
@@ -379,6 +473,11 @@ EXPECTED_TRIGGERS: tuple[str, ...] = (
     # m009: no orphaned visits or signatures, even with foreign keys off
     "patients_no_delete_with_visits", "patients_rename_moves_visits",
     "visits_need_a_patient_insert", "visits_need_a_patient_update", "signatures_need_a_visit",
+    # m010: the audit's hash chain is append-only too
+    "audit_links_no_update", "audit_links_no_delete",
+    # m011: a visit's identifier follows it (created, re-dated, renamed, deleted with its last version)
+    "visits_identifier_insert", "visits_identifier_redate", "visits_identifier_delete",
+    "patients_rename_moves_identifiers",
 )
 """Every trigger a chart of this schema must have: the one list ``check`` verifies and a
 writable open requires (:func:`missing_triggers`). A migration that adds or renames a trigger
@@ -405,12 +504,17 @@ _ROW_KEY = {
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _USER = "coalesce((SELECT user FROM session WHERE id = 1), 'unknown')"
+"""Who the audit triggers of m003 to m009 named: the writable ``session`` row (m010 dropped it)."""
+_LINKED_USER = "''"
+"""Who the audit triggers name from m010 on: nobody (an empty user); the link Motorchart adds to
+the rows records who wrote them (:func:`desktop.store.audit_chain.user_sql` reads it)."""
 
 
-def create_audit_triggers(db: Database, table: str) -> None:
+def create_audit_triggers(db: Database, table: str, *, user: str = _LINKED_USER) -> None:
     """(Re)create the insert/update/delete audit triggers of ``table`` from its current columns.
 
-    A migration that adds columns to an audited table must call this again.
+    A migration that adds columns to an audited table must call this again. ``user`` is the SQL
+    the rows' user comes from (the migrations before m010 passed the old ``session`` row's).
     """
     cols = [c.name for c in db[table].columns]
     patient_expr, key_expr = _ROW_KEY[table]
@@ -436,19 +540,19 @@ def create_audit_triggers(db: Database, table: str) -> None:
     CREATE TRIGGER {table}_audit_insert AFTER INSERT ON {table}
     BEGIN
         INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
-        VALUES ({_NOW}, {_USER}, '{table}', 'insert', {patient('NEW')}, {key('NEW')}, NULL, {row_json('NEW')});
+        VALUES ({_NOW}, {user}, '{table}', 'insert', {patient('NEW')}, {key('NEW')}, NULL, {row_json('NEW')});
     END;
     CREATE TRIGGER {table}_audit_update AFTER UPDATE ON {table}
     WHEN {changed}
     BEGIN
         INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
-        VALUES ({_NOW}, {_USER}, '{table}', 'update', {patient('NEW')}, {key('NEW')},
+        VALUES ({_NOW}, {user}, '{table}', 'update', {patient('NEW')}, {key('NEW')},
                 {row_json('OLD')}, {row_json('NEW')});
     END;
     CREATE TRIGGER {table}_audit_delete AFTER DELETE ON {table}
     BEGIN
         INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json)
-        VALUES ({_NOW}, {_USER}, '{table}', 'delete', {patient('OLD')}, {key('OLD')}, {row_json('OLD')}, NULL);
+        VALUES ({_NOW}, {user}, '{table}', 'delete', {patient('OLD')}, {key('OLD')}, {row_json('OLD')}, NULL);
     END;
     """)
 
@@ -466,7 +570,9 @@ def _script(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement: {buf!r}")
 
 
-def migrate(db: Database) -> None:
-    """Apply pending migrations and record the schema version in ``PRAGMA user_version``."""
+def migrate(db: Database, *, chain_key: bytes | None = None) -> None:
+    """Apply pending migrations and record the schema version in ``PRAGMA user_version``;
+    ``chain_key``: an encrypted chart's audit chain key (m010 links the existing rows with it)."""
+    db.motorchart_chain_key = chain_key  # (read by m010; migrations take only the database)
     migrations.apply(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

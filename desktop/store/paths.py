@@ -17,9 +17,15 @@ def chart_path(cli_db: str | None = None) -> Path:
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
+    return data_folder() / CHART_NAME
+
+
+def data_folder() -> Path:
+    """Motorchart's user data folder (the default chart, the demo clinic): kept 0700
+    (:mod:`desktop.store.private`)."""
     import platformdirs
 
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / CHART_NAME
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def backups_dir(chart: Path | str) -> Path:

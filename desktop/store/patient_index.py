@@ -1,4 +1,4 @@
-"""The patient list's queries, on the standard library's sqlite3 alone.
+"""The patient list's queries, on the store's SQLite driver alone (no sqlite-utils).
 
 ``ChartStore.search_patients`` runs these on its own connection. :class:`PatientIndex` runs
 them on a separate read-only connection that opens in a few milliseconds, before sqlite-utils,
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA_VERSION = 9
+from .driver import sqlite3
+
+SCHEMA_VERSION = 11
 """The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
 in :mod:`desktop.store.migrations`, which checks the two agree when it is imported."""
 
@@ -56,8 +57,9 @@ def folder_is_read_only(folder: Path) -> bool:
     return not os.access(folder, os.W_OK) or not (mode & 0o222)
 
 
-def connect_read_only(path: Path, timeout: float = 5) -> sqlite3.Connection:
-    """A connection that can only read ``path`` (SQLite's ``mode=ro``; it never creates it).
+def connect_read_only(path: Path, timeout: float = 5, key=None) -> sqlite3.Connection:
+    """A connection that can only read ``path`` (SQLite's ``mode=ro``; it never creates it),
+    keyed with ``key`` (a :class:`desktop.store.keys.ChartKey`) for an encrypted chart.
 
     A chart in a read-only folder (or file system) with no ``-wal`` file beside it is opened
     ``immutable``: SQLite could not create the ``-shm`` file a WAL chart needs, and no writer
@@ -72,7 +74,10 @@ def connect_read_only(path: Path, timeout: float = 5) -> sqlite3.Connection:
             has_wal = False
         if not has_wal:
             uri += "&immutable=1"
-    return sqlite3.connect(uri, uri=True, timeout=timeout)
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout)
+    if key is not None:
+        conn.execute(f"PRAGMA key = \"x'{key.raw.hex()}'\"")
+    return conn
 
 
 def count_patients(conn: sqlite3.Connection) -> int:
@@ -166,12 +171,22 @@ class PatientIndex:
         self._conn = conn
 
     @classmethod
-    def peek(cls, path: str | Path) -> PatientIndex | None:
+    def peek(cls, path: str | Path, key=None) -> PatientIndex | None:
+        """``key``: an encrypted chart's key (default: one unlocked in this process); an
+        encrypted chart whose key is not at hand gives None."""
         path = Path(path)
         if not path.is_file() or _held_by_a_writer(path):
             return None
+        from .driver import file_kind
+
+        if file_kind(path) == "encrypted" and key is None:
+            from .keys import key_for
+
+            key = key_for(path)
+            if key is None:
+                return None
         try:
-            conn = connect_read_only(path, timeout=0.5)
+            conn = connect_read_only(path, timeout=0.5, key=key)
         except sqlite3.Error:
             return None
         try:

@@ -134,7 +134,7 @@ def _verify(chart: Path, ledger: dict, seen_backups: set) -> dict:
     store = ChartStore.open(chart, user="verify", daily_backup=False)
     try:
         assert store.integrity() is None
-        assert store.full_check() == {"integrity": [], "foreign keys": [], "triggers": []}
+        assert store.full_check() == {"integrity": [], "foreign keys": [], "triggers": [], "audit": []}
         ids = {r[0] for r in store.db.execute("SELECT id FROM patients")}
         lost = [p for p in ledger["patients"] if p not in ids]
         for pid, day in ledger["visits"]:

@@ -32,8 +32,10 @@ def test_migrating_a_blank_chart_creates_the_tables_columns_triggers_and_search(
         "id": int, "time_utc": str, "user": str, "table_name": str, "action": str,
         "patient_id": str, "row_key": str, "old_json": str, "new_json": str,
     }
+    assert db["audit_links"].columns_dict == {"last_id": int, "first_id": int, "user": str, "link": str}
+    assert "session" not in db.table_names()  # m010: the user is no longer a writable row
     for table in ("patients", "visits", "muscle_findings", "reflex_findings", "sign_findings",
-                  "settings", "audit", "session"):
+                  "settings", "audit", "audit_links"):
         sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
         assert sql.rstrip().endswith(("STRICT", "WITHOUT ROWID")), table
     assert [fk.other_table for fk in db["muscle_findings"].foreign_keys] == ["visits"]

@@ -51,14 +51,14 @@ def test_a_chart_in_a_read_only_folder_opens_read_only_and_says_why(read_only_fo
         assert store.readonly and store.read_only_reason == f"its folder {path.parent} is read-only"
         assert store.get_patient("MRN-0042").family_name == "Łukasiewicz-Nowak"
         assert store.integrity() is None
-        assert store.full_check() == {"integrity": [], "foreign keys": [], "triggers": []}
+        assert store.full_check() == {"integrity": [], "foreign keys": [], "triggers": [], "audit": []}
         with pytest.raises(StoreError) as err:
             store.add_patient(patient_factory(id="MRN-NEW"))
         assert str(err.value) == (f"{path}: the chart is read-only (its folder {path.parent} is read-only); "
                                   "nothing was changed")
     finally:
         store.close()
-    assert sorted(os.listdir(path.parent)) == sorted(["chart.sqlite", "chart.sqlite.lock", "chart-backups"])
+    assert sorted(os.listdir(path.parent)) == sorted(["chart.sqlite", "chart.sqlite.head", "chart.sqlite.lock", "chart-backups"])
 
 
 def test_writing_to_a_chart_in_a_read_only_folder_is_refused_in_one_line_not_called_damaged(read_only_folder):

@@ -1,0 +1,72 @@
+"""The store's one SQLite driver: ``sqlcipher3`` (SQLCipher 4 with SQLite, bundled OpenSSL).
+
+It opens plain charts exactly like the standard library's ``sqlite3`` and encrypted ones once
+their key is given (``PRAGMA key``, :mod:`desktop.store.keys`). Every module of the store takes
+the driver from here (``from .driver import sqlite3``), so that its ``except sqlite3.Error``
+clauses catch what the driver raises: sqlcipher3's exception classes are not the standard
+library's. sqlite-utils is pointed at the same driver before it is first imported
+(:func:`desktop.launch_speed.sqlite_utils_without_numpy`).
+"""
+
+from __future__ import annotations
+
+import sqlcipher3
+import sqlcipher3.dbapi2 as sqlite3
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+"""The first 16 bytes of a plain SQLite file (an encrypted one starts with its random salt)."""
+
+__all__ = ["SQLITE_MAGIC", "apply_key", "file_kind", "key_pragma", "silence_cipher_log", "sqlcipher3", "sqlite3"]
+
+
+def key_pragma(raw: bytes) -> str:
+    """``PRAGMA key`` for a raw 256-bit key: SQLCipher uses it as is (no KDF: ~0.3 ms)."""
+    if len(raw) != 32:
+        raise ValueError("a chart key is 32 bytes")
+    return f"PRAGMA key = \"x'{raw.hex()}'\""
+
+
+def apply_key(conn, raw: bytes | None) -> None:
+    """Key a fresh connection (before anything else is read); None leaves it plain."""
+    if raw is not None:
+        conn.execute(key_pragma(raw))
+
+
+_silenced = False
+
+
+def silence_cipher_log() -> None:
+    """SQLCipher logs a wrong key's failed HMAC checks on stderr; the store says it in one line
+    instead (``PRAGMA cipher_log_level = NONE``, process-wide)."""
+    global _silenced
+    if _silenced:
+        return
+    c = sqlite3.connect(":memory:")
+    try:
+        c.execute("PRAGMA cipher_log_level = NONE")
+    finally:
+        c.close()
+    _silenced = True
+
+
+silence_cipher_log()
+
+
+def file_kind(path) -> str:
+    """What a chart or backup file is, from its first bytes: ``missing``, ``unreadable``, ``empty``, ``plain``
+    (SQLite), ``gzip`` (a compressed backup), ``encrypted`` (anything else: an SQLCipher file
+    starts with 16 random bytes; a damaged file looks the same until its key fails)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "unreadable"
+    if not head:
+        return "empty"
+    if head == SQLITE_MAGIC:
+        return "plain"
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    return "encrypted"
