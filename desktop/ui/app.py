@@ -65,14 +65,27 @@ def ensure_demo(path: Path) -> None:
         store.close(backup=False)
 
 
-def open_store(path: Path, *, new: bool = False, ask=None):
+def open_store(path: Path, *, new: bool = False, ask=None, setup=None):
     """Open the chart for the window. A read-only chart (file, folder or file system) opens
     read-only (``store.read_only_reason`` says why). A chart missing or empty beside backups of
     it is never created silently: ``ask`` (default :func:`ask_missing_chart`, a dialog) chooses
     to restore the newest good backup, start a new chart, or quit (None). ``new`` (``--new``)
-    starts a new chart without asking."""
+    starts a new chart without asking.
+
+    ``setup`` (the window's first run: :func:`desktop.ui.chart_setup.setup_encrypted_chart`)
+    makes the chart when there is none and no backups of one: it returns the new encrypted
+    chart's ``KeySetup``, or None to quit (then None is returned). Without it (the
+    ``screenshots`` command, the self-test) such a chart is made plain, as on the command line."""
     from desktop.store import ChartStore
 
+    if setup is not None and not new:
+        from .chart_setup import is_first_run
+
+        if is_first_run(path):
+            made = setup(path)
+            if made is None:
+                return None
+            return ChartStore.open(path, key=made.key, allow_read_only=True, daily_backup=False)
     return ChartStore.open_choosing(path, choose=ask or ask_missing_chart, new=new, allow_read_only=True)
 
 
@@ -196,19 +209,35 @@ class ChartLoader(QObject):
     failed = Signal(str)  # the chart could not be opened: one line
     damaged = Signal(str)  # the background integrity check found damage: one line
 
-    def __init__(self, window: MainWindow, path: Path, parent=None, *, daily_backup: bool = True):
+    def __init__(self, window: MainWindow, path: Path, parent=None, *, daily_backup: bool = True,
+                 wait_for_key: bool = False):
         super().__init__(parent)
         self.window = window
         self.path = path
         self.daily_backup = daily_backup
         self.store = None
+        self.key = None  # an encrypted chart's key (provide_key)
         self.stalls_ms: list[float] = []
         self._steps = [*map(import_step, LOAD_STEPS), self._open, self._attach]
+        self._wait_for_key = wait_for_key
+        self._paused = False
 
     def start(self) -> None:
         QTimer.singleShot(0, self._next)
 
+    def provide_key(self, key) -> None:
+        """An encrypted chart's key, unlocked (``wait_for_key``): the imports go on while the
+        passphrase is typed and unwrapped; the chart opens with the key once both are done."""
+        self.key = key
+        self._wait_for_key = False
+        if self._paused:
+            self._paused = False
+            QTimer.singleShot(0, self._next)
+
     def _next(self) -> None:
+        if self._wait_for_key and self._steps and self._steps[0] == self._open:
+            self._paused = True  # resumed by provide_key
+            return
         step = self._steps.pop(0)
         t0 = time.perf_counter()
         try:
@@ -227,8 +256,9 @@ class ChartLoader(QObject):
     def _open(self) -> None:
         from desktop.store import ChartStore
 
+        key = {"key": self.key} if self.key is not None else {}
         self.store = ChartStore.open(self.path, check_in_background=True, on_checked=self._checked,
-                                     daily_backup=self.daily_backup, allow_read_only=True)
+                                     daily_backup=self.daily_backup, allow_read_only=True, **key)
 
     def _checked(self, problem: str | None) -> None:  # called from the check's thread
         if problem:
@@ -239,6 +269,30 @@ class ChartLoader(QObject):
 
         self.window.attach(self.store, load_catalogue())
         say_if_read_only(self.window, self.store)
+
+
+def chart_is_encrypted(path: Path) -> bool:
+    """Whether the chart at ``path`` is encrypted (its first bytes, then its key file: no key
+    derivation). The key module is imported only for a file that is not plain SQLite."""
+    from desktop.store.driver import file_kind
+
+    if file_kind(path) != "encrypted":
+        return False
+    from desktop.store import keys
+
+    return keys.is_encrypted(path)
+
+
+def locked_launch(path: Path, *, daily_backup: bool = True) -> tuple[MainWindow, ChartLoader]:
+    """The window of an encrypted chart at launch: its unlock prompt, and nothing from the
+    chart, until the passphrase is typed; the loader imports meanwhile and opens the chart once
+    the window has unwrapped the key (off the GUI thread). Start the loader once it is shown."""
+    from .main_window import MainWindow
+
+    window = MainWindow(chart_path=path, locked=True)
+    loader = ChartLoader(window, path, window, daily_backup=daily_backup, wait_for_key=True)
+    window.key_unlocked.connect(loader.provide_key)
+    return window, loader
 
 
 def say_if_read_only(window: MainWindow, store: ChartStore) -> None:
@@ -286,28 +340,36 @@ def run_app(db: str | None, demo: bool, new: bool = False) -> int:
         path = resolve_chart(db, demo)
     except (StoreError, OSError) as e:  # building the demo, or no user data folder: one line
         return refuse(str(e))
-    index = PatientIndex.peek(path)
+    encrypted = chart_is_encrypted(path)
+    index = None if encrypted else PatientIndex.peek(path)
     loader = None
-    if index is None:
+    if index is None and not encrypted:
         # A new chart, or one the full open must speak about first (damaged, locked, older or
-        # newer schema): open it before showing anything.
+        # newer schema): open it before showing anything. No chart and no backups (the first
+        # run): the setup dialog makes an encrypted one.
         from desktop.store import StoreError
 
+        from .chart_setup import setup_encrypted_chart
+
         try:
-            store = open_store(path, new=new)
+            # (the bench's probe never prompts: a chart it finds missing is made plain, as before)
+            store = open_store(path, new=new, setup=None if probe else setup_encrypted_chart)
         except StoreError as e:
             return refuse(str(e))
-        if store is None:  # a missing chart beside its backups, and the clinician chose to quit
+        if store is None:  # the clinician chose to quit (first run, or a missing chart beside its backups)
             print(f"{path}: nothing was opened", file=sys.stderr)
             return 2
         window = make_window(store)
         say_if_read_only(window, store)
     else:
-        from .main_window import MainWindow
+        if encrypted:  # the unlock prompt first; the chart opens once the key is unwrapped
+            window, loader = locked_launch(path, daily_backup=not probe)
+        else:
+            from .main_window import MainWindow
 
-        window = MainWindow(chart_path=path, patient_index=index)
-        # (the benchmark's runs make no backups: they would pile up beside its cached chart)
-        loader = ChartLoader(window, path, window, daily_backup=not probe)
+            window = MainWindow(chart_path=path, patient_index=index)
+            # (the benchmark's runs make no backups: they would pile up beside its cached chart)
+            loader = ChartLoader(window, path, window, daily_backup=not probe)
         loader.failed.connect(lambda message: app.exit(refuse(message)))
 
         def damaged(message: str) -> None:
@@ -319,6 +381,12 @@ def run_app(db: str | None, demo: bool, new: bool = False) -> int:
     app.processEvents()
     if probe:
         print("interactive", flush=True)
+        if encrypted:  # the bench's encrypted run: the time from the passphrase to a usable chart
+            passphrase = os.environ.get("MOTORCHART_PASSPHRASE")
+            if not passphrase:
+                print(f"{path}: the chart is encrypted; set MOTORCHART_PASSPHRASE for the probe", file=sys.stderr)
+                return 2
+            window.unlock_with(passphrase)
         if loader is not None:
             def report_ready():
                 print(f"ready max_stall_ms={max(loader.stalls_ms):.1f} steps={len(loader.stalls_ms)}", flush=True)

@@ -317,6 +317,17 @@ class FindingsView(QTableView):
                 self.message.emit(self._not_editable_message())
         return ok
 
+    def commit_editor(self) -> None:
+        """An entry still being typed in a cell is stored now, as Enter would, and its editor
+        closed without moving (before a report, a backup or the window's lock)."""
+        if self.state() != QAbstractItemView.State.EditingState:
+            return
+        editor = self.indexWidget(self.currentIndex())
+        if editor is None:
+            return
+        self.commitData(editor)
+        self.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
     def closeEditor(self, editor, hint):
         refused = self._refused
         self._refused = False

@@ -45,13 +45,19 @@ _HEADER_STYLE = ("QLabel#patientHeader { background:#f3f6fa; padding:6px; "
 
 class MainWindow(QMainWindow):
     attached = Signal()  # the store, session, editor and panel are in place
+    key_unlocked = Signal(object)  # an encrypted chart's key, unwrapped at launch (the loader opens it)
+    locked_changed = Signal(bool)  # the window locked (True) or unlocked (False)
 
     def __init__(self, store: ChartStore | None = None, catalogue: Catalogue | None = None,
                  parent: QWidget | None = None, *, chart_path: Path | None = None,
-                 patient_index: PatientIndex | None = None):
+                 patient_index: PatientIndex | None = None, locked: bool = False):
+        """With a ``store``: the whole window at once. Else the launch's shell on
+        ``chart_path``: its patient list from ``patient_index``, or, for an encrypted chart
+        (``locked``), only the unlock prompt until the passphrase is typed (see
+        :mod:`desktop.ui.lock`)."""
         super().__init__(parent)
-        if store is None and (chart_path is None or patient_index is None):
-            raise TypeError("MainWindow needs a store, or a chart path and a patient index")
+        if store is None and (chart_path is None or (patient_index is None and not locked)):
+            raise TypeError("MainWindow needs a store, or a chart path and a patient index (or locked=True)")
         self.store = None
         self.catalogue = None
         self.session = None
@@ -65,9 +71,26 @@ class MainWindow(QMainWindow):
         self._patient_index = patient_index
         self.chart_path = Path(store.path if store is not None else chart_path)
         self.setWindowTitle(f"Motorchart: {self.chart_path.name}")
+        # the lock (an encrypted chart only; desktop.ui.lock is imported for one)
+        self.locked = False
+        self.encrypted = locked or bool(getattr(store, "encrypted", False))
+        self.unlock_view = None  # the unlock prompt, made when first needed
+        self.idle_watch = None
+        self.lock_action = None
+        self._stack = None
+        self._place = None  # where the clinician was when the window locked
+        self._actions_before: dict = {}
+        self._unlocking = None  # the running unlock op
 
         # Before the store is attached the list shows a screenful (60 rows), then 200.
-        self.patients = PatientListView(store) if store is not None else PatientListView(patient_index, limit=60)
+        if store is not None:
+            self.patients = PatientListView(store)
+        elif locked:
+            from .lock import NoPatients
+
+            self.patients = PatientListView(NoPatients())
+        else:
+            self.patients = PatientListView(patient_index, limit=60)
         self.header = QLabel("<span style='color:#777'>Opening the chart…</span>")
         self.header.setObjectName("patientHeader")
         self.header.setStyleSheet(_HEADER_STYLE)
@@ -96,6 +119,8 @@ class MainWindow(QMainWindow):
         self.patients.patient_selected.connect(self.open_patient)
         if store is not None:
             self.attach(store, catalogue)
+        elif locked:  # nothing from the chart is shown before its passphrase
+            self._show_lock_page(None)
         else:
             self.statusBar().showMessage("Opening the chart… (search the patient list meanwhile)")
 
@@ -145,6 +170,16 @@ class MainWindow(QMainWindow):
             self._patient_index.close()
             self._patient_index = None
         self._state()
+        self.encrypted = self.encrypted or bool(getattr(store, "encrypted", False))
+        if self.encrypted:
+            from .lock import IdleWatch, lock_minutes
+
+            self.idle_watch = IdleWatch(lock_minutes(store) * 60, self)
+            self.idle_watch.idle.connect(self._idle_lock)
+        if self.locked:  # unlocked at launch: the chart is open, the views come out
+            self._show_chart()
+        elif self.idle_watch is not None:
+            self.idle_watch.start()
         self.statusBar().showMessage("Type grades straight into the grid: Enter/Tab/arrows move, "
                                      "Space toggles, Delete clears, Ctrl+1-4 jump to a region, "
                                      "Ctrl+Shift+O attributes a muscle to another cause.")
@@ -230,13 +265,21 @@ class MainWindow(QMainWindow):
             lambda: self._report("export", progression=True), "export_progression_action")
         act(m_patient, "Print progression report…", None,
             lambda: self._report("print", progression=True), "print_progression_action")
+        act(m_patient, "Export FHIR…", None, self.export_fhir, "export_fhir_action")
         m_chart = self.menuBar().addMenu("&Chart")
         act(m_chart, "Back up the chart now", None, self.backup_chart, "backup_action")
         act(m_chart, "Check the chart file…", None, self.check_chart, "check_action")
+        act(m_chart, "Research export (de-identified)…", None, self.research_export, "research_export_action")
+        m_chart.addSeparator()
+        act(m_chart, "Lock", "Ctrl+L", lambda: self.lock(), "lock_action")
+        self.lock_action.setStatusTip("Hide the chart until its passphrase is typed again" if self.encrypted
+                                      else "Only an encrypted chart locks")
         # the slow work, done in the background: none starts while another runs
         self.background_actions = [self.export_visit_action, self.print_visit_action,
                                    self.export_progression_action, self.print_progression_action,
+                                   self.export_fhir_action,
                                    self.backup_action, self.check_action]
+        self.background_actions.append(self.research_export_action)
         undo = s.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = s.undo_stack.createRedoAction(self, "&Redo")
@@ -270,6 +313,13 @@ class MainWindow(QMainWindow):
         fn = printing.export_report if how == "export" else printing.print_report
         return fn(self, progression=progression)
 
+    def export_fhir(self) -> Op | None:
+        """Patient > Export FHIR…: the patient as a FHIR R4B bundle for the hospital record,
+        built and written in the background (:mod:`desktop.ui.fhir_export`)."""
+        from .fhir_export import export_fhir_bundle
+
+        return export_fhir_bundle(self)
+
     def backup_chart(self) -> Op:
         """Chart > Back up the chart now: a checked copy beside the rotating backups, made in
         the background through its own read-only connection (no writer lock is taken)."""
@@ -294,6 +344,13 @@ class MainWindow(QMainWindow):
                       disable=self.background_actions,
                       on_success=self._show_check, on_failure=lambda line: self.show_error(
                           f"The chart file could not be checked: {line}"))
+
+    def research_export(self) -> Op | None:
+        """Chart > Research export (de-identified)…: every patient's signed visits as CSV files
+        for research, in a folder (:mod:`desktop.ui.research_export`)."""
+        from .research_export import research_export
+
+        return research_export(self)
 
     def _show_check(self, problems: list[str]) -> None:
         if problems:
@@ -379,6 +436,8 @@ class MainWindow(QMainWindow):
             self.show_message(f"No {REGION_LABELS[region]} muscles in this protocol.")
 
     def show_message(self, text: str) -> None:
+        if self.locked:  # (work that ended after the lock: nothing about the chart on screen)
+            return
         self.statusBar().showMessage(text, 15000)
 
     def show_error(self, text: str) -> None:
@@ -653,6 +712,10 @@ class MainWindow(QMainWindow):
         dlg = PreferencesDialog(self.store, self)
         if dlg.exec():
             self.session.set_options(self.store.criteria_options())
+            if self.idle_watch is not None:
+                from .lock import lock_minutes
+
+                self.idle_watch.set_seconds(lock_minutes(self.store) * 60)
             self.show_message("Preferences saved.")
 
     def _close_when_idle(self) -> None:
@@ -660,6 +723,224 @@ class MainWindow(QMainWindow):
 
         if not running_for(self):
             self.close()
+
+    # ---------------------------------------------------------------- the lock (encrypted charts)
+    def lock(self, *, reason: str | None = None) -> bool:
+        """Chart > Lock (Ctrl+L), or the idle time set in Preferences: store whatever is being
+        typed, hide every view behind the unlock prompt, then, once the background work has
+        finished, close the chart (the day's backup as usual) and forget its key. Unlocking
+        needs the passphrase and comes back to the same patient, visit and view. Only an
+        encrypted chart locks (a plain one says why not); False when nothing was locked."""
+        if self.locked:
+            return True
+        if self.session is None:  # still opening: nothing of the chart is on screen to hide
+            return False
+        if not self.encrypted:
+            from .lock import PLAIN_CANNOT_LOCK
+
+            self.show_message(PLAIN_CANNOT_LOCK.format(path=self.chart_path))
+            return False
+        self._close_dialogs()  # a dialog left open is cancelled: its window shows chart data
+        s = self.session
+        s.flush_pending()  # the notes, a number or a grid entry still being typed
+        ed = self.editor
+        grids = (ed.exam_view, ed.emg_view, ed.signs_view)
+        self._place = (s.patient_id, s.visit.date if s.visit is not None else None, ed.tabs.currentIndex(),
+                       [(g.currentIndex().row(), g.currentIndex().column()) for g in grids])
+        self._show_lock_page(reason or "Locked (Ctrl+L): the chart is closed and everything typed is stored.")
+        s.close_patient()  # every view empties itself
+        self.patients.set_source(_no_patients())
+        self._close_chart_when_idle()
+        return True
+
+    def _idle_lock(self) -> None:
+        minutes = round(self.idle_watch.seconds / 60) if self.idle_watch is not None else 0
+        after = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else "a time"
+        self.lock(reason=f"Locked after {after} without use: the chart is closed and everything typed "
+                         "is stored.")
+
+    def _close_dialogs(self) -> None:
+        from PySide6.QtWidgets import QApplication, QDialog
+
+        for _ in range(20):  # nested dialogs close innermost first
+            popup = QApplication.activePopupWidget()
+            if popup is not None:
+                popup.close()
+                continue
+            modal = QApplication.activeModalWidget()
+            if modal is None or modal is self:
+                break
+            if isinstance(modal, QDialog):
+                modal.reject()
+            else:
+                modal.close()
+            if modal.isVisible():  # refused to close (e.g. it is working): leave it
+                break
+        for box in (self.error_box, self.info_box):
+            if box is not None:
+                box.close()
+
+    def _show_lock_page(self, reason: str | None) -> None:
+        """Put the unlock prompt in place of every view (made the first time) and turn off
+        every action."""
+        if self._stack is None:
+            from PySide6.QtWidgets import QStackedWidget
+
+            from .lock import UnlockView
+
+            self._stack = QStackedWidget()
+            split = self.takeCentralWidget()  # (kept alive: the stack owns it from here)
+            self._stack.addWidget(split)
+            self.unlock_view = UnlockView(self.chart_path)
+            self.unlock_view.submitted.connect(self.unlock_with)
+            self._stack.addWidget(self.unlock_view)
+            self.setCentralWidget(self._stack)
+            self._stack.show()  # now, not on the next turn of the event loop
+        self._stack.setCurrentWidget(self.unlock_view)
+        self.locked = True
+        if self.idle_watch is not None:
+            self.idle_watch.stop()
+        from .background import is_busy
+
+        self._actions_before = {a: (bool(a.property("_motorchart_was_enabled")) if is_busy(a) else a.isEnabled())
+                                for a in self.actions()}
+        self._disable_actions()
+        self.menuBar().setEnabled(False)
+        self.statusBar().clearMessage()
+        if reason is None:  # at launch
+            self.unlock_view.ready()
+        else:
+            self.unlock_view.show_locked(reason)
+        self.locked_changed.emit(True)
+
+    def _disable_actions(self) -> None:
+        for a in self.actions():
+            a.setEnabled(False)
+
+    def _close_chart_when_idle(self) -> None:
+        """The lock's second half: once no background work of this window runs (a PDF, a
+        backup, a check: each reads the chart with the remembered key), close the chart and
+        forget the key; the prompt takes the passphrase from then on."""
+        if not self.locked or self.store is None:
+            return
+        from .background import running_for
+
+        ops = running_for(self)
+        if ops:
+            self.unlock_view.busy(f"Locking: waiting for this to finish: {ops[-1].label}")
+            for op in ops:
+                op.finished.connect(self._close_chart_when_idle)
+            return
+        self._disable_actions()  # (the work that ended gave its actions back)
+        store, self.store = self.store, None
+        try:
+            store.close()  # the day's automatic backup, as at any close
+        finally:
+            from desktop.store import keys
+
+            keys.forget_keys()
+        self.unlock_view.ready()
+
+    def unlock_with(self, passphrase: str):
+        """Unwrap the chart's key with ``passphrase`` (or its recovery key) off the GUI thread
+        (Argon2id, ~0.4 s), then open the chart: at launch through the loader
+        (``key_unlocked``), after a lock here, back on the same patient and visit. A wrong
+        passphrase says so and the prompt takes another. Returns the running op."""
+        if self._unlocking is not None or not self.locked or self.store is not None:
+            return None
+        from desktop.store import keys
+
+        from .background import run_op
+
+        path = self.chart_path
+
+        def work():  # on the worker thread
+            try:
+                return keys.unlock(path, passphrase)
+            except keys.WrongPassphrase:
+                return None
+
+        self.unlock_view.busy("Unlocking…")
+        self._unlocking = run_op(work, parent=self, label="Unlocking the chart…",
+                                 on_success=self._key_unwrapped, on_failure=self._unlock_failed)
+        return self._unlocking
+
+    def _unlock_failed(self, line: str) -> None:
+        self._unlocking = None
+        self.unlock_view.refuse(f"The chart was not unlocked: {line}")
+
+    def _key_unwrapped(self, key) -> None:
+        self._unlocking = None
+        if key is None:
+            self.unlock_view.refuse("The passphrase is wrong. Type it again (or the recovery key).")
+            return
+        if self.session is None:  # at launch: the loader opens the chart with the key
+            self.unlock_view.busy("Opening the chart…")
+            self.key_unlocked.emit(key)
+            return
+        from desktop.store import ChartStore, StoreError, keys
+
+        try:
+            # checked when it was first opened; the lock only closed it (the day's backup is made)
+            store = ChartStore.open(self.chart_path, key=key, check=False, daily_backup=False,
+                                    allow_read_only=True)
+        except StoreError as e:  # e.g. another Motorchart opened it for writing meanwhile
+            keys.forget_keys()
+            self.unlock_view.refuse(str(e))
+            return
+        self._reattach(store)
+
+    def _reattach(self, store: ChartStore) -> None:
+        """After a lock: the reopened chart behind every view, then the same patient, visit,
+        view and grid cells as when the window locked."""
+        from desktop.store import StoreError
+
+        self.store = store
+        s = self.session
+        s.store = store
+        s.options = store.criteria_options()
+        self.patients.set_source(store)
+        self._show_chart()
+        place, self._place = self._place, None
+        if place is None or place[0] is None:
+            return
+        patient_id, date, tab, cells = place
+        try:
+            self.open_patient(patient_id)
+            if date is not None and date in s.visits and (s.visit is None or s.visit.date != date):
+                s.open_visit(date)
+        except StoreError as e:  # (changed by another Motorchart meanwhile)
+            self.show_message(str(e))
+            return
+        self.patients.select(patient_id)
+        ed = self.editor
+        ed.tabs.setCurrentIndex(tab)
+        for grid, (row, col) in zip((ed.exam_view, ed.emg_view, ed.signs_view), cells):
+            if row >= 0 and col >= 0:
+                grid.setCurrentIndex(grid.model().index(row, col))
+        current = ed.tabs.currentWidget()
+        if current is not None:
+            current.setFocus()
+
+    def _show_chart(self) -> None:
+        """Unlocked: the views instead of the prompt, the actions as they were."""
+        self._stack.setCurrentWidget(self._split)
+        self.locked = False
+        for a, enabled in self._actions_before.items():
+            if _alive(a):
+                a.setEnabled(enabled)
+        self._actions_before = {}
+        self.menuBar().setEnabled(True)
+        if self.session is not None:
+            self.undo_action.setEnabled(self.session.undo_stack.canUndo())
+            self.redo_action.setEnabled(self.session.undo_stack.canRedo())
+            self._state()
+        self.unlock_view.passphrase.clear()
+        self.unlock_view.problem.hide()
+        if self.idle_watch is not None:
+            self.idle_watch.start()
+        self.statusBar().showMessage("Unlocked.", 5000)
+        self.locked_changed.emit(False)
 
     LAYOUT_KEY = "layout/splitter"
 
@@ -687,8 +968,11 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self.editor is not None:
-            self.editor.history_view.commit_notes()
+            if not self.locked:
+                self.editor.history_view.commit_notes()
             self.save_layout()
+        if self.idle_watch is not None:
+            self.idle_watch.stop()
         super().closeEvent(event)
 
 
@@ -697,18 +981,18 @@ def _check_chart_file(path: Path) -> list[str]:
     foreign-key checks, every expected trigger: ``ChartStore.full_check``, as ``motorchart
     check``) and its signatures, on a read-only connection of its own; [] when all is well,
     else one line per problem."""
-    import sqlite3
-
     from desktop.store.chart import ChartStore
+    from desktop.store.driver import sqlite3  # the store's driver: its errors are not the stdlib's
     from desktop.store.files import restore_command
 
     store = ChartStore.open(path, readonly=True, check=False, daily_backup=False, user="check")
     try:
         try:
             found = store.full_check()
+            audit = found.pop("audit", [])  # tampering, like a changed signed visit: named, not "damaged"
             problems = [f"{what}: {line}" for what, lines in found.items() for line in lines]
             if not problems:
-                return store.verify_signatures()
+                return store.verify_signatures() + [f"audit trail: {line}" for line in audit]
             damaged = "; ".join(problems[:3])
         except sqlite3.DatabaseError as e:  # too damaged to read
             damaged = str(e)
@@ -720,3 +1004,16 @@ def _check_chart_file(path: Path) -> list[str]:
                 if good else "no good backup was found"]
     finally:
         store.close(backup=False)
+
+
+def _no_patients():
+    """The patient list's source while the window is locked (nobody)."""
+    from .lock import NoPatients
+
+    return NoPatients()
+
+
+def _alive(obj) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)

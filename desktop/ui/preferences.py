@@ -75,6 +75,28 @@ class PreferencesDialog(QDialog):
             note.setStyleSheet("color:#555555; font-size: 9pt;")
             form.addRow(label, w)
             form.addRow("", note)
+        form.addRow(QLabel("<b>Lock</b>"))
+        from .lock import DEFAULT_LOCK_MINUTES, LOCK_MINUTES_RANGE, lock_minutes
+
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setObjectName("lockMinutes")
+        self.lock_minutes.setRange(*LOCK_MINUTES_RANGE)
+        self.lock_minutes.setSuffix(" min")
+        self.encrypted = bool(getattr(store, "encrypted", False))
+        self.lock_minutes.setValue(lock_minutes(store) if self.encrypted else DEFAULT_LOCK_MINUTES)
+        form.addRow("Lock the window after this long without use", self.lock_minutes)
+        if self.encrypted:
+            lock_note = QLabel("Locking hides every view and closes the chart; the passphrase (or the "
+                               "recovery key) opens it again. Ctrl+L locks at once.")
+        else:
+            self.lock_minutes.setEnabled(False)
+            lock_note = QLabel("This chart is not encrypted, so it does not lock: a lock would not protect a "
+                               "file anyone can read. Encrypt it first, from the command line (motorchart encrypt).")
+            lock_note.setToolTip(f"motorchart encrypt --db {store.path}")
+        lock_note.setObjectName("lockNote")
+        lock_note.setWordWrap(True)
+        lock_note.setStyleSheet("color:#555555; font-size: 9pt;")
+        form.addRow("", lock_note)
         form.addRow(QLabel("<b>Chart file</b>"))
         self.location = QLineEdit(saved_chart_location() or str(store.path))
         self.location.setToolTip("Used at the next start when neither --db nor MOTORCHART_DB is given")
@@ -105,6 +127,11 @@ class PreferencesDialog(QDialog):
         self.store.set_setting("clinician", self.clinician.text().strip())
         self.store.set_setting("clinic", self.clinic.text().strip())
         self.store.set_criteria_options(self.options())
+        if self.encrypted:
+            from .lock import LOCK_SETTING, lock_minutes
+
+            if self.lock_minutes.value() != lock_minutes(self.store):
+                self.store.set_setting(LOCK_SETTING, self.lock_minutes.value())
         if loc and loc != str(self.store.path):
             from PySide6.QtCore import QSettings
 

@@ -128,6 +128,16 @@ def suggested_name(session: VisitSession, *, progression: bool) -> str:
     return f"{safe}-{what}.pdf"
 
 
+def export_dialog_title(store: ChartStore) -> str:
+    """The save dialog's title: for an encrypted chart it says the PDF is not (the title is
+    the one line every platform's file dialog shows)."""
+    if getattr(store, "encrypted", False):
+        from .lock import PLAIN_EXPORT_NOTE
+
+        return f"Export PDF ({PLAIN_EXPORT_NOTE})"
+    return "Export PDF"
+
+
 def export_report(window: MainWindow, *, progression: bool, to: Path | None = None) -> Op | None:
     """Ask where (unless ``to`` is given), then build and write the PDF in the background.
     Returns the running op (None if nothing was started)."""
@@ -137,7 +147,7 @@ def export_report(window: MainWindow, *, progression: bool, to: Path | None = No
         return None
     if to is None:
         start = Path.home() / suggested_name(s, progression=progression)
-        name, _ = QFileDialog.getSaveFileName(window, "Export PDF", str(start), "PDF files (*.pdf)")
+        name, _ = QFileDialog.getSaveFileName(window, export_dialog_title(s.store), str(start), "PDF files (*.pdf)")
         if not name:
             return None
         to = Path(name)

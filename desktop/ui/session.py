@@ -137,6 +137,23 @@ class VisitSession(QObject):
                 self._reclassify()
             self._emit(OPENED)
 
+    def close_patient(self) -> None:
+        """No patient open (the window's lock): every view empties itself, the undo history
+        goes (everything in it is stored already). Reads nothing from the store."""
+        with self._batch():
+            self.undo_stack.clear()
+            self.patient = None
+            self.visits = {}
+            self.visit = None
+            self.status = None
+            self.unreviewed = frozenset()
+            self.carried_from = None
+            self.case_classification = None
+            self.classification = None
+            self.shown = None
+            self._evidence_cache = EvidenceCache()
+            self._emit(OPENED)
+
     def _reload_patient(self, patient_id: str | None = None, *, renamed_from: str | None = None) -> None:
         """Read the patient (under ``patient_id`` after an MRN change) and its visits again,
         keep the open visit open, and classify again: milestones change King's and MiToS."""

@@ -239,6 +239,14 @@ class HistoryScoresView(QWidget):
         if not self._loading:
             self.commit_notes()
 
+    def commit_pending(self) -> None:
+        """Whatever is typed and not yet stored is stored now (before a report, a backup or
+        the lock): the notes (stored per keystroke anyway) and a number still being typed
+        (FVC, weight: stored when the field is left)."""
+        self.commit_notes()
+        self._number("fvc_percent", self.fvc, 0, 200)
+        self._number("weight_kg", self.weight, 1, 400)
+
     def commit_notes(self) -> None:
         v = self.session.visit
         if v is None or self.session.readonly:
@@ -278,7 +286,7 @@ class VisitEditorView(QWidget):
         for c in (1, 2, 3):
             self.signs_view.setColumnWidth(c, 80)
         self.history_view = HistoryScoresView(session)
-        session.about_to_report.connect(self.history_view.commit_notes)
+        session.about_to_report.connect(self.history_view.commit_pending)
         self.tabs.addTab(self.exam_view, "Examination (Ctrl+E)")
         self.tabs.addTab(self.emg_view, "Needle EMG (Ctrl+M)")
         self.tabs.addTab(self.signs_view, "Signs (Ctrl+G)")
@@ -290,6 +298,7 @@ class VisitEditorView(QWidget):
         for v in (self.exam_view, self.emg_view, self.signs_view):
             v.message.connect(self.message)
             v.confirm_requested.connect(session.confirm_reviewed)
+            session.about_to_report.connect(v.commit_editor)  # an entry still being typed
         self.history_view.message.connect(self.message)
         session.changed.connect(self._on_changed)
         self._highlight: set = set()

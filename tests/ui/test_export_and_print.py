@@ -163,7 +163,7 @@ def test_the_report_actions_are_disabled_while_the_pdf_is_built_and_enabled_afte
     examined.export_visit_action.trigger()
     # the result comes back through the event loop: until then the work is running
     assert background.running() == 1 and not target.exists()
-    assert [a.isEnabled() for a in examined.background_actions] == [False] * 6
+    assert len(examined.background_actions) >= 6 and not any(a.isEnabled() for a in examined.background_actions)
     assert examined.backup_action in examined.background_actions
     bar = busy_indicator(examined)
     assert bar is not None and bar.findChild(QProgressBar).maximum() == 0  # a busy indicator
