@@ -219,7 +219,10 @@ def test_the_bundle_is_trimmed_of_what_the_app_never_loads(built):
     m = re.search(r"sizes: bundle ([\d.]+) MiB .*, \.deb ([\d.]+) MiB", built.log)
     assert m, built.log[-2000:]
     bundle_mib, deb_mib = map(float, m.groups())
-    assert bundle_mib < 215 and deb_mib < 80, (bundle_mib, deb_mib)  # 240 and 93.5 before issue 21
+    # 240 and 93.5 before issue 21, 183 and 56 after it; issues 18 and 19 then added what the app
+    # needs to encrypt and to validate FHIR: sqlcipher3 with its own OpenSSL (21 MiB unpacked),
+    # cryptography (15 MiB) and the fhir.resources R4B models: 220 and 68 MiB measured.
+    assert bundle_mib < 225 and deb_mib < 80, (bundle_mib, deb_mib)
 
 
 @pytest.mark.slow
