@@ -260,7 +260,7 @@ def cmd_check(args) -> int:
             for line in audit:
                 print(f"  {line}")
         else:
-            print(f"audit: ok (every row chained to the one before with {chain}; none cut off the end)")
+            print(f"audit: ok (every row linked in the {chain} chain; none removed, changed or cut off the end)")
         print(f"schema version: {store.schema_version}")
         for k, v in store.counts().items():
             print(f"{k}: {v}")

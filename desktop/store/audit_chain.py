@@ -186,8 +186,10 @@ def relink(conn, key: bytes | None) -> int:
     cols = ", ".join(HASHED_COLUMNS)
     prev, new = None, []
     for last, first, user in blocks:
-        rows = conn.execute(f"SELECT {cols} FROM audit WHERE id BETWEEN ? AND ? ORDER BY id", [first, last])
-        prev = block_link(prev, user, rows, key) if first <= last else prev
+        link = _Link(prev, user, key)
+        for row in conn.execute(f"SELECT {cols} FROM audit WHERE id BETWEEN ? AND ? ORDER BY id", [first, last]):
+            link.add(row)
+        prev = link.done(first, last)
         new.append((prev, last))
     conn.executemany(f"UPDATE {LINKS_TABLE} SET link = ? WHERE last_id = ?", new)
     for _, sql in triggers:

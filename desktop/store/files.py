@@ -315,7 +315,11 @@ class ChartFile:
                 self._head = audit_chain.Head.from_json(recorded)
                 since = recorded.get("since_utc")
                 self._head_since = since if isinstance(since, str) else None
-            self._head_ok = audit_chain.head_consistent(self.db.conn, self.path, self.chain_key)
+            try:
+                self._head_ok = audit_chain.head_consistent(self.db.conn, self.path, self.chain_key)
+            except sqlite3.Error:  # (a damaged chart is the integrity check's to report)
+                self._head_ok = False
+                return
         self._advance_head()
 
     def _advance_head(self) -> None:

@@ -70,7 +70,7 @@ def trail(path):
 def test_check_says_the_audit_chain_and_the_privacy_are_ok(demo_chart, capsys):
     code, out = check(demo_chart, capsys)
     assert code == 0
-    assert "audit: ok (every row chained to the one before with SHA-256; none cut off the end)" in out
+    assert "audit: ok (every row linked in the SHA-256 chain; none removed, changed or cut off the end)" in out
     assert "privacy: ok (the chart and its backups are readable by their owner only)" in out
 
 

@@ -306,3 +306,18 @@ def test_the_payload_is_unambiguous():
     row = (1, "2025-01-01T00:00:00.000Z", "", "settings", "insert", None, "k", None, "{}")
     assert ac.block_link(None, "dr.a", [row]) != ac.block_link(None, "dr.b", [row])  # the link covers the user
     assert ac.block_link(None, "dr.a", [row]) != ac.block_link(None, "dr.a", [row], b"k" * 32)
+
+
+def test_relinking_under_a_new_key_keeps_what_each_link_covers(chart):
+    conn = raw(chart)
+    before = conn.execute("SELECT first_id, last_id, user FROM audit_links ORDER BY last_id").fetchall()
+    assert ac.verify_chain(conn, None)[0] == []
+    conn.execute("BEGIN IMMEDIATE")
+    assert ac.relink(conn, b"k" * 32) == len(before)
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT first_id, last_id, user FROM audit_links ORDER BY last_id").fetchall() == before
+    assert ac.verify_chain(conn, b"k" * 32)[0] == []
+    assert ac.verify_chain(conn, None)[0] != []
+    with pytest.raises(sqlite3.IntegrityError, match=AUDIT_MESSAGE):  # append-only again
+        conn.execute("DELETE FROM audit_links")
+    conn.close()
