@@ -7,7 +7,6 @@ Heavy modules (Qt, reportlab, sqlite-utils) are imported inside the subcommands 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Callable
@@ -50,6 +49,21 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message}")
 
 
+def read_input_file(path: str, limit: int, what: str) -> bytes:
+    """The bytes of a file the user named, never more than ``limit`` (and one byte, so the
+    caller can tell it is too large) in memory; UserError lines name the file."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return fh.read(limit + 1)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not {what}") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+
+
 def read_case_file(path: str, *, today=None):
     """Read and validate a case file: its format (:func:`domain.case.parse_case`, which also
     bounds its size and nesting) and every rule of :func:`domain.patient_rules.case_problems`
@@ -62,16 +76,7 @@ def read_case_file(path: str, *, today=None):
 
     from .resources import load_catalogue
 
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:  # never more than the limit (and one byte) into memory
-            data = fh.read(MAX_CASE_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a case file") from None
-    except OSError as e:
-        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_input_file(path, MAX_CASE_FILE_BYTES, "a case file")
     try:
         case = parse_case(data, load_catalogue())
     except CaseError as e:

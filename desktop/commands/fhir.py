@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop.cli import UserError
+from desktop.cli import UserError, read_input_file
 
 
 def fhir_export_args(p: argparse.ArgumentParser) -> None:
@@ -138,16 +138,7 @@ def read_bundle_file(path: str, *, today):
     from desktop.interop.fhir_import import FhirImportError, case_from_bundle
     from desktop.resources import load_catalogue
 
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_BUNDLE_BYTES + 1)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a FHIR bundle") from None
-    except OSError as e:
-        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_input_file(path, MAX_BUNDLE_BYTES, "a FHIR bundle")
     if len(data) > MAX_BUNDLE_BYTES:
         raise UserError(f"{path}: larger than {MAX_BUNDLE_BYTES // 2**20} MB, the most a bundle may be")
     try:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 
 from desktop.store import ChartStore
 from desktop.store.patient_index import PatientIndex
+from desktop.ui.lock import NoPatients
 from desktop.ui.app import ChartLoader
 from desktop.ui.main_window import MainWindow
 
@@ -103,7 +104,7 @@ def test_a_damaged_chart_found_by_the_background_check_is_reported(qtbot, tmp_pa
     with open(path, "r+b") as f:  # damage the middle of the file, as a failing disk would
         f.seek(path.stat().st_size // 2)
         f.write(b"\xa5" * 8192)
-    w = MainWindow(chart_path=path, patient_index=PatientIndex.peek(path) or _Empty())
+    w = MainWindow(chart_path=path, patient_index=PatientIndex.peek(path) or NoPatients())
     qtbot.addWidget(w)
     loader = ChartLoader(w, path, w)
     with qtbot.waitSignal(loader.damaged, timeout=20000) as damaged:
@@ -112,19 +113,6 @@ def test_a_damaged_chart_found_by_the_background_check_is_reported(qtbot, tmp_pa
     if w.store is not None:
         w.close()
         w.store.close()
-
-
-class _Empty:
-    """A patient source with nobody in it (when the damage hides the patient list itself)."""
-
-    def search_patients(self, text, limit=50):
-        return []
-
-    def count_patients(self):
-        return 0
-
-    def close(self):
-        pass
 
 
 SHELL_ONLY = textwrap.dedent("""
