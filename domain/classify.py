@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from .case import MRC_RANK, Case, Visit
 from .catalogue import KINGS_REGIONS, REGION_RANK, REGIONS, Catalogue
-from .criteria import REGISTRY, CriterionResult, Reason, Ref
-from .evidence import SPREAD_CRITERION, MuscleState, VisitEvidence, visit_evidence
+from .criteria import REGISTRY, CriterionResult, Reason, Ref, reason
+from .evidence import SPREAD_CRITERION, EvidenceContext, MuscleState, VisitEvidence, visit_evidence
 from .options import Options
 from .phenotype import Phenotype, PhenotypeTracker
 from .scores import (
@@ -20,6 +20,7 @@ from .scores import (
     mitos_domains,
     months_between,
     mrc_sum,
+    mrc_sum_muscles,
     umn_score,
 )
 
@@ -199,69 +200,92 @@ class FindingsProgression:
     def __init__(self, options: Options):
         self.rule = options.clinical_lmn_rule
         self.ever_involved: set[str] = set()
-        self.last_examined: dict[str, dt.date] = {}
-        self.prev_exam: dict[tuple[str, str], tuple[dt.date, MuscleState]] = {}
-        self.prev_mrc: dict[tuple[str, str], tuple[dt.date, MuscleState]] = {}
+        # Dates are kept as the ISO text the reasons quote.
+        self.last_examined: dict[str, str] = {}
+        # Per muscle/side: its previous examination, and its previous MRC grade, with their dates.
+        self.prev_exam: dict[tuple[str, str], MuscleState] = {}
+        self.prev_exam_date: dict[tuple[str, str], str] = {}
+        self.prev_mrc: dict[tuple[str, str], str] = {}
+        self.prev_mrc_date: dict[tuple[str, str], str] = {}
+        self._refs: dict[tuple[str, str], tuple[Ref, ...]] = {}  # one (ref,) a muscle/side: a memo
+
+    def copy(self) -> FindingsProgression:
+        """An independent copy of what has been fed so far (the muscle states are shared)."""
+        new = FindingsProgression.__new__(FindingsProgression)
+        new.rule = self.rule
+        new.ever_involved = set(self.ever_involved)
+        new.last_examined = dict(self.last_examined)
+        new.prev_exam, new.prev_exam_date = dict(self.prev_exam), dict(self.prev_exam_date)
+        new.prev_mrc, new.prev_mrc_date = dict(self.prev_mrc), dict(self.prev_mrc_date)
+        new._refs = self._refs  # a memo of equal values: shared
+        return new
 
     def add(self, date: dt.date, ev: VisitEvidence, now: set[str]) -> list[Reason]:
         reasons: list[Reason] = []
+        ever, last_examined = self.ever_involved, self.last_examined
         for r in REGIONS:
-            if r in now and r not in self.ever_involved and r in self.last_examined:
+            if r in now and r not in ever and r in last_examined:
                 reasons.append(
-                    Reason(
+                    reason(
                         f"{r.capitalize()} newly involved (examined without UMN or LMN evidence on "
-                        f"{self.last_examined[r].isoformat()})."
+                        f"{last_examined[r]})."
                     )
                 )
-        rule = self.rule
-        counted = now | self.ever_involved  # involved at this visit or any earlier one (10)
+        clinical_needs_wasting = self.rule == "wasting_required"
+        prev_exam, prev_mrc, points_at = self.prev_exam, self.prev_mrc, self._refs
+        counted = now | ever  # involved at this visit or any earlier one (10)
+        # This visit is remembered once every muscle is compared (each muscle/side is recorded
+        # once a visit; should one appear twice, the last is remembered, as in order).
+        exam_now: dict[tuple[str, str], MuscleState] = {}
+        mrc_now: dict[tuple[str, str], str] = {}
         for s in ev.muscles:
-            if s.ignored or s.region not in counted:
+            if s.ignored:
                 continue
-            pe = self.prev_exam.get(s.key)
-            if pe is not None:
-                pdate, p = pe
-                pf, f = p.finding, s.finding
-                if not (p.weak or p.lmn_evidence):
+            key = s.key
+            mrc = s.finding.mrc
+            if s.region in counted:
+                p = prev_exam.get(key)
+                # p.lmn_evidence, spelt out: clinical (rEEC rule) or EMG LMN (Awaji)
+                if p is not None and not (p.weak or p.lmn_clinical or p.lmn_emg.get(SPREAD_CRITERION, False)):
+                    pf = p.finding
                     newly = []
                     if s.weak and pf.mrc is not None:
-                        newly.append(f"MRC {f.mrc}")
+                        newly.append(f"MRC {mrc}")
                     if s.lmn_clinical and (
-                        pf.wasting is not None or (rule != "wasting_required" and pf.mrc is not None)
+                        pf.wasting is not None or (not clinical_needs_wasting and pf.mrc is not None)
                     ):
                         newly.append("clinical LMN")
                     if s.lmn_emg.get(SPREAD_CRITERION) and pf.emg is not None:
                         newly.append("EMG LMN")
                     if newly:
                         reasons.append(
-                            Reason(
+                            reason(
                                 f"{s.label} newly abnormal ({', '.join(newly)}; normal on "
-                                f"{pdate.isoformat()}).",
-                                (s.ref,),
+                                f"{self.prev_exam_date[key]}).",
+                                points_at.get(key) or points_at.setdefault(key, (s.ref,)),
                             )
                         )
-            pm = self.prev_mrc.get(s.key)
-            if pm is not None and s.finding.mrc is not None:
-                pdate, p = pm
-                if MRC_RANK[s.finding.mrc] < MRC_RANK[p.finding.mrc]:
-                    reasons.append(
-                        Reason(
-                            f"{s.label} MRC fell from {p.finding.mrc} ({pdate.isoformat()}) "
-                            f"to {s.finding.mrc}.",
-                            (s.ref,),
-                        )
-                    )
+                if mrc is not None:
+                    pmrc = prev_mrc.get(key)
+                    if pmrc is not None and MRC_RANK[mrc] < MRC_RANK[pmrc]:
+                        reasons.append(reason(
+                            f"{s.label} MRC fell from {pmrc} ({self.prev_mrc_date[key]}) to {mrc}.",
+                            points_at.get(key) or points_at.setdefault(key, (s.ref,)),
+                        ))
+            if s.examined:
+                exam_now[key] = s
+                if mrc is not None:
+                    mrc_now[key] = mrc
         # Remember this visit for the next ones.
-        self.ever_involved |= now
+        ever |= now
+        iso = date.isoformat()
         for r, e in ev.regions.items():
             if e.examined and r not in now:
-                self.last_examined[r] = date
-        for s in ev.muscles:
-            if s.ignored or not s.examined:
-                continue
-            self.prev_exam[s.key] = (date, s)
-            if s.finding.mrc is not None:
-                self.prev_mrc[s.key] = (date, s)
+                last_examined[r] = iso
+        prev_exam.update(exam_now)
+        self.prev_exam_date.update(dict.fromkeys(exam_now, iso))
+        prev_mrc.update(mrc_now)
+        self.prev_mrc_date.update(dict.fromkeys(mrc_now, iso))
         return reasons
 
 
@@ -272,14 +296,14 @@ def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue) ->
     dysarthria or slowed tongue for bulbar, arm spasticity, leg spasticity); or its ALSFRS-R
     items below 4 (bulbar 1-3, upper limb 4-5, lower limb 8, diaphragm 10-12). Reflexes and
     pathological signs (brisk jaw jerk, Hoffmann, Babinski, clonus) alone never involve a region."""
-    out: set[str] = set()
-    for s in ev.muscles:
-        if not s.ignored and s.muscle.kings_region and (s.weak or s.wasted):
-            out.add(s.muscle.kings_region)
+    out = {s.muscle.kings_region for s in ev.muscles if (s.weak or s.wasted) and not s.ignored}
+    out.discard(None)
+    out.discard("")
     for sf in visit.signs:
-        kr = catalogue.sign[sf.sign].kings_region
-        if sf.present and kr:
-            out.add(kr)
+        if sf.present:
+            kr = catalogue.sign[sf.sign].kings_region
+            if kr:
+                out.add(kr)
     a = visit.alsfrs_r
     if a is not None:
         for kr, items in KINGS_CLINICAL_ALSFRS_ITEMS.items():
@@ -336,26 +360,69 @@ def _milestone_warnings(patient, visit: Visit) -> list[str]:
 
 
 class EvidenceCache:
-    """Per-visit evidence kept between calls by a caller that classifies on every keystroke.
+    """What a caller that classifies on every keystroke keeps between calls: each visit's
+    evidence, and the fold's state after each visit of the case classified last.
 
-    Keyed by the visit object itself (frozen models: an edited visit is a new object) together
-    with the catalogue and options; the cache holds the visit, so its identity cannot be reused.
+    Evidence is keyed by the visit object itself (frozen models: an edited visit is a new
+    object) together with the catalogue and options; the cache holds the visit, so its identity
+    cannot be reused. The fold's states let :func:`classify_case` start again from the first
+    visit that is not the same object as last time (every result of a visit depends on that
+    visit and the earlier ones only), when the catalogue, options and patient are the same.
     Owned and passed in by the caller: the domain keeps no module state."""
 
     def __init__(self, size: int = 256):
         self.size = size
         self._items: dict[tuple[int, int, Options], tuple[Visit, VisitEvidence]] = {}
+        self._contexts: dict[tuple[int, Options], tuple[Catalogue, EvidenceContext]] = {}
+        self._chain_of: tuple | None = None  # (catalogue, options, patient) of the chain
+        self._chain: list[tuple[Visit, _Fold, VisitClassification]] = []
 
-    def evidence(self, visit: Visit, catalogue: Catalogue, options: Options) -> VisitEvidence:
+    def context(self, catalogue: Catalogue, options: Options) -> EvidenceContext:
+        """The evidence context of a catalogue and options, kept across calls."""
+        key = (id(catalogue), options)
+        hit = self._contexts.get(key)
+        if hit is not None and hit[0] is catalogue:
+            return hit[1]
+        if len(self._contexts) >= 4:
+            self._contexts.pop(next(iter(self._contexts)))
+        ctx = EvidenceContext(catalogue, options)
+        self._contexts[key] = (catalogue, ctx)
+        return ctx
+
+    def evidence(self, visit: Visit, catalogue: Catalogue, options: Options,
+                 context: EvidenceContext | None = None) -> VisitEvidence:
         key = (id(visit), id(catalogue), options)
         hit = self._items.get(key)
         if hit is not None and hit[0] is visit:
             return hit[1]
-        ev = visit_evidence(visit, catalogue, options)
+        ev = visit_evidence(visit, catalogue, options, context or self.context(catalogue, options))
         if len(self._items) >= self.size:
             self._items.pop(next(iter(self._items)))
         self._items[key] = (visit, ev)
         return ev
+
+    def resume(self, visits, patient, catalogue: Catalogue, options: Options):
+        """(n, fold, results): the first ``n`` visits are the same objects as last time (same
+        catalogue, options and patient), ``results`` their classifications, ``fold`` an
+        independent copy of the state after them (None when n is 0). Forgets the rest."""
+        of = self._chain_of
+        if of is None or of[0] is not catalogue or of[1] != options or not (of[2] is patient or of[2] == patient):
+            self._chain_of, self._chain = (catalogue, options, patient), []
+            return 0, None, []
+        chain = self._chain
+        n = 0
+        for visit, link in zip(visits, chain):
+            if visit is not link[0]:
+                break
+            n += 1
+        del chain[n:]
+        if n == 0:
+            return 0, None, []
+        return n, chain[-1][1].copy(), [link[2] for link in chain]
+
+    def remember(self, visit: Visit, fold: _Fold, result: VisitClassification) -> None:
+        """The next visit of the chain: its classification and (a copy of) the state after it."""
+        self._chain.append((visit, fold.copy(), result))
 
 
 class ProgressionTracker:
@@ -367,15 +434,21 @@ class ProgressionTracker:
         self.shown = False
         self.shown_reasons: list[Reason] = []
 
+    def copy(self) -> ProgressionTracker:
+        new = ProgressionTracker.__new__(ProgressionTracker)
+        new.findings = self.findings.copy()
+        new.shown, new.shown_reasons = self.shown, list(self.shown_reasons)
+        return new
+
     def add(self, visit: Visit, ev: VisitEvidence, involved: set[str], history: bool | None) -> tuple[bool, tuple[Reason, ...]]:
         new = self.findings.add(visit.date, ev, involved)
         if new:
             self.shown, self.shown_reasons = True, new
         reasons: list[Reason] = []
         if history:
-            reasons.append(Reason("Progressive by history (recorded by the clinician)."))
+            reasons.append(reason("Progressive by history (recorded by the clinician)."))
         if self.shown:
-            reasons.extend(self.shown_reasons if new else [Reason("Progression shown at an earlier visit.")])
+            reasons.extend(self.shown_reasons if new else [reason("Progression shown at an earlier visit.")])
         return bool(history) or self.shown, tuple(reasons)
 
 
@@ -389,6 +462,13 @@ class KingsClinicalTracker:
         self.regions: set[str] = {ONSET_KINGS[patient.onset_region]} if patient.onset_region in ONSET_KINGS else set()
         self.gastrostomy = self.ventilation = False
         self.best = (0, "1")
+
+    def copy(self) -> KingsClinicalTracker:
+        new = KingsClinicalTracker.__new__(KingsClinicalTracker)
+        new.patient, new.catalogue = self.patient, self.catalogue
+        new.regions = set(self.regions)
+        new.gastrostomy, new.ventilation, new.best = self.gastrostomy, self.ventilation, self.best
+        return new
 
     def add(self, visit: Visit, ev: VisitEvidence) -> tuple[str, tuple[str, ...]]:
         self.regions |= _kings_involvement(visit, ev, self.catalogue)
@@ -411,6 +491,11 @@ class MitosTracker:
         self.death = patient.death_date
         self.best: int | None = None
 
+    def copy(self) -> MitosTracker:
+        new = MitosTracker.__new__(MitosTracker)
+        new.death, new.best = self.death, self.best
+        return new
+
     def add(self, visit: Visit) -> int | None:
         a = visit.alsfrs_r
         if a is not None:
@@ -427,6 +512,11 @@ class SlopeTracker:
 
     def __init__(self):
         self.previous: tuple[dt.date, int] | None = None
+
+    def copy(self) -> SlopeTracker:
+        new = SlopeTracker()
+        new.previous = self.previous
+        return new
 
     def add(self, visit: Visit) -> float | None:
         a = visit.alsfrs_r
@@ -448,10 +538,91 @@ class SpreadTracker:
         self.onset = onset_regions
         self.ever: set[str] = set()
 
+    def copy(self) -> SpreadTracker:
+        new = SpreadTracker(self.onset)
+        new.ever = set(self.ever)
+        return new
+
     def add(self, involved: set[str]) -> tuple[str, ...]:
         new = tuple(r for r in REGIONS if r in involved and r not in self.ever and r not in self.onset)
         self.ever |= involved
         return new
+
+
+class _Fold:
+    """The fold of :func:`classify_case` after the visits fed so far: one tracker per concern
+    (progression, King's, MiToS, slope, spread, phenotype). :meth:`step` classifies the next
+    visit; :meth:`copy` is an independent state to go on from later (the trackers' own
+    containers are copied; the evidence they point at is read-only and shared)."""
+
+    __slots__ = (
+        "catalogue",
+        "kings",
+        "mitos",
+        "mrc_muscles",
+        "options",
+        "patient",
+        "phenotypes",
+        "progression",
+        "slope",
+        "spread",
+    )
+
+    def __init__(self, patient, catalogue: Catalogue, options: Options, onset_regions: set[str]):
+        self.patient, self.catalogue, self.options = patient, catalogue, options
+        self.mrc_muscles = mrc_sum_muscles(catalogue)
+        self.progression = ProgressionTracker(options)
+        self.kings = KingsClinicalTracker(patient, catalogue)
+        self.mitos, self.slope = MitosTracker(patient), SlopeTracker()
+        self.spread = SpreadTracker(onset_regions)
+        self.phenotypes = PhenotypeTracker(patient, catalogue)
+
+    def copy(self) -> _Fold:
+        new = _Fold.__new__(_Fold)
+        new.patient, new.catalogue, new.options = self.patient, self.catalogue, self.options
+        new.mrc_muscles = self.mrc_muscles
+        new.progression, new.kings = self.progression.copy(), self.kings.copy()
+        new.mitos, new.slope = self.mitos.copy(), self.slope.copy()
+        new.spread, new.phenotypes = self.spread.copy(), self.phenotypes.copy()
+        return new
+
+    def step(self, visit: Visit, ev: VisitEvidence, history, excluded) -> VisitClassification:
+        """Classify the next visit from its evidence and the history flags in force
+        (``(value, date recorded)`` each), and remember it for the next ones."""
+        patient, catalogue, options = self.patient, self.catalogue, self.options
+        involved = ev.involved()
+        hist, hist_on = history
+        alt, alt_on = bool(excluded[0]), excluded[1]
+        confirmed, prog_reasons = self.progression.add(visit, ev, involved, hist)
+        criteria = {
+            cid: c.evaluate(ev.criterion_input(cid, progression=confirmed, alternatives_excluded=alt, options=options))
+            for cid, c in REGISTRY.items()
+        }
+        a = visit.alsfrs_r
+        kings_stage, kings_regions = self.kings.add(visit, ev)
+        return VisitClassification(
+            date=visit.date,
+            evidence=ev,
+            criteria=criteria,
+            progressive_by_history=hist,
+            alternatives_excluded=alt,
+            flags_recorded={"progressive_by_history": hist_on, "alternatives_excluded": alt_on},
+            progression=confirmed,
+            progression_reasons=prog_reasons,
+            alsfrs_r=alsfrs_subscores(a) if a else None,
+            delta_fs=delta_fs(a, patient.onset_date, visit.date),
+            alsfrs_r_slope=self.slope.add(visit),
+            kings_alsfrs=kings_from_alsfrs(a),
+            kings_clinical=kings_stage,
+            kings_regions=kings_regions,
+            mitos=self.mitos.add(visit),
+            mrc_sum=mrc_sum(visit, catalogue, self.mrc_muscles),
+            umn_score=umn_score(visit, catalogue),
+            phenotype=self.phenotypes.add(visit, ev),
+            regions_involved=tuple(r for r in REGIONS if r in involved),
+            new_regions=self.spread.add(involved),
+            warnings=tuple(_milestone_warnings(patient, visit)),
+        )
 
 
 def classify_case(
@@ -465,58 +636,31 @@ def classify_case(
     the visits with one tracker per concern (progression, King's, MiToS, slope, spread,
     phenotype), each fed the visit and its evidence.
 
-    ``cache`` (optional) reuses the evidence of visits unchanged since the last call."""
+    ``cache`` (optional) reuses the evidence of visits unchanged since the last call, and the
+    fold up to the first visit that changed."""
     options = options or Options()
     patient = case.patient
-    visits = list(case.visits)
+    visits = case.visits
     onset_regions = set(ONSET_REGIONS.get(patient.onset_region or "", ()))
-    evidence = cache.evidence if cache is not None else visit_evidence
     history = _carried(visits, "progressive_by_history")
     excluded = _carried(visits, "alternatives_excluded")
 
-    progression = ProgressionTracker(options)
-    kings, mitos, slope = KingsClinicalTracker(patient, catalogue), MitosTracker(patient), SlopeTracker()
-    spread = SpreadTracker(onset_regions)
-    phenotypes = PhenotypeTracker(patient, catalogue)
-
-    out: list[VisitClassification] = []
-    for k, visit in enumerate(visits):
-        ev = evidence(visit, catalogue, options)
-        involved = ev.involved()
-        hist, hist_on = history[k]
-        alt, alt_on = bool(excluded[k][0]), excluded[k][1]
-        confirmed, prog_reasons = progression.add(visit, ev, involved, hist)
-        criteria = {
-            cid: c.evaluate(ev.criterion_input(cid, progression=confirmed, alternatives_excluded=alt, options=options))
-            for cid, c in REGISTRY.items()
-        }
-        a = visit.alsfrs_r
-        kings_stage, kings_regions = kings.add(visit, ev)
-        out.append(
-            VisitClassification(
-                date=visit.date,
-                evidence=ev,
-                criteria=criteria,
-                progressive_by_history=hist,
-                alternatives_excluded=alt,
-                flags_recorded={"progressive_by_history": hist_on, "alternatives_excluded": alt_on},
-                progression=confirmed,
-                progression_reasons=prog_reasons,
-                alsfrs_r=alsfrs_subscores(a) if a else None,
-                delta_fs=delta_fs(a, patient.onset_date, visit.date),
-                alsfrs_r_slope=slope.add(visit),
-                kings_alsfrs=kings_from_alsfrs(a),
-                kings_clinical=kings_stage,
-                kings_regions=kings_regions,
-                mitos=mitos.add(visit),
-                mrc_sum=mrc_sum(visit, catalogue),
-                umn_score=umn_score(visit, catalogue),
-                phenotype=phenotypes.add(visit, ev),
-                regions_involved=tuple(r for r in REGIONS if r in involved),
-                new_regions=spread.add(involved),
-                warnings=tuple(_milestone_warnings(patient, visit)),
-            )
-        )
+    if cache is None:
+        ctx = EvidenceContext(catalogue, options)
+        fold = _Fold(patient, catalogue, options, onset_regions)
+        out: list[VisitClassification] = []
+        for k, visit in enumerate(visits):
+            out.append(fold.step(visit, visit_evidence(visit, catalogue, options, ctx), history[k], excluded[k]))
+    else:
+        ctx = cache.context(catalogue, options)
+        start, fold, out = cache.resume(visits, patient, catalogue, options)
+        if fold is None:
+            fold = _Fold(patient, catalogue, options, onset_regions)
+        for k in range(start, len(visits)):
+            visit = visits[k]
+            vc = fold.step(visit, cache.evidence(visit, catalogue, options, ctx), history[k], excluded[k])
+            out.append(vc)
+            cache.remember(visit, fold, vc)
 
     timeline, order = _timeline(out, onset_regions)
     return CaseClassification(

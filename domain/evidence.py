@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
-from .case import MRC_RANK, WASTING, MuscleFinding, Visit
+from .case import MRC_RANK, WASTING, Emg, MuscleFinding, Visit
 from .catalogue import REGIONS, Catalogue, Muscle, Sign, parse_roots
-from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView, involvement_criterion
+from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView, involvement_criterion, reason
 from .options import Options
 
 WASTING_RANK = {w: i for i, w in enumerate(WASTING)}
@@ -38,7 +39,7 @@ class MuscleState:
     wasted: bool
     lmn_clinical: bool  # rEEC/AWJ rule (option clinical_lmn_rule)
     lmn_clinical_gold_coast: bool  # weak and wasted (GCC)
-    lmn_emg: dict[str, bool]  # per registered criterion
+    lmn_emg: dict[str, bool]  # per registered criterion; one dict per distinct EMG row, shared
     umn: bool
     umn_reason: str | None
     key: tuple[str, str]  # (muscle id, side)
@@ -142,16 +143,9 @@ class RegionEvidence:
         emg = self.lmn_emg[crit_id]
         lmn_r = clin_r + (self.emg_reasons[crit_id] if c.emg_in_l else ())
         notes = self.notes + self.emg_notes[crit_id]
-        return RegionView(
-            region=self.region,
-            examined=self.examined,
-            umn=self.umn[crit_id],
-            lmn=clin or (c.emg_in_l and emg),
-            lmn_emg=emg,
-            umn_reasons=self.umn_reasons[crit_id],
-            lmn_reasons=lmn_r,
-            emg_reasons=self.emg_reasons[crit_id],
-            notes=notes,
+        return RegionView(  # region, examined, umn, lmn, lmn_emg, umn_reasons, lmn_reasons, emg_reasons, notes
+            self.region, self.examined, self.umn[crit_id], clin or (c.emg_in_l and emg), emg,
+            self.umn_reasons[crit_id], lmn_r, self.emg_reasons[crit_id], notes,
         )
 
     def state(self) -> RegionState:
@@ -195,7 +189,8 @@ class VisitEvidence:
 
     def involved(self) -> set[str]:
         """Regions with UMN (rEEC/AWJ) or LMN (Awaji) evidence (clinical-rules 10, spread)."""
-        return {r for r, e in self.regions.items() if e.state().involved}
+        c = SPREAD_CRITERION
+        return {r for r, e in self.regions.items() if e.umn.get(c, False) or e.lmn(c)}
 
 
 def _roots_conflict(a: Muscle, b: Muscle, rule: str) -> str | None:
@@ -229,6 +224,12 @@ def _conflict(pa: tuple[str, ...], pb: tuple[str, ...], ra: tuple[str, ...], rb:
     return None
 
 
+def _distinct(a: Muscle, b: Muscle, rule: str) -> bool:
+    """Two muscles of different peripheral nerves and different roots (clinical-rules 4.3,
+    option ``root_rule``): they count as two in the cervical and lumbosacral EMG rule."""
+    return a.nerve != b.nerve and _roots_conflict(a, b, rule) is None
+
+
 def _root_list(roots: list[str]) -> str:
     """``C8`` or ``C5-C6`` for a run of consecutive roots, else ``C5, C7``."""
     if len(roots) == 1:
@@ -241,56 +242,49 @@ def _root_list(roots: list[str]) -> str:
     return ", ".join(roots)
 
 
-def _emg_region(
-    region: str, states: list[MuscleState], crit_id: str, rule_text: str, options: Options
-) -> tuple[bool, tuple[Reason, ...], tuple[Reason, ...]]:
-    """EMG LMN in a region (clinical-rules 4.3, same for all frameworks).
+def _emg_region(region: str, pos: list[MuscleState], ctx: EvidenceContext) -> tuple:
+    """EMG LMN in a region (clinical-rules 4.3, same for all frameworks), from the region's
+    muscles with EMG LMN by one criterion's predicate (``pos``, in recorded order, not empty).
 
     bulbar: one muscle; thoracic: one qualifying muscle (paraspinals at or below T6, abdominal
     wall); cervical and lumbosacral: two muscles of different peripheral nerves and different
-    roots (option ``root_rule``). Returns (met, evidence lines, lines explaining a miss)."""
-    pos = [s for s in states if s.lmn_emg[crit_id]]
-    if not pos:
-        return False, (), ()
-    tag = f"{region.capitalize()} EMG LMN ({REGISTRY[crit_id].label}: {rule_text})"
+    roots (option ``root_rule``). Returns what holds whichever the criterion, which
+    :func:`_emg_lines` words for each: ``("met", body, refs)``, ``("notes", lines)``,
+    ``("one", state)`` or ``("none", body, refs)``."""
     if region == "bulbar":
-        return True, (Reason(f"{tag}: {', '.join(s.label for s in pos)}.", tuple(s.ref for s in pos)),), ()
+        return "met", f"{', '.join([s.label for s in pos])}.", tuple([s.ref for s in pos])
     if region == "thoracic":
         ok = [s for s in pos if s.muscle.thoracic_emg_qualifies]
-        bad = [s for s in pos if not s.muscle.thoracic_emg_qualifies]
-        notes = tuple(
-            Reason(
+        if ok:
+            return "met", f"{', '.join([s.label for s in ok])}.", tuple([s.ref for s in ok])
+        return "notes", tuple(
+            reason(
                 f"{s.label}: EMG LMN but does not qualify for thoracic EMG evidence "
                 "(paraspinals at or below T6 or abdominal wall are needed).",
                 (s.ref,),
             )
-            for s in bad
+            for s in pos
         )
-        if ok:
-            return True, (Reason(f"{tag}: {', '.join(s.label for s in ok)}.", tuple(s.ref for s in ok)),), ()
-        return False, (), notes
     # cervical / lumbosacral: two muscles, different nerves and different roots.
+    distinct = ctx.distinct_from
     for i, a in enumerate(pos):
+        row = distinct(a.muscle)
         for b in pos[i + 1 :]:
-            if a.muscle.nerve != b.muscle.nerve and _roots_conflict(
-                a.muscle, b.muscle, options.root_rule
-            ) is None:
+            ok = row.get(b.key[0])
+            if ok is None:
+                ok = row[b.key[0]] = _distinct(a.muscle, b.muscle, ctx.options.root_rule)
+            if ok:
                 others = [s for s in pos if s is not a and s is not b]
-                extra = f"; also {', '.join(s.label for s in others)}" if others else ""
-                text = (
-                    f"{tag}: {a.label} ({a.muscle.nerve.replace('_', ' ')} nerve, "
+                extra = f"; also {', '.join([s.label for s in others])}" if others else ""
+                body = (
+                    f"{a.label} ({a.muscle.nerve.replace('_', ' ')} nerve, "
                     f"{a.muscle.principal_roots_text}) and {b.label} "
                     f"({b.muscle.nerve.replace('_', ' ')} nerve, {b.muscle.principal_roots_text}), "
                     f"different nerves and roots{extra}."
                 )
-                return True, (Reason(text, tuple(s.ref for s in pos)),), ()
+                return "met", body, tuple([s.ref for s in pos])
     if len(pos) == 1:
-        s = pos[0]
-        why = (
-            f"{region.capitalize()} EMG ({REGISTRY[crit_id].label}) not met: only {s.label} "
-            "has EMG LMN; two muscles of different nerves and roots are needed."
-        )
-        return False, (), (Reason(why, (s.ref,)),)
+        return "one", pos[0]
     parts = []
     for i, a in enumerate(pos):
         for b in pos[i + 1 :]:
@@ -301,14 +295,33 @@ def _emg_region(
             else:
                 parts.append(
                     f"{a.label} and {b.label} "
-                    f"{_roots_conflict(a.muscle, b.muscle, options.root_rule)}"
+                    f"{_roots_conflict(a.muscle, b.muscle, ctx.options.root_rule)}"
                 )
             if len(parts) >= 4:
                 break
         if len(parts) >= 4:
             break
-    why = f"{region.capitalize()} EMG ({REGISTRY[crit_id].label}) not met: " + "; ".join(parts) + "."
-    return False, (), (Reason(why, tuple(s.ref for s in pos)),)
+    return "none", "; ".join(parts) + ".", tuple([s.ref for s in pos])
+
+
+def _emg_lines(region: str, found: tuple, crit_id: str) -> tuple[bool, tuple[Reason, ...], tuple[Reason, ...]]:
+    """A region's EMG LMN under one criterion (:func:`_emg_region`), in words: (met, evidence
+    lines, lines explaining a miss)."""
+    kind = found[0]
+    c = REGISTRY[crit_id]
+    if kind == "met":
+        tag = f"{region.capitalize()} EMG LMN ({c.label}: {c.emg_rule})"
+        return True, (reason(f"{tag}: {found[1]}", found[2]),), ()
+    if kind == "notes":
+        return False, (), found[1]
+    if kind == "one":
+        s = found[1]
+        why = (
+            f"{region.capitalize()} EMG ({c.label}) not met: only {s.label} "
+            "has EMG LMN; two muscles of different nerves and roots are needed."
+        )
+        return False, (), (reason(why, (s.ref,)),)
+    return False, (), (reason(f"{region.capitalize()} EMG ({c.label}) not met: {found[1]}", found[2]),)
 
 
 def _reflex_label(reflex_name: str, side: str, grade: int, spread: bool) -> str:
@@ -316,210 +329,368 @@ def _reflex_label(reflex_name: str, side: str, grade: int, spread: bool) -> str:
     return f"{reflex_name} reflex{_side(side)} {grade}{sp}"
 
 
+_EMG_ROW = itemgetter(*Emg.model_fields)
+"""Every field of an EMG row, as one tuple, read from the model's ``__dict__`` (where pydantic
+keeps every field's value): the key of the EMG predicates' memo."""
+
+
+class EvidenceContext:
+    """What the evidence of every visit shares under one catalogue and one set of options,
+    worked out once rather than at each visit (a memo of pure functions of the catalogue, the
+    options and the finding; it changes no result):
+
+    - per recorded muscle/side (:meth:`slot`): its catalogue muscle, its region (option
+      ``scm_region``), label, key, ref and the key of its linked reflex;
+    - per distinct EMG row (:meth:`emg_lmn`): each criterion's EMG predicate (clinical-rules
+      4.2), and the criteria it meets;
+    - per pair of muscles (:meth:`distinct_from`): different nerves and roots (4.3,
+      ``root_rule``);
+    - per pathological sign (:meth:`sign_criteria`): the criteria whose UMN list holds it (3);
+    - per reflex and sign finding (:attr:`lines`): its region and explanation line;
+    - per muscle with clinical LMN evidence (:meth:`clin_label`): its words in that line.
+
+    Owned by the caller: one :func:`visit_evidence` or :func:`~domain.classify.classify_case`
+    call, or an :class:`~domain.classify.EvidenceCache` (the domain keeps no module state)."""
+
+    __slots__ = (
+        "_emg_fns",
+        "_pairs",
+        "_refs",
+        "_signs",
+        "catalogue",
+        "clin_labels",
+        "crit_ids",
+        "emg_memo",
+        "lines",
+        "lmn_rule",
+        "no_emg",
+        "options",
+        "rule_words",
+        "slots",
+    )
+
+    _MEMO = 8192
+    """Distinct EMG rows, and clinical LMN labels, remembered (they are few)."""
+
+    def __init__(self, catalogue: Catalogue, options: Options):
+        self.catalogue = catalogue
+        self.options = options
+        self.crit_ids = tuple(REGISTRY)
+        self.lmn_rule = options.clinical_lmn_rule
+        self.rule_words = options.clinical_lmn_rule.replace("_", " ")
+        self.no_emg: dict[str, bool] = {c: False for c in self.crit_ids}
+        self._emg_fns = tuple((c, REGISTRY[c].emg_lmn) for c in self.crit_ids)
+        self.slots: dict[tuple[str, str], tuple] = {}
+        self.emg_memo: dict[tuple, tuple[dict[str, bool], tuple[str, ...]]] = {}
+        self._pairs: dict[str, dict[str, bool]] = {}
+        self._refs: dict[tuple[str, str, str], tuple[Ref]] = {}
+        self._signs: dict[str, tuple[str, ...]] = {}
+        self.clin_labels: dict[tuple[str, str | None, str | None], str] = {}
+        self.lines: dict[tuple, tuple] = {}  # per reflex or sign finding: its region and line
+
+    def slot(self, muscle_id: str, side: str) -> tuple[Muscle, str, str, tuple[str, str], tuple[Ref], tuple | None]:
+        """(muscle, region, label, key, ``(ref,)``, linked reflex key or None) of a recorded
+        muscle/side; :attr:`slots` holds those already asked for."""
+        key = (muscle_id, side)
+        got = self.slots.get(key)
+        if got is None:
+            m = self.catalogue.muscle[muscle_id]
+            # Sternocleidomastoid and trapezius follow option scm_region (clinical-rules 1).
+            region = self.options.scm_region if m.nerve == "spinal_accessory" else m.region
+            label = m.name + (" L" if side == "left" else " R" if side == "right" else "")
+            lr = m.linked_reflex
+            reflex_key = (lr, "midline" if lr == "jaw" else side) if lr else None
+            got = self.slots[key] = (m, region, label, key, self.refs("muscle", muscle_id, side), reflex_key)
+        return got
+
+    def emg_lmn(self, emg: Emg) -> tuple[dict[str, bool], tuple[str, ...]]:
+        """Each criterion's EMG LMN predicate on one EMG row (clinical-rules 4.2), and the ids of
+        the criteria it meets. The dict is shared: read it, never change it."""
+        row = _EMG_ROW(emg.__dict__)
+        got = self.emg_memo.get(row)
+        if got is None:
+            res = {c: fn(emg) for c, fn in self._emg_fns}
+            if len(self.emg_memo) >= self._MEMO:
+                self.emg_memo.clear()
+            got = self.emg_memo[row] = (res, tuple(c for c, ok in res.items() if ok))
+        return got
+
+    def distinct_from(self, a: Muscle) -> dict[str, bool]:
+        """Per muscle id asked so far, whether it and ``a`` are of different peripheral nerves
+        and different roots (:func:`_distinct`); the caller fills it in."""
+        got = self._pairs.get(a.id)
+        if got is None:
+            got = self._pairs[a.id] = {}
+        return got
+
+    def clin_label(self, s: MuscleState) -> str:
+        """A muscle with clinical LMN evidence as its line names it: "Deltoid R (wasting mild,
+        MRC 4)"; :attr:`clin_labels` holds those already worded, by (label, wasting, MRC)."""
+        f = s.finding
+        key = (s.label, f.wasting, f.mrc)
+        got = self.clin_labels.get(key)
+        if got is None:
+            if len(self.clin_labels) >= self._MEMO:
+                self.clin_labels.clear()
+            got = self.clin_labels[key] = _clin_label(s)
+        return got
+
+    def refs(self, kind: str, id_: str, side: str) -> tuple[Ref]:
+        """``(Ref(kind, id_, side),)``, one tuple for every line that points at that finding
+        alone."""
+        key = (kind, id_, side)
+        got = self._refs.get(key)
+        if got is None:
+            got = self._refs[key] = (Ref(kind, id_, side),)
+        return got
+
+    def sign_criteria(self, sign: Sign) -> tuple[str, ...]:
+        """The criteria whose UMN list holds a pathological sign (``Criterion.umn_sign``)."""
+        got = self._signs.get(sign.id)
+        if got is None:
+            got = self._signs[sign.id] = tuple(c for c in self.crit_ids if REGISTRY[c].umn_sign(sign))
+        return got
+
+
 class _Collect:
     """What the steps of :func:`visit_evidence` gather for one visit, region by region."""
 
-    def __init__(self):
-        crit_ids = tuple(REGISTRY)
+    def __init__(self, crit_ids: tuple[str, ...]):
         self.crit_ids = crit_ids
         self.states: list[MuscleState] = []
         self.ignored: list[Reason] = []
-        self.by_region: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
         self.examined = {r: False for r in REGIONS}
+        # Per region, in recorded order (other-cause muscles left out): the muscles with clinical
+        # LMN evidence (rEEC/AWJ rule) with their words, those with EMG LMN by some criterion,
+        # those with fasciculations.
+        self.clin: dict[str, list[tuple[MuscleState, str]]] = {r: [] for r in REGIONS}
+        self.emg: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
+        self.fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
         self.umn_lines: dict[str, dict[str, list[Reason]]] = {r: {c: [] for c in crit_ids} for r in REGIONS}
         self.excluded: dict[str, dict[str, list[Reason]]] = {r: {} for r in REGIONS}  # UMN signs a framework leaves out
         self.notes: dict[str, list[Reason]] = {r: [] for r in REGIONS}
-        self.fasc: dict[str, list[MuscleState]] = {r: [] for r in REGIONS}
         self.preserved: set[tuple[str, str]] = set()  # reflexes credited as preserved in a weak, wasted muscle
 
-    def umn(self, region: str, reason: Reason, sign: Sign | None = None) -> None:
-        """UMN evidence of ``region`` in every criterion, or for a pathological ``sign``, in the
-        criteria whose UMN list holds it (the others note it as left out)."""
+    def umn(self, region: str, reason: Reason, counted_by: tuple[str, ...] | None = None) -> None:
+        """UMN evidence of ``region`` in every criterion, or, for a pathological sign, in the
+        criteria ``counted_by`` whose UMN list holds it (the others note it as left out)."""
+        lines = self.umn_lines[region]
         for c in self.crit_ids:
-            if sign is None or REGISTRY[c].umn_sign(sign):
-                self.umn_lines[region][c].append(reason)
+            if counted_by is None or c in counted_by:
+                lines[c].append(reason)
             else:
                 self.excluded[region].setdefault(c, []).append(reason)
 
 
-def visit_evidence(visit: Visit, catalogue: Catalogue, options: Options) -> VisitEvidence:
+def visit_evidence(
+    visit: Visit, catalogue: Catalogue, options: Options, context: EvidenceContext | None = None
+) -> VisitEvidence:
     """Compute each muscle's and each region's UMN and LMN evidence at one visit, in four steps:
     the muscle states (with the preserved-reflex rule), the reflexes' UMN evidence, the signs'
     UMN evidence, and each region's evidence.
 
+    ``context`` (optional, built from the same catalogue and options) carries what the visits
+    share from one visit to the next.
+
     Sources: UMN (clinical-rules 3; GCC list, rEEC regional signs), LMN (4.1-4.3), the
     framework split (4.4), settled questions (10)."""
-    acc = _Collect()
-    _muscle_states(visit, catalogue, options, acc)
-    _reflex_umn(visit, catalogue, acc)
-    _sign_umn(visit, catalogue, options, acc)
-    regions = {region: _region_evidence(region, acc, options) for region in REGIONS}
+    ctx = context if context is not None else EvidenceContext(catalogue, options)
+    acc = _Collect(ctx.crit_ids)
+    _muscle_states(visit, ctx, acc)
+    _reflex_umn(visit, ctx, acc)
+    _sign_umn(visit, ctx, acc)
+    regions = {region: _region_evidence(region, acc, ctx) for region in REGIONS}
     return VisitEvidence(muscles=tuple(acc.states), regions=regions, ignored=tuple(acc.ignored))
 
 
-def _linked_reflex_umn(m: Muscle, f: MuscleFinding, reflexes: dict, catalogue: Catalogue, options: Options):
-    """The UMN sign credited to a muscle through its linked reflex (clinical-rules 3, 10):
-    pathologically brisk, or preserved (NINDS >= preserved_reflex_min_grade) in a clearly weak
-    (MRC <= preserved_reflex_max_mrc) and wasted (>= preserved_reflex_min_wasting) muscle.
-    Returns (reason or None, the reflex finding or None)."""
-    if not m.linked_reflex:
-        return None, None
-    rf = reflexes.get((m.linked_reflex, "midline" if m.linked_reflex == "jaw" else f.side))
-    if rf is None:
-        return None, None
-    rname = catalogue.reflex[rf.reflex].name
+def _linked_reflex_umn(m: Muscle, f: MuscleFinding, rf, catalogue: Catalogue, options: Options) -> str | None:
+    """The UMN sign credited to a muscle through its linked reflex ``rf`` (clinical-rules 3,
+    10): pathologically brisk, or preserved (NINDS >= preserved_reflex_min_grade) in a clearly
+    weak (MRC <= preserved_reflex_max_mrc) and wasted (>= preserved_reflex_min_wasting) muscle.
+    Returns the reason, or None."""
     if rf.brisk:
-        return _reflex_label(rname, rf.side, rf.grade, rf.spread) + " (pathologically brisk)", rf
+        return _reflex_label(catalogue.reflex[rf.reflex].name, rf.side, rf.grade, rf.spread) + " (pathologically brisk)"
     mrc, wasting = f.mrc, f.wasting
     if (
         rf.grade >= options.preserved_reflex_min_grade
         and mrc is not None and MRC_RANK[mrc] <= MRC_RANK[options.preserved_reflex_max_mrc]
         and wasting is not None and WASTING_RANK[wasting] >= WASTING_RANK[options.preserved_reflex_min_wasting]
     ):
-        return (_reflex_label(rname, rf.side, rf.grade, rf.spread)
-                + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(f.side)}"), rf
-    return None, rf
+        return (_reflex_label(catalogue.reflex[rf.reflex].name, rf.side, rf.grade, rf.spread)
+                + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(f.side)}")
+    return None
 
 
-def _muscle_states(visit: Visit, catalogue: Catalogue, options: Options, acc: _Collect) -> None:
+def _muscle_states(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
     """Each recorded muscle/side: examined, weak, wasted, clinical LMN (option clinical_lmn_rule
     for rEEC/AWJ; weak and wasted for GCC, 4.1), EMG LMN per framework (4.2), UMN through its
     linked reflex (3); other-cause muscles are kept but ignored (2, 10)."""
+    catalogue, options = ctx.catalogue, ctx.options
     crit_ids = acc.crit_ids
     reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
-    no_emg = {c: False for c in crit_ids}
-    emg_fns = tuple((c, REGISTRY[c].emg_lmn) for c in crit_ids)
-    lmn_rule = options.clinical_lmn_rule
+    no_emg = ctx.no_emg
+    lmn_rule = ctx.lmn_rule
+    slots, slot = ctx.slots, ctx.slot
+    emg_memo, emg_lmn = ctx.emg_memo, ctx.emg_lmn
+    add_state, examined = acc.states.append, acc.examined
+    clin, emg_region, fasc = acc.clin, acc.emg, acc.fasc
+    clin_words, clin_label = ctx.clin_labels, ctx.clin_label
     for f in visit.muscles:
-        m = catalogue.muscle[f.muscle]
-        # Sternocleidomastoid and trapezius follow option scm_region (clinical-rules 1).
-        region = options.scm_region if m.nerve == "spinal_accessory" else m.region
-        side = f.side
-        label = m.name + (" L" if side == "left" else " R" if side == "right" else "")
-        ex = f.mrc is not None or f.wasting is not None or f.fasciculations is not None or f.emg is not None
+        # The finding's fields, read where pydantic keeps them: one attribute read of a pydantic
+        # model costs several dict reads (its __getattr__ keeps the interpreter's fast path off).
+        d = f.__dict__
+        side = d["side"]
+        m, region, label, key, refs, reflex_key = slots.get((d["muscle"], side)) or slot(d["muscle"], side)
+        ref = refs[0]
+        mrc, wasting, fasciculations, emg = d["mrc"], d["wasting"], d["fasciculations"], d["emg"]
+        ex = mrc is not None or wasting is not None or fasciculations is not None or emg is not None
         if ex:
-            acc.examined[region] = True
-        weak = f.mrc is not None and f.mrc != "5"  # any grade below 5, 5- included (2, 10)
-        wasted = f.wasting is not None and f.wasting != "none"  # (clinical-rules 2)
-        if f.other_cause:
-            st = MuscleState(
-                finding=f, muscle=m, region=region, examined=ex, ignored=True, weak=weak,
-                wasted=wasted, lmn_clinical=False, lmn_clinical_gold_coast=False,
-                lmn_emg={c: False for c in crit_ids}, umn=False, umn_reason=None,
-                key=(m.id, side), ref=Ref("muscle", m.id, side), label=label,
-            )
-            acc.states.append(st)
+            examined[region] = True
+        weak = mrc is not None and mrc != "5"  # any grade below 5, 5- included (2, 10)
+        wasted = wasting is not None and wasting != "none"  # (clinical-rules 2)
+        if d["other_cause"]:
+            st = MuscleState(f, m, region, ex, True, weak, wasted, False, False,
+                             {c: False for c in crit_ids}, False, None, key, ref, label)
+            add_state(st)
             acc.ignored.append(
-                Reason(f"Ignored: {st.label} (findings attributed to another cause"
-                       + (f": {f.other_cause_reason}" if f.other_cause_reason else "") + ").", (st.ref,))
+                reason(f"Ignored: {st.label} (findings attributed to another cause"
+                       + (f": {f.other_cause_reason}" if f.other_cause_reason else "") + ").", refs)
             )
             continue
-        umn_reason, rf = _linked_reflex_umn(m, f, reflexes, catalogue, options)
-        st = MuscleState(
-            finding=f,
-            muscle=m,
-            region=region,
-            examined=ex,
-            ignored=False,
-            weak=weak,
-            wasted=wasted,
-            # Clinical LMN for rEEC/AWJ, option clinical_lmn_rule (4.1); fasciculations alone never.
-            lmn_clinical=(
-                wasted if lmn_rule == "wasting_required"
-                else (weak or wasted) if lmn_rule == "weakness_or_wasting"
-                else (weak and wasted)
-            ),
-            lmn_clinical_gold_coast=weak and wasted,  # GCC: weak and wasted (4.1)
-            lmn_emg={c: fn(f.emg) for c, fn in emg_fns} if f.emg is not None else no_emg,
-            umn=umn_reason is not None,
-            umn_reason=umn_reason,
-            key=(m.id, side),
-            ref=Ref("muscle", m.id, side),
-            label=label,
-        )
-        acc.states.append(st)
-        acc.by_region[region].append(st)
-        if f.fasciculations:
-            acc.fasc[region].append(st)
+        umn_reason = rf = None
+        if reflex_key is not None:
+            rf = reflexes.get(reflex_key)
+            if rf is not None:
+                umn_reason = _linked_reflex_umn(m, f, rf, catalogue, options)
+        # Clinical LMN for rEEC/AWJ, option clinical_lmn_rule (4.1); fasciculations alone never.
+        if lmn_rule == "wasting_required":
+            lmn_clinical = wasted
+        elif lmn_rule == "weakness_or_wasting":
+            lmn_clinical = weak or wasted
+        else:
+            lmn_clinical = weak and wasted
+        weak_and_wasted = weak and wasted  # GCC: weak and wasted (4.1)
+        if emg is not None:
+            lmn_emg, emg_met = emg_memo.get(_EMG_ROW(emg.__dict__)) or emg_lmn(emg)
+        else:
+            lmn_emg, emg_met = no_emg, ()
+        st = MuscleState(f, m, region, ex, False, weak, wasted, lmn_clinical, weak_and_wasted,
+                         lmn_emg, umn_reason is not None, umn_reason, key, ref, label)
+        add_state(st)
+        if lmn_clinical:
+            clin[region].append((st, clin_words.get((label, wasting, mrc)) or clin_label(st)))
+        if emg_met:
+            emg_region[region].append(st)
+        if fasciculations:
+            fasc[region].append(st)
         if umn_reason is not None and not rf.brisk:
             # Preserved reflex in a weak, wasted muscle: an UMN sign of that muscle's region (GCC).
             acc.preserved.add((rf.reflex, rf.side))
-            acc.umn(region, Reason(f"{region.capitalize()} UMN: {umn_reason}.",
-                                   (st.ref, Ref("reflex", rf.reflex, rf.side))))
+            acc.umn(region, reason(f"{region.capitalize()} UMN: {umn_reason}.",
+                                   (st.ref, *ctx.refs("reflex", rf.reflex, rf.side))))
 
 
-def _reflex_umn(visit: Visit, catalogue: Catalogue, acc: _Collect) -> None:
+def _reflex_umn(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
     """Pathologically brisk reflexes (NINDS 4, or 3 with spread) are UMN evidence of their
     region (clinical-rules 3); a 3 without spread, not credited as preserved, is upper-normal:
     seen, and said not to count, one line a region (2, 3)."""
+    catalogue, lines = ctx.catalogue, ctx.lines
     upper_normal: dict[str, list] = {r: [] for r in REGIONS}
     for rf in visit.reflexes:
-        r = catalogue.reflex[rf.reflex]
-        acc.examined[r.region] = True
-        if rf.brisk:
-            acc.umn(r.region, Reason(
+        key = ("reflex", rf.reflex, rf.side, rf.grade, rf.spread)
+        got = lines.get(key)
+        if got is None:
+            r = catalogue.reflex[rf.reflex]
+            line = reason(
                 f"{r.region.capitalize()} UMN: " + _reflex_label(r.name, rf.side, rf.grade, rf.spread)
                 + " (pathologically brisk).",
-                (Ref("reflex", rf.reflex, rf.side),),
-            ))
+                ctx.refs("reflex", rf.reflex, rf.side),
+            ) if rf.brisk else None
+            got = lines[key] = (r.region, line)
+        region, line = got
+        acc.examined[region] = True
+        if line is not None:
+            acc.umn(region, line)
         elif rf.grade == 3 and (rf.reflex, rf.side) not in acc.preserved:
-            upper_normal[r.region].append(rf)
+            upper_normal[region].append(rf)
     for region, rfs in upper_normal.items():
         if rfs:
-            names = ", ".join(_reflex_label(catalogue.reflex[x.reflex].name, x.side, x.grade, x.spread) for x in rfs)
-            acc.notes[region].append(Reason(
+            names = ", ".join([_reflex_label(catalogue.reflex[x.reflex].name, x.side, x.grade, x.spread) for x in rfs])
+            acc.notes[region].append(reason(
                 f"{region.capitalize()}: {names}: brisk, not counted (a 3 counts only with spread, "
                 "or as a preserved reflex in a weak, wasted muscle).",
-                tuple(Ref("reflex", x.reflex, x.side) for x in rfs),
+                tuple([ctx.refs("reflex", x.reflex, x.side)[0] for x in rfs]),
             ))
 
 
-def _sign_umn(visit: Visit, catalogue: Catalogue, options: Options, acc: _Collect) -> None:
+def _sign_umn(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
     """Present pathological signs are UMN evidence of their region, in the criteria whose UMN
     list holds them (``Criterion.umn_sign``: pseudobulbar affect and brisk gag are not in the
     Gold Coast list), absent abdominal reflexes
     only with option abdominal_reflexes_umn (clinical-rules 3, 10)."""
+    lines = ctx.lines
     for sf in visit.signs:
-        s = catalogue.sign[sf.sign]
-        acc.examined[s.region] = True
-        if not sf.present:
-            continue
-        ref = (Ref("sign", sf.sign, sf.side),)
-        if s.requires_option and not getattr(options, s.requires_option):
-            acc.notes[s.region].append(
-                Reason(f"{s.name}{_side(sf.side)} not counted (option {s.requires_option} is false).", ref)
-            )
-            continue
-        acc.umn(s.region, Reason(f"{s.region.capitalize()} UMN: {s.name}{_side(sf.side)}.", ref), s)
+        key = ("sign", sf.sign, sf.side)
+        got = lines.get(key)
+        if got is None:
+            got = lines[key] = _sign_line(sf.sign, sf.side, ctx)
+        region, counted_by, line = got
+        acc.examined[region] = True
+        if sf.present:
+            if counted_by is None:
+                acc.notes[region].append(line)
+            else:
+                acc.umn(region, line, counted_by)
 
 
-def _region_evidence(region: str, acc: _Collect, options: Options) -> RegionEvidence:
+def _sign_line(sign: str, side: str, ctx: EvidenceContext) -> tuple[str, tuple[str, ...] | None, Reason]:
+    """A present sign's region, the criteria it is UMN evidence in (None: it does not count,
+    for want of its option) and its line."""
+    s = ctx.catalogue.sign[sign]
+    ref = ctx.refs("sign", sign, side)
+    if s.requires_option and not getattr(ctx.options, s.requires_option):
+        return s.region, None, reason(f"{s.name}{_side(side)} not counted (option {s.requires_option} is false).", ref)
+    return s.region, ctx.sign_criteria(s), reason(f"{s.region.capitalize()} UMN: {s.name}{_side(side)}.", ref)
+
+
+def _region_evidence(region: str, acc: _Collect, ctx: EvidenceContext) -> RegionEvidence:
     """One region's UMN per framework, clinical LMN (one muscle suffices, 10) under both rules,
     EMG LMN per framework (4.3) and the explanation lines (9)."""
     crit_ids = acc.crit_ids
-    sts = acc.by_region[region]
-    clin = [s for s in sts if s.lmn_clinical]
-    clin_g = [s for s in sts if s.lmn_clinical_gold_coast]
-    # One label per muscle named in either line (GCC's weak-and-wasted list is usually a
-    # subset of the rEEC one).
-    labels = {id(s): _clin_label(s) for s in (*clin, *(s for s in clin_g if not s.lmn_clinical))}
-    rule = options.clinical_lmn_rule.replace("_", " ")
-    clin_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, {rule})", clin, labels)
-    clin_g_r = _lmn_lines(f"{region.capitalize()} LMN (clinical, weak and wasted)", clin_g, labels)
+    named = acc.clin[region]
+    if named:
+        # Weak and wasted (GCC) is clinical LMN under every clinical_lmn_rule (4.1): the GCC line
+        # names some of the muscles the rEEC/AWJ line names, in the same words.
+        cap = region.capitalize()
+        clin_r = _lmn_lines(f"{cap} LMN (clinical, {ctx.rule_words})", named)
+        named_g = [n for n in named if n[0].lmn_clinical_gold_coast]
+        clin_g_r = _lmn_lines(f"{cap} LMN (clinical, weak and wasted)", named_g)
+    else:
+        named_g, clin_r, clin_g_r = named, (), ()
     emg_ok, emg_r, emg_n = {}, {}, {}
+    emg = acc.emg[region]
+    found: list[tuple[list[MuscleState], tuple]] = []  # the criteria often agree on the muscles
     for c in crit_ids:
-        emg_ok[c], emg_r[c], emg_n[c] = _emg_region(region, sts, c, REGISTRY[c].emg_rule, options)
+        pos = [s for s in emg if s.lmn_emg[c]] if emg else emg
+        if not pos:
+            emg_ok[c], emg_r[c], emg_n[c] = False, (), ()
+            continue
+        f = next((f for p, f in found if p == pos), None)
+        if f is None:
+            f = _emg_region(region, pos, ctx)
+            found.append((pos, f))
+        emg_ok[c], emg_r[c], emg_n[c] = _emg_lines(region, f, c)
     region_notes = list(acc.notes[region])
     fasc = acc.fasc[region]
     if fasc:
-        region_notes.append(Reason(
-            f"{region.capitalize()}: clinical fasciculations in " + ", ".join(s.label for s in fasc)
+        region_notes.append(reason(
+            f"{region.capitalize()}: clinical fasciculations in " + ", ".join([s.label for s in fasc])
             + " (supportive only, not LMN evidence).",
-            tuple(s.ref for s in fasc),
+            tuple([s.ref for s in fasc]),
         ))
     for c, excl in acc.excluded[region].items():
         emg_n[c] = emg_n[c] + tuple(
-            Reason(r.text.replace(" UMN: ", ": ").rstrip(".") + f" not counted under {REGISTRY[c].label}.", r.refs)
+            reason(r.text.replace(" UMN: ", ": ").rstrip(".") + f" not counted under {REGISTRY[c].label}.", r.refs)
             for r in excl
         )
     lines = acc.umn_lines[region]
@@ -528,8 +699,8 @@ def _region_evidence(region: str, acc: _Collect, options: Options) -> RegionEvid
         examined=acc.examined[region],
         umn={c: bool(lines[c]) for c in crit_ids},
         umn_reasons={c: tuple(lines[c]) for c in crit_ids},
-        lmn_clinical=bool(clin),
-        lmn_clinical_gold_coast=bool(clin_g),
+        lmn_clinical=bool(named),
+        lmn_clinical_gold_coast=bool(named_g),
         lmn_clinical_reasons=clin_r,
         lmn_clinical_gold_coast_reasons=clin_g_r,
         lmn_emg=emg_ok,
@@ -539,11 +710,12 @@ def _region_evidence(region: str, acc: _Collect, options: Options) -> RegionEvid
     )
 
 
-def _lmn_lines(head: str, states: list[MuscleState], labels: dict[int, str]) -> tuple[Reason, ...]:
-    """One explanation line naming the muscles with clinical LMN evidence, or none."""
-    if not states:
+def _lmn_lines(head: str, named: list[tuple[MuscleState, str]]) -> tuple[Reason, ...]:
+    """One explanation line naming the muscles with clinical LMN evidence (each with its
+    words), or none."""
+    if not named:
         return ()
-    return (Reason(f"{head}: " + ", ".join(labels[id(s)] for s in states) + ".", tuple(s.ref for s in states)),)
+    return (reason(f"{head}: " + ", ".join([n for _, n in named]) + ".", tuple([s.ref for s, _ in named])),)
 
 
 def _clin_label(s: MuscleState) -> str:

@@ -10,7 +10,6 @@ from .catalogue import Catalogue
 from .evidence import SPREAD_CRITERION, MuscleState, VisitEvidence
 from .scores import add_months, years_between
 
-
 PHENOTYPE_NAMES = {
     "classic": "Classic",
     "pls_probable": "PLS probable",
@@ -141,6 +140,20 @@ class PhenotypeTracker:
         }
         self.year_end = add_months(self.onset, 12) if self.onset else None
 
+    def copy(self) -> PhenotypeTracker:
+        """An independent copy of what has been fed so far."""
+        new = PhenotypeTracker.__new__(PhenotypeTracker)
+        new.patient, new.catalogue, new.onset = self.patient, self.catalogue, self.onset
+        new.umn_regions, new.lmn_muscles = set(self.umn_regions), set(self.lmn_muscles)
+        new.lmn_regions = set(self.lmn_regions)
+        new.lmn_clinical_seen, new.emg_regions = self.lmn_clinical_seen, set(self.emg_regions)
+        new.isolated = dict(self.isolated)
+        new.confined, new.final = dict(self.confined), dict(self.final)
+        new.early_lmn = self.early_lmn
+        new.segments = {k: set(v) for k, v in self.segments.items()}
+        new.year_end = self.year_end
+        return new
+
     def add(self, visit: Visit, ev: VisitEvidence) -> Phenotype:
         date = visit.date
         for r, re_ in ev.regions.items():
@@ -148,20 +161,20 @@ class PhenotypeTracker:
                 self.umn_regions.add(r)
             if re_.lmn_emg.get(SPREAD_CRITERION):
                 self.emg_regions.add(r)
-        lmn_states = []
-        for s in ev.muscles:
-            if s.ignored:
-                continue
-            if s.lmn_clinical:
-                self.lmn_clinical_seen = True
-            elif s.lmn_emg.get(SPREAD_CRITERION, False) and not ev.regions[s.region].lmn_emg.get(SPREAD_CRITERION):
-                self.isolated.setdefault(
-                    s.key, f"{s.label} ({s.region} regional EMG rule not met)"
-                )
-            if s.lmn_evidence:
-                lmn_states.append(s)
-                self.lmn_muscles.add(s.key)
-                self.lmn_regions.add(s.region)
+        # LMN evidence (s.lmn_evidence): clinical (rEEC rule), or EMG by the Awaji predicate
+        lmn_states = [
+            s for s in ev.muscles
+            if not s.ignored and (s.lmn_clinical or s.lmn_emg.get(SPREAD_CRITERION, False))
+        ]
+        if lmn_states:
+            regions, isolated = ev.regions, self.isolated
+            for s in lmn_states:
+                if s.lmn_clinical:
+                    self.lmn_clinical_seen = True
+                elif not regions[s.region].lmn_emg.get(SPREAD_CRITERION) and s.key not in isolated:
+                    isolated[s.key] = f"{s.label} ({s.region} regional EMG rule not met)"
+            self.lmn_muscles.update([s.key for s in lmn_states])
+            self.lmn_regions.update([s.region for s in lmn_states])
         in_year = self.year_end is None or date < self.year_end
         if in_year or None in self.final.values():
             self._variants(visit, ev, lmn_states, in_year)

@@ -107,18 +107,20 @@ def mitos_domains(a: AlsfrsR) -> list[str]:
     return lost
 
 
-def mrc_sum(visit: Visit, catalogue: Catalogue) -> int | None:
+def mrc_sum_muscles(catalogue: Catalogue) -> frozenset[str]:
+    """The muscles graded by the MRC sum score's movements (KLEY)."""
+    return frozenset(m.id for m in catalogue.muscles if m.mrc_sum_movement in MRC_SUM_MOVEMENTS)
+
+
+def mrc_sum(visit: Visit, catalogue: Catalogue, muscles: frozenset[str] | None = None) -> int | None:
     """MRC sum score 0-60 (KLEY): shoulder abduction, elbow flexion, wrist extension, hip
     flexion, knee extension, ankle dorsiflexion on both sides; modifiers dropped (4-, 4, 4+ all
-    count 4). None unless all 12 are examined. ``other_cause`` muscles still count."""
-    want = {}
-    for mv in MRC_SUM_MOVEMENTS:
-        for m in catalogue.muscles:
-            if m.mrc_sum_movement == mv:
-                want[m.id] = mv
+    count 4). None unless all 12 are examined. ``other_cause`` muscles still count.
+    ``muscles``: :func:`mrc_sum_muscles` of the catalogue, when the caller has it already."""
+    want = mrc_sum_muscles(catalogue) if muscles is None else muscles
     grades = {}
     for f in visit.muscles:
-        if f.muscle in want and f.side in ("left", "right") and f.mrc is not None:
+        if f.muscle in want and f.mrc is not None and f.side in ("left", "right"):
             grades[(f.muscle, f.side)] = int(f.mrc[0])
     if len(grades) != 12:
         return None
