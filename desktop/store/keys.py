@@ -694,16 +694,21 @@ def _wipe_and_unlink(path: Path) -> None:
         return
     try:
         os.unlink(path)
-        size = os.fstat(fd).st_size
-        block = b"\x00" * (1 << 20)
-        done = 0
-        while done < size:
-            done += os.pwrite(fd, block[:min(len(block), size - done)], done)
-        os.fsync(fd)
+        _zero_fill(fd)
     except OSError:
         pass
     finally:
         os.close(fd)
+
+
+def _zero_fill(fd: int) -> None:
+    """Overwrite every byte of an open file with zeros and sync it (OSError is the caller's)."""
+    size = os.fstat(fd).st_size
+    block = b"\x00" * (1 << 20)
+    done = 0
+    while done < size:
+        done += os.pwrite(fd, block[:min(len(block), size - done)], done)
+    os.fsync(fd)
 
 
 def _plain_sides(chart: Path) -> None:
@@ -773,12 +778,7 @@ def encrypt_chart(chart: Path | str, passphrase: str, *, user: str | None = None
             sync_folder(chart.parent)
             if plain is not None:  # the original's bytes, overwritten through the handle
                 try:
-                    size = os.fstat(plain).st_size
-                    block = b"\x00" * (1 << 20)
-                    done = 0
-                    while done < size:
-                        done += os.pwrite(plain, block[:min(len(block), size - done)], done)
-                    os.fsync(plain)
+                    _zero_fill(plain)
                 except OSError:
                     pass
         finally:

@@ -530,16 +530,8 @@ class MainWindow(QMainWindow):
         if self.session.patient is None:
             self.show_message("Open a patient first.")
             return
-        from PySide6.QtWidgets import QInputDialog
-
-        text, ok = QInputDialog.getText(self, "New visit", "Visit date (YYYY-MM-DD):",
-                                        text=dt.date.today().isoformat())
-        if not ok:
-            return
-        try:
-            date = dt.date.fromisoformat(text.strip())
-        except ValueError:
-            self.show_message(f"{text!r} is not a date: type YYYY-MM-DD.")
+        date = self._ask_date("New visit", "Visit date (YYYY-MM-DD):", dt.date.today())
+        if date is None:
             return
         if self.session.new_visit(date, copy_from_previous=copy):
             self.show_view(self.editor.exam_view)
@@ -552,19 +544,25 @@ class MainWindow(QMainWindow):
             self.show_message("No visit is open.")
             return
         self.editor.history_view.commit_notes()
+        date = self._ask_date("Change the visit's date",
+                              f"New date for the visit of {s.visit.date.isoformat()} (YYYY-MM-DD):",
+                              s.visit.date)
+        if date is not None:
+            s.redate_visit(date)
+
+    def _ask_date(self, title: str, label: str, default: dt.date) -> dt.date | None:
+        """A date typed in a small dialog; None when cancelled or not a date (said in the
+        status bar)."""
         from PySide6.QtWidgets import QInputDialog
 
-        text, ok = QInputDialog.getText(self, "Change the visit's date",
-                                        f"New date for the visit of {s.visit.date.isoformat()} (YYYY-MM-DD):",
-                                        text=s.visit.date.isoformat())
+        text, ok = QInputDialog.getText(self, title, label, text=default.isoformat())
         if not ok:
-            return
+            return None
         try:
-            date = dt.date.fromisoformat(text.strip())
+            return dt.date.fromisoformat(text.strip())
         except ValueError:
             self.show_message(f"{text!r} is not a date: type YYYY-MM-DD.")
-            return
-        s.redate_visit(date)
+            return None
 
     def delete_visit(self) -> None:
         """Visit > Delete draft visit…: asks first; the store refuses a signed visit (its
