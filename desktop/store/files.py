@@ -464,15 +464,30 @@ class ChartFile:
             raise StoreError(self._write_refusal)
         self._ensure_checked()
         outer = self._write_depth == 0
+        conn = self.db.conn
+        # The outermost write takes the write lock first (BEGIN IMMEDIATE, waiting up to the busy
+        # timeout for a backup's read or another writer): a deferred transaction that reads and
+        # then writes fails at once, without waiting, when the file moved on in between.
+        began = outer and not conn.in_transaction
         self._write_depth += 1
         try:
+            if began:
+                conn.execute("BEGIN IMMEDIATE")
             with self.db.atomic():
-                start = audit_chain.last_audit_id(self.db.conn) if outer else 0
+                start = audit_chain.last_audit_id(conn) if outer else 0
                 yield self.db
                 if outer:  # who wrote the rows this write added, and their link, before the commit
-                    audit_chain.seal(self.db.conn, start, self.user, self.chain_key)
+                    audit_chain.seal(conn, start, self.user, self.chain_key)
+            if began:
+                conn.execute("COMMIT")
         except sqlite3.Error as e:
+            if began and conn.in_transaction:
+                conn.rollback()
             raise StoreError(self._explain(e)) from None
+        except BaseException:
+            if began and conn.in_transaction:
+                conn.rollback()
+            raise
         finally:
             self._write_depth -= 1
         if outer:
