@@ -347,8 +347,14 @@ def _changed(old: dict | None, new: dict | None) -> str:
     from desktop.present.terminal import plain
 
     skip = {"id", "visit_id", "patient_id", "pos"}
+
+    def value(v) -> str:
+        if isinstance(v, list):  # a visit's findings or marks, stored with it (issue 20)
+            return "; ".join(_changed(None, row) for row in v)
+        return plain(v)
+
     if old is None and new is not None:
-        return ", ".join(f"{field_words(k)} = {plain(v)}" for k, v in new.items() if v is not None and k not in skip)
+        return ", ".join(f"{field_words(k)} = {value(v)}" for k, v in new.items() if v is not None and k not in skip)
     if new is None and old is not None:
         return ", ".join(f"{field_words(k)} = {plain(v)}" for k, v in old.items() if v is not None and k not in skip)
     return ", ".join(f"{field_words(k)}: {plain(old.get(k))} -> {plain(new.get(k))}"

@@ -26,6 +26,7 @@ from .files import (
     newest_good_backup,
     restore_backup,
 )
+from .migrations import flush_pending_audit
 from .patient_index import PatientRow, count_patients, search_patients
 from .rows import (
     _SCORE_COLUMNS,
@@ -703,6 +704,7 @@ class ChartStore(ChartFile):
         return sha
 
     def _insert_signature(self, visit_id: int, fields: dict[str, Any], sha: str, context: dict | None) -> None:
+        flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
         self.db.execute(
             "INSERT INTO signatures (visit_id, signed_by, signed_at_utc, version, amendment_reason, "
             "options_json, program_version, catalogue_version, snapshot, context_json, previous_sha256, sha256) "
@@ -1056,6 +1058,7 @@ class ChartStore(ChartFile):
                 for t, rows in findings.items():
                     conn.executemany(finding_sql[t], rows)
                     rows.clear()
+                flush_pending_audit(conn, self._pending_before)  # each visit's audit row before its signing
                 for case, vids, signed in to_sign:
                     results = classify_case(case, self.catalogue, options).visits
                     for v, vc in zip(case.visits, results):
@@ -1148,6 +1151,7 @@ class ChartStore(ChartFile):
         """The audit trail, or a patient's (under every MRN the patient has had). Each entry
         names who wrote it as its link in the audit chain records (:mod:`desktop.store.audit_chain`)."""
         from .audit_chain import user_sql
+        from .migrations import expand_audit
 
         cols = f"id, time_utc, {user_sql()}, table_name, action, patient_id, row_key, old_json, new_json"
         if patient_id is None:
@@ -1158,7 +1162,7 @@ class ChartStore(ChartFile):
                                   "ORDER BY id", ids)
         return [
             AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
-                       json.loads(r[7]) if r[7] else None, json.loads(r[8]) if r[8] else None)
+                       *expand_audit(r[4], json.loads(r[7]) if r[7] else None, json.loads(r[8]) if r[8] else None))
             for r in cur
         ]
 

@@ -40,7 +40,8 @@ from .backups import (
 )
 from .driver import apply_key, file_kind, sqlite3
 from .errors import ChartMissing, StoreError
-from .migrations import KNOWN_MIGRATIONS, SCHEMA_VERSION, missing_triggers, migrate, migrations
+from .migrations import (KNOWN_MIGRATIONS, SCHEMA_VERSION, flush_pending_audit, migrate, migrations,
+                         missing_triggers, pending_visits)
 from .paths import backups_dir, chart_path, lock_path
 from .patient_index import connect_read_only, folder_is_read_only
 from .private import create_private_file, open_private, private_folder
@@ -71,6 +72,7 @@ class ChartFile:
         self.key = None  # an encrypted chart's ChartKey (desktop.store.keys), else None
         self.chain_key: bytes | None = None  # the audit chain's HMAC key (encrypted charts), else None
         self._write_depth = 0  # nested _write() blocks: the outermost one links the audit rows
+        self._pending_before: tuple[int, ...] = ()  # visits left pending by another program
         self._head_fd: int | None = None  # the head file, open while the chart is open for writing
         self._head: audit_chain.Head | None = None  # the head last written beside the chart
         self._head_ok = False  # the head file agrees with the chart: it may move forward
@@ -474,9 +476,13 @@ class ChartFile:
             if began:
                 conn.execute("BEGIN IMMEDIATE")
             with self.db.atomic():
-                start = audit_chain.last_audit_id(conn) if outer else 0
+                if outer:
+                    start = audit_chain.last_audit_id(conn)
+                    self._pending_before = pending_visits(conn)
                 yield self.db
-                if outer:  # who wrote the rows this write added, and their link, before the commit
+                if outer:  # the audit rows of the visits it stored, then who wrote the rows this
+                    # write added and their link, before the commit
+                    flush_pending_audit(conn, self._pending_before)
                     audit_chain.seal(conn, start, self.user, self.chain_key)
             if began:
                 conn.execute("COMMIT")
@@ -548,6 +554,13 @@ class ChartFile:
         recorded (rows cut off the end): one line per break, naming the row; [] when whole."""
         conn = self.db.conn
         problems, _rows = audit_chain.verify_chain(conn, self.chain_key)
+        pending = pending_visits(conn)
+        if pending:
+            rows = conn.execute(f"SELECT patient_id, date, version FROM visits WHERE id IN ({', '.join(map(str, pending))}) "
+                                "ORDER BY id LIMIT 5").fetchall()
+            named = ", ".join(f"{p} {d} v{v}" for p, d, v in rows) + (", ..." if len(pending) > 5 else "")
+            problems.append(f"{len(pending)} visit(s) were stored without their audit row ({named}): "
+                            "written outside Motorchart")
         if self._cleanup is None:  # (a compressed backup opened through a copy has no head file)
             problems += audit_chain.head_problems(conn, self.path, key=self.chain_key,
                                                   last=audit_chain.last_row(conn), backups=audit_heads(self.path))

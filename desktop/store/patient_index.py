@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from .driver import sqlite3
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 """The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
 in :mod:`desktop.store.migrations`, which checks the two agree when it is imported."""
 

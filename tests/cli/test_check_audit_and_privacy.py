@@ -28,7 +28,7 @@ def umask_022():
 @pytest.fixture
 def demo_chart(tmp_path, capsys):
     path = tmp_path / "clinic" / "clinic.sqlite"
-    assert main(["demo", "--db", str(path), "--patients", "3"]) == 0
+    assert main(["demo", "--db", str(path), "--patients", "20"]) == 0  # over 256 audit rows: two links
     capsys.readouterr()
     return path
 

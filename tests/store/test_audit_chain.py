@@ -66,7 +66,8 @@ def audit_problems(path):
 
 def test_every_row_is_linked_in_order_by_its_writer_and_the_head_is_kept_beside_the_chart(chart):
     trail, links = rows(chart)
-    assert len(trail) > 10 and [r[0] for r in trail] == list(range(1, len(trail) + 1))
+    # patient, two visits (each one row with its findings, issue 20), signing, signature, setting
+    assert len(trail) == 6 and [r[0] for r in trail] == list(range(1, len(trail) + 1))
     # one link per write (import, signing, setting), covering its rows in order, naming who wrote them
     assert len(links) == 3 and links[0][0] == 1 and links[-1][1] == len(trail)
     assert all(b[0] == a[1] + 1 for a, b in zip(links, links[1:]))
@@ -83,7 +84,7 @@ def test_a_bulk_write_is_linked_in_blocks(tmp_path):
     from desktop.store.demo import build_demo
 
     with ChartStore.open(tmp_path / "chart.sqlite", user="dr.test") as store:
-        build_demo(store, 3, 2026)
+        build_demo(store, 60, 2026)  # enough rows for more than one block
         trail, links = rows(store.path)
         assert max(last - first + 1 for first, last, _, _ in links) == ac.BLOCK_ROWS
         assert store.full_check()["audit"] == []
@@ -158,10 +159,10 @@ def test_rows_removed_from_the_middle_are_named(chart):
     trail, _ = rows(chart)
     conn = raw(chart)
     with without_trigger(conn, "audit_no_delete"):
-        conn.execute("DELETE FROM audit WHERE id IN (5, 6)")
+        conn.execute("DELETE FROM audit WHERE id = 2")  # the first visit, inside the import's rows
     conn.close()
     assert audit_problems(chart) == [
-        f"audit rows 5 to 6 are missing (between row 4 of {trail[3][1]} and row 7 of {trail[6][1]}): "
+        f"audit row 2 is missing (between row 1 of {trail[0][1]} and row 3 of {trail[2][1]}): "
         "removed outside Motorchart"]
 
 
