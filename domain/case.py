@@ -517,34 +517,65 @@ def _text_field(loc: tuple[Any, ...]) -> str | None:
     return None
 
 
+_TEXT_KEYS = frozenset({*_PATIENT_TEXT, "notes", "other_cause_reason", "signed_by", "amendment_reason"})
+"""The keys under which :func:`_text_field` can find a text field."""
+
+
 def _scan(data: Any) -> list[str]:
     """What makes decoded JSON unsafe to validate further, one ``path: message`` line each
     (at most :data:`MAX_PROBLEM_LINES`): nesting deeper than :data:`MAX_NESTING`, more than
     :data:`MAX_VISITS` visits, a string (or key) that is not valid text or longer than
     :data:`MAX_TEXT`, a text field of :data:`TEXT_LIMITS` that breaks its rule (so the file's
-    JSON path is named). Iterative, so no depth can exhaust the stack."""
+    JSON path is named). Iterative, so no depth can exhaust the stack.
+
+    Issue 20 (bulk import): a signed visit carries its frozen result, so most of a case file's
+    strings lie deep in it. Each node is therefore stacked with its parent's entry and its key,
+    and a path is spelled out only where it is needed: for the strings shallow enough to be a
+    text field (:func:`_text_field`) and for a problem. An ASCII string holds no surrogate."""
     problems: list[str] = []
     visits = data.get("visits") if isinstance(data, dict) else None
     if isinstance(visits, list) and len(visits) > MAX_VISITS:
         problems.append(f"visits: {len(visits):,} visits; a case holds at most {MAX_VISITS}")
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+
+    def loc_of(entry) -> tuple[Any, ...]:
+        keys = []
+        while entry is not None:
+            entry, key = entry
+            keys.append(key)
+        return tuple(reversed(keys))
+
+    # (node, depth, entry): entry is (parent's entry, key), None for the root
+    stack: list[tuple[Any, int, Any]] = [(data, 0, None)]
+    pop, push = stack.pop, stack.append
     while stack and len(problems) <= MAX_PROBLEM_LINES:
-        node, loc = stack.pop()
-        if len(loc) >= MAX_NESTING and isinstance(node, (dict, list)):
-            problems.append(f"{_path(loc) or 'the file'}: nested more than {MAX_NESTING} levels deep")
+        node, depth, entry = pop()
+        if isinstance(node, str):
+            if depth <= 5 and entry[1] in _TEXT_KEYS:
+                problem = text_problem(node, _text_field(loc_of(entry)))
+            elif len(node) > MAX_TEXT or not (node.isascii() or _SURROGATE.search(node) is None):
+                problem = text_problem(node)
+            else:
+                continue
+            if problem:
+                problems.append(f"{_path(loc_of(entry))}: {problem}")
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= MAX_NESTING:
+            problems.append(f"{_path(loc_of(entry)) or 'the file'}: nested more than {MAX_NESTING} levels deep")
             continue
         if isinstance(node, dict):
-            for k in node:
-                if _SURROGATE.search(k):
-                    problems.append(f"{_path(loc) or 'the file'}: a key is not valid text "
+            for k, v in reversed(node.items()):
+                if not k.isascii() and _SURROGATE.search(k):
+                    problems.append(f"{_path(loc_of(entry)) or 'the file'}: a key is not valid text "
                                     "(it holds a lone UTF-16 surrogate)")
-            stack.extend((v, (*loc, k)) for k, v in reversed(node.items()) if not _SURROGATE.search(k))
-        elif isinstance(node, list):
-            stack.extend((v, (*loc, i)) for i, v in reversed(list(enumerate(node))))
-        elif isinstance(node, str):
-            problem = text_problem(node, _text_field(loc))
-            if problem:
-                problems.append(f"{_path(loc)}: {problem}")
+                elif isinstance(v, (str, dict, list)):
+                    push((v, depth + 1, (entry, k)))
+        else:
+            for i in range(len(node) - 1, -1, -1):
+                v = node[i]
+                if isinstance(v, (str, dict, list)):
+                    push((v, depth + 1, (entry, i)))
     if len(problems) > MAX_PROBLEM_LINES:
         problems[MAX_PROBLEM_LINES:] = ["... and more problems (only the first "
                                         f"{MAX_PROBLEM_LINES} are listed)"]
@@ -556,11 +587,13 @@ class _DuplicateKey(ValueError):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _DuplicateKey(k)
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):  # (the dict is built in C; the loop only runs on a duplicate)
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
     return out
 
 

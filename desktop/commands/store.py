@@ -105,9 +105,10 @@ def cmd_import(args) -> int:
     store = _open(args)
     imported = refused = not_tried = 0
     try:
+        keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
         for i, (f, case) in enumerate(cases):
             try:
-                r = store.import_case(case, today=today, visit_uuids=uuids.get(f))
+                r = store.import_case(case, today=today, visit_uuids=uuids.get(f), mrn_keys=keys)
             except ImportRefused as e:
                 refused += 1
                 print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)

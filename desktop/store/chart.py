@@ -30,6 +30,7 @@ from .migrations import flush_pending_audit
 from .patient_index import PatientRow, count_patients, search_patients
 from .rows import (
     _SCORE_COLUMNS,
+    BulkRows,
     FINDINGS,
     MARK_KINDS,
     PATIENT_COLUMNS,
@@ -697,6 +698,7 @@ class ChartStore(ChartFile):
             "previous_sha256": previous,
         }
         sha = signature_sha256(visit, fields)
+        flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
         self._insert_signature(visit_id, fields, sha, signing_context(patient, earlier))
         self.db.execute(
             "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
@@ -704,7 +706,6 @@ class ChartStore(ChartFile):
         return sha
 
     def _insert_signature(self, visit_id: int, fields: dict[str, Any], sha: str, context: dict | None) -> None:
-        flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
         self.db.execute(
             "INSERT INTO signatures (visit_id, signed_by, signed_at_utc, version, amendment_reason, "
             "options_json, program_version, catalogue_version, snapshot, context_json, previous_sha256, sha256) "
@@ -917,7 +918,8 @@ class ChartStore(ChartFile):
         return Changes(visits=True)
 
     def import_case(self, case: Case, *, today: dt.date | None = None,
-                    visit_uuids: dict[dt.date, str] | None = None) -> ImportReport:
+                    visit_uuids: dict[dt.date, str] | None = None,
+                    mrn_keys: dict[str, str] | None = None) -> ImportReport:
         """Import one case, all or nothing: either every visit it adds is written, or nothing.
 
         The case must keep every rule of :func:`domain.patient_rules.case_problems` (no visit in
@@ -934,7 +936,11 @@ class ChartStore(ChartFile):
 
         ``visit_uuids`` (date -> UUID, from a FHIR bundle's Encounter identifiers) keeps the
         identifiers the visits had where they came from: each added visit takes its UUID unless
-        another visit of this chart holds it already (then it keeps the one made for it)."""
+        another visit of this chart holds it already (then it keeps the one made for it).
+
+        ``mrn_keys`` (from :meth:`mrn_keys`, kept by a caller importing many files, issue 20):
+        the chart's patients by MRN key, so a new patient is not looked for among all of them;
+        a patient this import creates is added to it."""
         from domain.patient_rules import case_problems
         from domain.signature import verify
 
@@ -955,12 +961,15 @@ class ChartStore(ChartFile):
                         f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
                         "changed after signing; nothing was imported")
         with self._write():
-            pid = self._find_patient_id(p.id)
+            pid = self._find_patient_id(p.id, mrn_keys)
             created = pid is None
             if created:
                 pid = p.id.strip()
                 p = p.model_copy(update={"id": pid})
-                self.db["patients"].insert(patient_row(p))
+                if mrn_keys is not None:
+                    from domain.patient_rules import mrn_key
+
+                    mrn_keys[mrn_key(pid)] = pid  # (a refused file rolls back; the key is then unused)
             else:
                 self._refuse_patient_conflicts(pid, p)
             added, unchanged, conflicts = [], [], []
@@ -985,26 +994,31 @@ class ChartStore(ChartFile):
                     if chart.death_date and v.date > chart.death_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be after "
                                             f"death_date {chart.death_date.isoformat()}; nothing was imported")
+            self._import_visits(pid, added, patient=p if created else None)
             for v in added:
-                self._import_visit(pid, v)
                 u = (visit_uuids or {}).get(v.date)
                 if u and not self.db.execute("SELECT 1 FROM visit_identifiers WHERE uuid = ?", [u]).fetchone():
                     self.db.execute("UPDATE visit_identifiers SET uuid = ? WHERE patient_id = ? AND date = ?",
                                     [u, pid, v.date.isoformat()])
         return ImportReport(pid, created, tuple(v.date for v in added), tuple(unchanged))
 
-    def _find_patient_id(self, mrn: str) -> str | None:
+    def _find_patient_id(self, mrn: str, keys: dict[str, str] | None = None) -> str | None:
         """The chart's patient with this MRN, compared trimmed, normalised and case-folded
-        (:func:`domain.patient_rules.mrn_key`), or None."""
+        (:func:`domain.patient_rules.mrn_key`), or None. ``keys``: :meth:`mrn_keys`."""
         from domain.patient_rules import mrn_key
 
         if self._patient_exists(mrn):
             return mrn
-        key = mrn_key(mrn)
-        for (other,) in self.db.execute("SELECT id FROM patients"):
-            if mrn_key(other) == key:
-                return other
-        return None
+        if keys is not None:
+            found = keys.get(mrn_key(mrn))
+            return found if found is not None and self._patient_exists(found) else None
+        return self.mrn_keys().get(mrn_key(mrn))
+
+    def mrn_keys(self) -> dict[str, str]:
+        """Every patient of the chart by the key its MRN is compared by."""
+        from domain.patient_rules import mrn_key
+
+        return {mrn_key(pid): pid for (pid,) in self.db.execute("SELECT id FROM patients")}
 
     def _refuse_patient_conflicts(self, pid: str, incoming: Patient) -> None:
         """ImportRefused naming each field the incoming patient gives with a value other than
@@ -1034,30 +1048,16 @@ class ChartStore(ChartFile):
         from domain.patient_rules import case_problems, mrn_key
 
         conn = self.db.conn
-        cols = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
-        visit_sql = f"INSERT INTO visits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        finding_sql = {
-            table: f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(c)}) "
-                   f"VALUES ({', '.join('?' * (len(c) + 3))})"
-            for table, key, c in FINDINGS
-        }
-        patient_sql = (f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
-                       f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})")
         options = self.criteria_options()
         today = dt.date.today()
         n = 0
         with self._write():
-            next_id = (conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
+            bulk = BulkRows(self._next_visit_id())
             taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}
-            patients, visits, to_sign = [], [], []
-            findings: dict[str, list] = {t: [] for t, _, _ in FINDINGS}
+            to_sign = []
 
             def flush():
-                conn.executemany(patient_sql, patients)
-                conn.executemany(visit_sql, visits)
-                for t, rows in findings.items():
-                    conn.executemany(finding_sql[t], rows)
-                    rows.clear()
+                bulk.write(conn)
                 flush_pending_audit(conn, self._pending_before)  # each visit's audit row before its signing
                 for case, vids, signed in to_sign:
                     results = classify_case(case, self.catalogue, options).visits
@@ -1067,8 +1067,6 @@ class ChartStore(ChartFile):
                             self._seal(vids[v.date], v, vc.as_json(), case.patient,
                                        [e for e in case.visits if e.date < v.date], clinician, options,
                                        version=1, reason=None, previous=None, signed_at=at)
-                patients.clear()
-                visits.clear()
                 to_sign.clear()
 
             for case, signed in items:
@@ -1081,40 +1079,47 @@ class ChartStore(ChartFile):
                 if problems:
                     raise StoreError(f"patient {pid}: {'; '.join(problems)}; nothing was added")
                 taken.add(key)
-                patients.append(tuple(patient_row(case.patient).values()))
-                vids = {}
-                for v in case.visits:
-                    vids[v.date] = next_id
-                    vals = visit_values(v)
-                    visits.append((next_id, pid, v.date.isoformat(), *(vals[c] for c in VISIT_VALUE_COLUMNS)))
-                    for (t, _, _), rows in zip(FINDINGS, finding_rows(v)):
-                        findings[t].extend((next_id, k[0], k[1], *val) for k, val in rows.items())
-                    next_id += 1
+                bulk.add_patient(case.patient)
+                vids = {v.date: bulk.add_visit(pid, v) for v in case.visits}
                 if signed:
                     to_sign.append((case, vids, {
                         d: (c if isinstance(c, tuple) else (c, None)) for d, c in signed.items()}))
                 n += 1
-                if len(patients) >= batch:
+                if len(bulk.patients) >= batch:
                     flush()
                     if progress:
                         progress(n, None)
             flush()
         return n
 
-    def _import_visit(self, patient_id: str, v: Visit) -> None:
-        vid = self._insert_visit(patient_id, _plain(v), return_id=True)
-        marks = v.marks or VisitMarks()
-        sig = v.signature
-        if sig is None:
-            self._write_marks(vid, marks)
-            return
-        self._write_marks(vid, VisitMarks(carried=marks.carried, carried_from=marks.carried_from))
-        fields = sig.model_dump(mode="json")
-        self._insert_signature(vid, fields, sig.sha256, None)
-        self.db.execute(
-            "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
-            ["amended" if sig.version > 1 else "signed", sig.signed_by, sig.signed_at,
-             sig.amendment_reason, vid])
+    def _next_visit_id(self) -> int:
+        """The id the next visit will have (inside a write)."""
+        return (self.db.conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
+
+    def _import_visits(self, patient_id: str, visits: list[Visit], *, patient: Patient | None = None) -> None:
+        """Insert imported visits (and ``patient``, a new one) with prepared ``executemany``
+        inserts (:class:`BulkRows`); a visit that comes signed keeps its signature and only
+        its carried marks (draft marks cannot be part of a signed visit)."""
+        bulk = BulkRows(self._next_visit_id())
+        if patient is not None:
+            bulk.add_patient(patient)
+        ids = []
+        for v in visits:
+            marks = v.marks or VisitMarks()
+            if v.signature is not None:
+                marks = VisitMarks(carried=marks.carried, carried_from=marks.carried_from)
+            ids.append(bulk.add_visit(patient_id, _plain(v), marks))
+        bulk.write(self.db.conn)
+        signed = [(vid, v.signature) for vid, v in zip(ids, visits) if v.signature is not None]
+        if signed:
+            flush_pending_audit(self.db.conn, self._pending_before)  # the visits' audit rows before their signatures
+        for vid, sig in signed:
+            self._insert_signature(vid, sig.model_dump(mode="json"), sig.sha256, None)
+        if signed:
+            self.db.conn.executemany(
+                "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
+                [("amended" if sig.version > 1 else "signed", sig.signed_by, sig.signed_at, sig.amendment_reason, vid)
+                 for vid, sig in signed])
 
     def _same_record(self, row: dict[str, Any], v: Visit) -> bool:
         if self._load_visits([row])[0] != _plain(v):

@@ -203,3 +203,57 @@ def signed_version(row: dict[str, Any]) -> SignedVersion:
         catalogue_version=row["catalogue_version"], previous_sha256=row["previous_sha256"],
         sha256=row["sha256"], context=json.loads(row["context_json"]) if row["context_json"] else None,
     )
+
+
+# ------------------------------------------------------------------------------ bulk writing
+
+class BulkRows:
+    """Rows of new visits gathered for prepared ``executemany`` inserts (issue 20: the bulk
+    paths, ``ChartStore.add_cases`` and ``ChartStore.import_case``): the same row mapping as a
+    single write (:func:`visit_values`, :func:`finding_rows`, :func:`marks_to_values`), and the
+    same triggers fire. Visit ids are handed out from ``next_id`` (the chart's largest id plus
+    one, read inside the write)."""
+
+    VISIT_COLUMNS = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
+
+    def __init__(self, next_id: int):
+        self.next_id = next_id
+        self.patients: list[tuple] = []
+        self.visits: list[tuple] = []
+        self.findings: dict[str, list[tuple]] = {t: [] for t, _, _ in FINDINGS}
+        self.marks: list[tuple] = []
+
+    def add_patient(self, p: Patient) -> None:
+        self.patients.append(tuple(patient_row(p).values()))
+
+    def add_visit(self, patient_id: str, v: Visit, marks: VisitMarks | None = None) -> int:
+        """Gather one visit (its marks: ``marks``); returns the id it will have."""
+        vid = self.next_id
+        self.next_id += 1
+        vals = visit_values(v)
+        self.visits.append((vid, patient_id, v.date.isoformat(), *(vals[c] for c in VISIT_VALUE_COLUMNS)))
+        for (t, _, _), rows in zip(FINDINGS, finding_rows(v)):
+            self.findings[t].extend((vid, k[0], k[1], *val) for k, val in rows.items())
+        if marks is not None:
+            self.marks.extend((vid, kind, _json(value)) for kind, value in marks_to_values(marks).items())
+        return vid
+
+    def write(self, conn) -> None:
+        """Insert everything gathered, patients first, and start afresh."""
+        if self.patients:
+            conn.executemany(f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})", self.patients)
+        if self.visits:
+            conn.executemany(f"INSERT INTO visits ({', '.join(self.VISIT_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(self.VISIT_COLUMNS))})", self.visits)
+        for table, key, cols in FINDINGS:
+            rows = self.findings[table]
+            if rows:
+                conn.executemany(f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(cols)}) "
+                                 f"VALUES ({', '.join('?' * (len(cols) + 3))})", rows)
+                rows.clear()
+        if self.marks:
+            conn.executemany("INSERT INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)", self.marks)
+        self.patients.clear()
+        self.visits.clear()
+        self.marks.clear()
