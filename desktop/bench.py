@@ -3,7 +3,9 @@
 Figures register themselves with :func:`figure` in modules named ``benchmarks`` (this file for
 the domain, ``desktop.store.benchmarks``, ``desktop.reports.benchmarks``, ``desktop.ui.benchmarks``).
 A figure function returns ``(value, unit)`` or ``(value, unit, note)``; ``target`` is the
-upper bound (or, with ``ratio=True``, a ratio against a baseline measured in the same run).
+upper bound (or, with ``ratio=True``, a ratio against a baseline measured in the same run), or
+the lower bound of a figure registered with ``higher_is_better=True`` (a rate), which the JSON
+output marks ``"higher_is_better": true``.
 """
 
 from __future__ import annotations
@@ -24,14 +26,18 @@ class Figure:
     unit: str
     fn: Callable[[bool], tuple]
     description: str
+    higher_is_better: bool = False
+
+    def met(self, value: float) -> bool:
+        return value >= self.target if self.higher_is_better else value <= self.target
 
 
 FIGURES: dict[str, Figure] = {}
 
 
-def figure(name: str, *, target: float, unit: str, description: str):
+def figure(name: str, *, target: float, unit: str, description: str, higher_is_better: bool = False):
     def register(fn):
-        FIGURES[name] = Figure(name, target, unit, fn, description)
+        FIGURES[name] = Figure(name, target, unit, fn, description, higher_is_better)
         return fn
 
     return register
@@ -68,11 +74,14 @@ def run_bench(*, json_out: bool, only: list[str], quick: bool) -> int:
         value, unit = out[0], out[1]
         note = out[2] if len(out) > 2 else ""
         results[name] = {"value": round(value, 3), "unit": unit, "target": fig.target}
+        if fig.higher_is_better:
+            results[name]["higher_is_better"] = True
         if note:
             results[name]["note"] = note
         if not json_out:
-            ok = "ok  " if value <= fig.target else "MISS"
-            print(f"{ok} {name:<44} {value:>10.3f} {unit:<6} target < {fig.target:g} {unit}"
+            ok = "ok  " if fig.met(value) else "MISS"
+            bound = ">=" if fig.higher_is_better else "<="
+            print(f"{ok} {name:<44} {value:>10.3f} {unit:<6} target {bound} {fig.target:g} {unit}"
                   + (f"  ({note})" if note else ""))
             sys.stdout.flush()
     if json_out:

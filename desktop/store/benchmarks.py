@@ -25,6 +25,9 @@ QUICK_PATIENTS = 2_000
 SEED = 2026
 DEMO_VERSION = 3  # bump when the demo generator changes, so cached charts are rebuilt
 # (3: issue 18's audit links changed m010 while the schema number stayed 11)
+IMPORT_PATIENTS = 2_100
+"""The bulk figures' clinic (issue 20): 2,100 demo patients, about 10,300 visits (at least
+10,000), most of them signed."""
 
 
 def demo_chart(n: int = QUICK_PATIENTS, seed: int = SEED) -> Path:
@@ -145,8 +148,8 @@ def _history(quick: bool, opener=_open):
     return ms, "ms", f"{n} patients, {visits / len(ids):.1f} visits per patient on average"
 
 
-@figure("store.bytes_per_visit", target=20000, unit="bytes",
-        description="chart file size (with audit trail and search index) per visit")
+@figure("store.bytes_per_visit", target=12000, unit="bytes",
+        description="chart file size (with audit trail, signed snapshots and search index) per visit")
 def _size(quick: bool, opener=_open):
     store, n = opener(quick)
     try:
@@ -225,3 +228,86 @@ def _passphrase_to_chart(quick: bool):
     open_times.sort()
     return times[len(times) // 2], "ms", (f"{n} patients; of which the open and first list "
                                          f"{open_times[len(open_times) // 2]:.1f} ms (the rest is Argon2id)")
+
+
+# ------------------------------------------------------------------------------ bulk (issue 20)
+
+def case_files(n: int = IMPORT_PATIENTS) -> list[str]:
+    """The demo clinic of ``n`` patients as case files, one per patient, as ``motorchart export``
+    writes them (signed visits carry their signature and frozen result); made once beside the
+    cached chart."""
+    from domain.case import case_to_data
+
+    from desktop.present.terminal import json_text
+
+    from .chart import ChartStore
+
+    chart = demo_chart(n)
+    folder = chart.with_name(f"{chart.stem}-cases")
+    done = folder / "complete"
+    if not done.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        store = ChartStore.open(chart, readonly=True, check=False)
+        try:
+            for pid in store.all_patient_ids():
+                (folder / f"{pid}.json").write_text(json_text(case_to_data(store.export_case(pid))) + "\n",
+                                                    encoding="utf-8")
+        finally:
+            store.close()
+        done.touch()
+    return sorted(str(f) for f in folder.glob("*.json"))
+
+
+def _visits_in(files: list[str]) -> int:
+    import json
+
+    return sum(len(json.loads(Path(f).read_bytes())["visits"]) for f in files)
+
+
+@figure("store.import_visits_per_s", target=2000, unit="/s", higher_is_better=True,
+        description="`motorchart import` of 2,100 case files (one patient each, most visits signed) "
+                    "into a new chart: visits per second")
+def _import(quick: bool):
+    import contextlib
+    import io
+
+    from desktop.cli import main
+
+    files = case_files()
+    visits = _visits_in(files)
+    with tempfile.TemporaryDirectory() as d:
+        chart = Path(d) / "import.sqlite"
+        from .chart import ChartStore
+
+        ChartStore.open(chart, user="bench", daily_backup=False).close(backup=False)
+        out = io.StringIO()
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["import", "--db", str(chart), *files])
+        seconds = time.perf_counter() - t0
+        if code != 0:
+            raise RuntimeError(f"the import failed ({code}): {out.getvalue()[-500:]}")
+        size = chart.stat().st_size
+    return visits / seconds, "/s", (f"{len(files)} files, {visits} visits in {seconds:.1f} s "
+                                     f"(reading and checking every file, then one transaction per file); "
+                                     f"{size / visits:,.0f} bytes per visit")
+
+
+@figure("store.demo_build_visits_per_s", target=2000, unit="/s", higher_is_better=True,
+        description="building the demo clinic (2,100 patients: generating, classifying and signing "
+                    "most visits, one bulk write): visits per second")
+def _demo_build(quick: bool):
+    from .chart import ChartStore
+    from .demo import build_demo
+
+    with tempfile.TemporaryDirectory() as d:
+        store = ChartStore.open(Path(d) / "demo.sqlite", user="bench", daily_backup=False)
+        try:
+            t0 = time.perf_counter()
+            build_demo(store, IMPORT_PATIENTS, SEED)
+            seconds = time.perf_counter() - t0
+            visits = store.db.execute("SELECT count(*) FROM visits").fetchone()[0]
+        finally:
+            store.close(backup=False)
+    return visits / seconds, "/s", f"{IMPORT_PATIENTS} patients, {visits} visits in {seconds:.1f} s"
