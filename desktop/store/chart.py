@@ -677,10 +677,12 @@ class ChartStore(ChartFile):
 
     def _seal(self, visit_id: int, visit: Visit, snapshot: dict, patient: Patient, earlier: list[Visit],
               clinician: str, options, *, version: int, reason: str | None, previous: str | None,
-              signed_at: str | None) -> str:
+              signed_at: str | None, context: dict | None = None) -> str:
         """Store one signature (the frozen result, the options, the versions and the hash over
         them and the visit's content) and mark the version signed; returns the hash. The one
-        place a signature is made: signing, amending and the bulk path all come here."""
+        place a signature is made: signing, amending and the bulk path all come here (the bulk
+        path passes the ``context`` :func:`domain.signature.signing_context` gives, made from
+        content hashes it computes once per visit)."""
         from domain import __version__
         from domain.signature import signature_sha256, signing_context
 
@@ -699,7 +701,7 @@ class ChartStore(ChartFile):
         }
         sha = signature_sha256(visit, fields)
         flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
-        self._insert_signature(visit_id, fields, sha, signing_context(patient, earlier))
+        self._insert_signature(visit_id, fields, sha, context or signing_context(patient, earlier))
         self.db.execute(
             "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
             ["amended" if version > 1 else "signed", clinician, fields["signed_at"], reason, visit_id])
@@ -1046,6 +1048,7 @@ class ChartStore(ChartFile):
         batch. Returns the number of patients added."""
         from domain.classify import classify_case
         from domain.patient_rules import case_problems, mrn_key
+        from domain.signature import content_sha256, patient_facts_sha256
 
         conn = self.db.conn
         options = self.criteria_options()
@@ -1061,12 +1064,16 @@ class ChartStore(ChartFile):
                 flush_pending_audit(conn, self._pending_before)  # each visit's audit row before its signing
                 for case, vids, signed in to_sign:
                     results = classify_case(case, self.catalogue, options).visits
+                    contents = {v.date: content_sha256(v) for v in case.visits}
+                    facts = patient_facts_sha256(case.patient)
                     for v, vc in zip(case.visits, results):
                         if v.date in signed:
                             clinician, at = signed[v.date]
-                            self._seal(vids[v.date], v, vc.as_json(), case.patient,
-                                       [e for e in case.visits if e.date < v.date], clinician, options,
-                                       version=1, reason=None, previous=None, signed_at=at)
+                            earlier = [e for e in case.visits if e.date < v.date]
+                            context = {"earlier": {e.date.isoformat(): contents[e.date] for e in earlier},
+                                       "patient": facts}
+                            self._seal(vids[v.date], v, vc.as_json(), case.patient, earlier, clinician, options,
+                                       version=1, reason=None, previous=None, signed_at=at, context=context)
                 to_sign.clear()
 
             for case, signed in items:

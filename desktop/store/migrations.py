@@ -586,6 +586,8 @@ def flush_pending_audit(conn, keep: tuple[int, ...] = ()) -> int:
     except those in ``keep`` (left pending by another program before this write began: ``check``
     names them); returns how many."""
     skip = f" WHERE visit_id NOT IN ({', '.join(map(str, keep))})" if keep else ""
+    if conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM audit_pending{skip})").fetchone()[0]:
+        return 0  # (the usual case after the first flush of a write: no view to run)
     cur = conn.execute(
         "INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json) "
         f"SELECT time_utc, user, table_name, action, patient_id, row_key, old_json, new_json "

@@ -1,0 +1,36 @@
+"""`motorchart bench` prints each figure beside its target; a rate (higher is better, issue 20)
+is met at or above its target and is marked so in the JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from desktop import bench
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    monkeypatch.setattr(bench, "_load", lambda: None)
+    monkeypatch.setattr(bench, "FIGURES", {})
+    bench.figure("test.rate", target=2000, unit="/s", description="a rate", higher_is_better=True)(
+        lambda quick: (1500.0, "/s", "a note"))
+    bench.figure("test.time", target=16, unit="ms", description="a time")(lambda quick: (10.0, "ms"))
+    return bench.FIGURES
+
+
+def test_the_json_marks_rates_and_gives_each_target(figures, capsys):
+    assert bench.run_bench(json_out=True, only=[], quick=True) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["test.rate"] == {"value": 1500.0, "unit": "/s", "target": 2000, "higher_is_better": True,
+                                "note": "a note"}
+    assert out["test.time"] == {"value": 10.0, "unit": "ms", "target": 16}
+
+
+def test_a_rate_below_its_target_is_a_miss_and_a_time_under_it_is_met(figures, capsys):
+    bench.run_bench(json_out=False, only=["test."], quick=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("MISS test.rate") and "target >= 2000 /s" in lines[0]
+    assert lines[1].startswith("ok   test.time") and "target <= 16 ms" in lines[1]
+    assert not figures["test.rate"].met(1999.9) and figures["test.rate"].met(2000)
