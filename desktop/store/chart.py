@@ -1107,6 +1107,8 @@ class ChartStore(ChartFile):
         """Insert imported visits (and ``patient``, a new one) with prepared ``executemany``
         inserts (:class:`BulkRows`); a visit that comes signed keeps its signature and only
         its carried marks (draft marks cannot be part of a signed visit)."""
+        from domain.signature import signature_fields
+
         bulk = BulkRows(self._next_visit_id())
         if patient is not None:
             bulk.add_patient(patient)
@@ -1121,7 +1123,7 @@ class ChartStore(ChartFile):
         if signed:
             flush_pending_audit(self.db.conn, self._pending_before)  # the visits' audit rows before their signatures
         for vid, sig in signed:
-            self._insert_signature(vid, sig.model_dump(mode="json"), sig.sha256, None)
+            self._insert_signature(vid, signature_fields(sig), sig.sha256, None)
         if signed:
             self.db.conn.executemany(
                 "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
