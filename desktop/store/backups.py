@@ -207,15 +207,7 @@ def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str, key=None) -
     locked while it is written, fsynced and then renamed into place."""
     if key is not None:
         return _write_encrypted(conn, chart, tag=tag, key=key)
-    folder = backups_dir(chart)
-    made = dt.datetime.now(dt.timezone.utc)
-    target = folder / backup_name(chart, tag, made)
-    partial = target.with_name(target.name + PARTIAL_SUFFIX)
-    try:
-        private_folder(folder)
-        fd = _create_locked(lambda: os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), partial)
-    except OSError as e:
-        raise StoreError(f"{folder}: the backup could not be written ({e.strerror or e})") from None
+    folder, made, target, partial, fd = _start_backup(chart, tag, encrypted=False)
     try:
         with _snapshot(conn) as snap:
             manifest = manifest_of(snap, chart, tag, made)
@@ -234,6 +226,22 @@ def write_backup(conn: sqlite3.Connection, chart: Path, *, tag: str, key=None) -
     finally:
         os.close(fd)
     return target
+
+
+def _start_backup(chart: Path, tag: str, *, encrypted: bool) -> tuple[Path, dt.datetime, Path, Path, int]:
+    """A new backup's folder (made private), time, name, and its ``.partial`` file created and
+    locked (its descriptor, read-write for SQLite's backup API into an encrypted one)."""
+    folder = backups_dir(chart)
+    made = dt.datetime.now(dt.timezone.utc)
+    target = folder / backup_name(chart, tag, made, encrypted=encrypted)
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
+    flags = (os.O_RDWR if encrypted else os.O_WRONLY) | os.O_CREAT | os.O_EXCL
+    try:
+        private_folder(folder)
+        fd = _create_locked(lambda: os.open(partial, flags, PRIVATE_FILE), partial)
+    except OSError as e:
+        raise StoreError(f"{folder}: the backup could not be written ({e.strerror or e})") from None
+    return folder, made, target, partial, fd
 
 
 @contextmanager
@@ -280,15 +288,7 @@ def _write_encrypted(conn, chart: Path, *, tag: str, key) -> Path:
     from .driver import apply_key
     from .keys import ensure_backup_key_file
 
-    folder = backups_dir(chart)
-    made = dt.datetime.now(dt.timezone.utc)
-    target = folder / backup_name(chart, tag, made, encrypted=True)
-    partial = target.with_name(target.name + PARTIAL_SUFFIX)
-    try:
-        private_folder(folder)
-        fd = _create_locked(lambda: os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), partial)
-    except OSError as e:
-        raise StoreError(f"{folder}: the backup could not be written ({e.strerror or e})") from None
+    folder, _made, target, partial, fd = _start_backup(chart, tag, encrypted=True)
     try:
         dest = sqlite3.connect(str(partial))
         try:
