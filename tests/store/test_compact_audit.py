@@ -107,3 +107,19 @@ def test_a_chart_from_before_keeps_its_full_rows_and_its_chain(tmp_path):
         assert store.full_check()["audit"] == []
         last = store.audit_trail("MRN-1")[-1]
         assert (last.old, last.new) == ({"mrc": "4"}, {"mrc": "3"})
+
+
+def test_the_audit_command_lists_a_stored_visits_findings_in_words(tmp_path, capsys):
+    from desktop.cli import main
+
+    db = str(tmp_path / "clinic.sqlite")
+    assert main(["demo", "--db", db, "--patients", "1"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--db", db, "--patient", "DEMO-000001"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    visit = next(line for line in lines if " insert visit " in line)
+    assert "muscle = tongue, side = midline" in visit and "[" not in visit.split("muscle")[1][:40]
+    assert main(["audit", "--db", db, "--patient", "DEMO-000001", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    inserted = next(r for r in rows if r["table"] == "visits" and r["action"] == "insert")
+    assert inserted["new"]["muscle_findings"][0]["muscle"] == "tongue"
