@@ -1,7 +1,8 @@
 """`motorchart bench`: speed and memory figures printed beside their targets.
 
 Figures register themselves with :func:`figure` in modules named ``benchmarks`` (this file for
-the domain, ``desktop.store.benchmarks``, ``desktop.reports.benchmarks``, ``desktop.ui.benchmarks``).
+the domain, ``desktop.store.benchmarks``, ``desktop.commands.benchmarks``, ``desktop.reports.benchmarks``,
+``desktop.ui.benchmarks``).
 A figure function returns ``(value, unit)`` or ``(value, unit, note)``; ``target`` is the
 upper bound (or, with ``ratio=True``, a ratio against a baseline measured in the same run), or
 the lower bound of a figure registered with ``higher_is_better=True`` (a rate), which the JSON
@@ -55,7 +56,7 @@ def median_ms(fn: Callable[[], object], repeat: int, warmup: int = 3) -> float:
 
 
 def _load() -> None:
-    for mod in ("desktop.domain_benchmarks", "desktop.store.benchmarks",
+    for mod in ("desktop.domain_benchmarks", "desktop.store.benchmarks", "desktop.commands.benchmarks",
                 "desktop.reports.benchmarks", "desktop.ui.benchmarks"):
         try:
             importlib.import_module(mod)

@@ -582,6 +582,58 @@ def _scan(data: Any) -> list[str]:
     return problems
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_STRING_LITERAL = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST = re.compile(rb"\{\}|\[\]")
+
+
+def _clean_by_its_text(raw: bytes, data: Any) -> bool:
+    """Whether the JSON text ``raw`` (which decoded to ``data``) shows, without walking every
+    string, that :func:`_scan` would find nothing: no surrogate escape (only those can put a
+    lone surrogate in a string of UTF-8 text), no string literal of :data:`MAX_TEXT` bytes or
+    more (a character takes at least one), brackets nested at most :data:`MAX_NESTING` deep
+    (innermost pairs removed level by level), at most :data:`MAX_VISITS` visits, and every text
+    field of :data:`TEXT_LIMITS` within its rule. False only sends the file to :func:`_scan`,
+    which names each problem exactly (issue 20: the walk was most of a bulk import's time)."""
+    if _SURROGATE_ESCAPE.search(raw):
+        return False
+    if b'\\"' in raw:  # an escaped quote: the string literals must be matched one by one
+        literals = _STRING_LITERAL.findall(raw)
+        structure = _STRING_LITERAL.sub(b"", raw)
+    else:  # every quote opens or closes a literal
+        pieces = raw.split(b'"')
+        literals, structure = pieces[1::2], b"".join(pieces[0::2])
+    if max(map(len, literals), default=0) >= MAX_TEXT:
+        return False
+    brackets = structure.translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_NESTING):
+        if not brackets:
+            break
+        brackets = _INNERMOST.sub(b"", brackets)
+    if brackets:
+        return False
+    if not isinstance(data, dict):
+        return False
+    patient, visits = data.get("patient"), data.get("visits")
+    fields: list[tuple[Any, str]] = []
+    if isinstance(patient, dict):
+        fields += [(patient.get(k), f) for k, f in _PATIENT_TEXT.items()]
+    if isinstance(visits, list):
+        if len(visits) > MAX_VISITS:
+            return False
+        for v in visits:
+            if not isinstance(v, dict):
+                continue
+            fields.append((v.get("notes"), "notes"))
+            muscles, signature = v.get("muscles"), v.get("signature")
+            if isinstance(muscles, list):
+                fields += [(m.get("other_cause_reason"), "other_cause_reason") for m in muscles if isinstance(m, dict)]
+            if isinstance(signature, dict):
+                fields += [(signature.get(k), k) for k in ("signed_by", "amendment_reason")]
+    return not any(isinstance(value, str) and text_problem(value, field) for value, field in fields)
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -677,14 +729,19 @@ def parse_case(text: str | bytes, catalogue: Catalogue) -> Case:
         raise CaseError([f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"]) from None
     except ValueError as e:
         raise CaseError([f"not valid JSON: {e}"]) from None
-    return case_from_data(data, catalogue)
+    try:
+        raw = text if isinstance(text, bytes) else text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the text itself: _scan names where
+        raw = None
+    return case_from_data(data, catalogue, scanned=raw is not None and _clean_by_its_text(raw, data))
 
 
-def case_from_data(data: Any, catalogue: Catalogue) -> Case:
-    """Validate already-decoded JSON data against the format and the catalogue."""
+def case_from_data(data: Any, catalogue: Catalogue, *, scanned: bool = False) -> Case:
+    """Validate already-decoded JSON data against the format and the catalogue (``scanned``:
+    :func:`_clean_by_its_text` showed that :func:`_scan` would find nothing)."""
     if not isinstance(data, dict):
         raise CaseError(["the file must hold a JSON object"])
-    problems = _scan(data)
+    problems = [] if scanned else _scan(data)
     if problems:
         raise CaseError(problems)
     if data.get("format") != FORMAT and "format" in data:

@@ -259,39 +259,10 @@ def case_files(n: int = IMPORT_PATIENTS) -> list[str]:
     return sorted(str(f) for f in folder.glob("*.json"))
 
 
-def _visits_in(files: list[str]) -> int:
+def visits_in(files: list[str]) -> int:
     import json
 
     return sum(len(json.loads(Path(f).read_bytes())["visits"]) for f in files)
-
-
-@figure("store.import_visits_per_s", target=2000, unit="/s", higher_is_better=True,
-        description="`motorchart import` of 2,100 case files (one patient each, most visits signed) "
-                    "into a new chart: visits per second")
-def _import(quick: bool):
-    import contextlib
-    import io
-
-    from desktop.cli import main
-
-    files = case_files()
-    visits = _visits_in(files)
-    with tempfile.TemporaryDirectory() as d:
-        chart = Path(d) / "import.sqlite"
-        from .chart import ChartStore
-
-        ChartStore.open(chart, user="bench", daily_backup=False).close(backup=False)
-        out = io.StringIO()
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-            code = main(["import", "--db", str(chart), *files])
-        seconds = time.perf_counter() - t0
-        if code != 0:
-            raise RuntimeError(f"the import failed ({code}): {out.getvalue()[-500:]}")
-        size = chart.stat().st_size
-    return visits / seconds, "/s", (f"{len(files)} files, {visits} visits in {seconds:.1f} s "
-                                     f"(reading and checking every file, then one transaction per file); "
-                                     f"{size / visits:,.0f} bytes per visit")
 
 
 @figure("store.demo_build_visits_per_s", target=2000, unit="/s", higher_is_better=True,

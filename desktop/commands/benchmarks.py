@@ -1,0 +1,41 @@
+"""The command line's figure (issue 20): ``motorchart import`` of a clinic's case files, timed
+through the command itself (:func:`desktop.cli.main`), so the figure is what a clinic's registry
+import costs: reading and checking every file, then one transaction per file."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from desktop.bench import figure
+from desktop.store.benchmarks import case_files, visits_in
+
+
+@figure("store.import_visits_per_s", target=2000, unit="/s", higher_is_better=True,
+        description="`motorchart import` of 2,100 case files (one patient each, most visits signed) "
+                    "into a new chart: visits per second")
+def _import(quick: bool):
+    import contextlib
+    import io
+
+    from desktop.cli import main
+
+    files = case_files()
+    visits = visits_in(files)
+    with tempfile.TemporaryDirectory() as d:
+        chart = Path(d) / "import.sqlite"
+        from desktop.store.chart import ChartStore
+
+        ChartStore.open(chart, user="bench", daily_backup=False).close(backup=False)
+        out = io.StringIO()
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["import", "--db", str(chart), *files])
+        seconds = time.perf_counter() - t0
+        if code != 0:
+            raise RuntimeError(f"the import failed ({code}): {out.getvalue()[-500:]}")
+        size = chart.stat().st_size
+    return visits / seconds, "/s", (f"{len(files)} files, {visits} visits in {seconds:.1f} s "
+                                     f"(reading and checking every file, then one transaction per file); "
+                                     f"{size / visits:,.0f} bytes per visit")
