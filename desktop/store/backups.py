@@ -246,38 +246,23 @@ def _start_backup(chart: Path, tag: str, *, encrypted: bool) -> tuple[Path, dt.d
 
 @contextmanager
 def _snapshot(conn) -> Iterator:
-    """The connection to take a plain backup's manifest and pages from, in one read
-    transaction. The store's driver (sqlcipher3) has no ``serialize``: a plain chart that fits
-    in memory is read through the standard library's sqlite3 (the same file format) on a
-    read-only connection of its own, so that the snapshot is still read once and written once;
-    when that connection cannot be had (a read-only folder without the ``-shm`` a WAL file
-    needs, say), ``conn`` itself, through a scratch file (:func:`_image`)."""
-    if hasattr(conn, "serialize"):
-        yield conn
-        return
-    import sqlite3 as stdlib_sqlite3
+    """``conn`` in one read transaction (unless it is in one already), so that a plain
+    backup's manifest and pages are one snapshot; the pages then go through a scratch file
+    (:func:`_image`: the store's driver, sqlcipher3, has no ``serialize``).
 
-    snap = None
-    try:
-        pages, page_size = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size"))
-        file = conn.execute("PRAGMA database_list").fetchone()[2]
-        if file and pages * page_size <= SERIALIZE_LIMIT:
-            snap = stdlib_sqlite3.connect(f"{Path(file).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-            snap.execute("BEGIN")
-            snap.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the read transaction starts here
-    except stdlib_sqlite3.Error:
-        if snap is not None:
-            snap.close()
-        snap = None
-    if snap is None:
+    Not a second connection through the standard library's sqlite3, as before: two copies of
+    SQLite in one process that open the same file do not know of each other's locks, and closing
+    either drops the POSIX locks of both (SQLite's "multiple copies of SQLite" hazard), so that
+    another program could check-point or recover the chart under the open store."""
+    if conn.in_transaction:
         yield conn
         return
+    conn.execute("BEGIN")
     try:
-        yield snap
-    except stdlib_sqlite3.Error as e:
-        raise OSError(f"the chart could not be read ({e})") from None
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the read transaction starts here
+        yield conn
     finally:
-        snap.close()
+        conn.rollback()
 
 
 def _write_encrypted(conn, chart: Path, *, tag: str, key) -> Path:
@@ -354,11 +339,16 @@ def _image(conn: sqlite3.Connection, partial: Path) -> Iterator[bytes | memoryvi
         yield from _as_rollback(data[i:i + _CHUNK] for i in range(0, len(data), _CHUNK))
         return
     scratch = partial.with_name(partial.name[:-len(PARTIAL_SUFFIX)] + ".image" + PARTIAL_SUFFIX)
+    in_memory = _memory_folder(pages * page_size)
+    if in_memory is not None:  # a file in RAM: the backup is still written to disk once, compressed
+        scratch = in_memory / f"motorchart-{os.getpid()}-{scratch.name}"
     # locked, so that another process's open does not take it for a killed backup's
     fd = _create_locked(lambda: os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600), scratch)
     try:
         dest = sqlite3.connect(str(scratch))
         try:
+            if in_memory is not None:
+                dest.execute("PRAGMA journal_mode = OFF")  # (a copy being made: nothing to roll back)
             conn.backup(dest)
         finally:
             dest.close()
@@ -368,6 +358,24 @@ def _image(conn: sqlite3.Connection, partial: Path) -> Iterator[bytes | memoryvi
         os.close(fd)
         _unlink(scratch)
         _unlink(scratch.with_name(scratch.name + "-journal"))
+
+
+MEMORY_FOLDER = Path("/dev/shm")
+"""Where a plain backup's page image is taken (:func:`_image`) when it fits: a RAM file system."""
+
+
+def _memory_folder(size: int) -> Path | None:
+    """:data:`MEMORY_FOLDER` when it is a writable RAM file system with room for ``size`` bytes
+    (twice over) and the image is within :data:`SERIALIZE_LIMIT`, else None (the backups folder)."""
+    if size > SERIALIZE_LIMIT:
+        return None
+    try:
+        st = os.statvfs(MEMORY_FOLDER)
+    except OSError:
+        return None
+    if not os.access(MEMORY_FOLDER, os.W_OK) or st.f_bavail * st.f_frsize < 2 * size:
+        return None
+    return MEMORY_FOLDER
 
 
 def _as_rollback(chunks: Iterator) -> Iterator[bytes | memoryview]:
