@@ -4,12 +4,13 @@ phenotype (clinical-rules 1-10). Pure: the case, catalogue and options are passe
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass
 
 from .case import MRC_RANK, Case, Visit
 from .catalogue import KINGS_REGIONS, REGION_RANK, REGIONS, Catalogue
-from .criteria import REGISTRY, CriterionResult, Reason, Ref, reason
-from .evidence import SPREAD_CRITERION, EvidenceContext, MuscleState, VisitEvidence, visit_evidence
+from .criteria import REGISTRY, CriterionResult, Reason, Ref, frozen_maker, reason
+from .evidence import SPREAD_CRITERION, EvidenceContext, VisitEvidence, visit_evidence
 from .options import Options
 from .phenotype import Phenotype, PhenotypeTracker
 from .scores import (
@@ -19,9 +20,10 @@ from .scores import (
     kings_from_alsfrs,
     mitos_domains,
     months_between,
-    mrc_sum,
     mrc_sum_muscles,
+    mrc_sum_of_grades,
     umn_score,
+    umn_score_items,
 )
 
 ONSET_REGIONS = {
@@ -174,6 +176,9 @@ class CaseClassification:
         }
 
 
+_make_visit_classification = frozen_maker(VisitClassification)
+
+
 def _carried(visits: list[Visit], name: str) -> list[tuple[bool | None, dt.date | None]]:
     """History flags keep their last recorded value until recorded again (clinical-rules 10):
     per visit, (the value in force, the date of the visit that recorded it)."""
@@ -202,12 +207,10 @@ class FindingsProgression:
         self.ever_involved: set[str] = set()
         # Dates are kept as the ISO text the reasons quote.
         self.last_examined: dict[str, str] = {}
-        # Per muscle/side: its previous examination, and its previous MRC grade, with their dates.
-        self.prev_exam: dict[tuple[str, str], MuscleState] = {}
-        self.prev_exam_date: dict[tuple[str, str], str] = {}
-        self.prev_mrc: dict[tuple[str, str], str] = {}
-        self.prev_mrc_date: dict[tuple[str, str], str] = {}
-        self._refs: dict[tuple[str, str], tuple[Ref, ...]] = {}  # one (ref,) a muscle/side: a memo
+        # Per muscle/side, one record (replaced, never changed): its previous examination and
+        # that visit's date; its previous MRC grade (None: never graded), the grade's rank and
+        # date; and the (ref,) its reasons point at.
+        self.prev: dict[tuple[str, str], tuple] = {}
 
     def copy(self) -> FindingsProgression:
         """An independent copy of what has been fed so far (the muscle states are shared)."""
@@ -215,9 +218,7 @@ class FindingsProgression:
         new.rule = self.rule
         new.ever_involved = set(self.ever_involved)
         new.last_examined = dict(self.last_examined)
-        new.prev_exam, new.prev_exam_date = dict(self.prev_exam), dict(self.prev_exam_date)
-        new.prev_mrc, new.prev_mrc_date = dict(self.prev_mrc), dict(self.prev_mrc_date)
-        new._refs = self._refs  # a memo of equal values: shared
+        new.prev = dict(self.prev)
         return new
 
     def add(self, date: dt.date, ev: VisitEvidence, now: set[str]) -> list[Reason]:
@@ -232,83 +233,92 @@ class FindingsProgression:
                     )
                 )
         clinical_needs_wasting = self.rule == "wasting_required"
-        prev_exam, prev_mrc, points_at = self.prev_exam, self.prev_mrc, self._refs
+        prev = self.prev
         counted = now | ever  # involved at this visit or any earlier one (10)
+        iso = date.isoformat()
         # This visit is remembered once every muscle is compared (each muscle/side is recorded
-        # once a visit; should one appear twice, the last is remembered, as in order).
-        exam_now: dict[tuple[str, str], MuscleState] = {}
-        mrc_now: dict[tuple[str, str], str] = {}
+        # once a visit; should one appear twice, each is compared with the earlier visits and
+        # the last is remembered, as in order). A muscle not examined is neither.
+        seen: dict[tuple[str, str], tuple] = {}
+        spread, rank_of = SPREAD_CRITERION, MRC_RANK
         for s in ev.muscles:
-            if s.ignored:
+            if s.ignored or not s.examined:
                 continue
             key = s.key
             mrc = s.finding.mrc
-            if s.region in counted:
-                p = prev_exam.get(key)
-                # p.lmn_evidence, spelt out: clinical (rEEC rule) or EMG LMN (Awaji)
-                if p is not None and not (p.weak or p.lmn_clinical or p.lmn_emg.get(SPREAD_CRITERION, False)):
-                    pf = p.finding
-                    newly = []
-                    if s.weak and pf.mrc is not None:
-                        newly.append(f"MRC {mrc}")
-                    if s.lmn_clinical and (
-                        pf.wasting is not None or (not clinical_needs_wasting and pf.mrc is not None)
-                    ):
-                        newly.append("clinical LMN")
-                    if s.lmn_emg.get(SPREAD_CRITERION) and pf.emg is not None:
-                        newly.append("EMG LMN")
-                    if newly:
-                        reasons.append(
-                            reason(
-                                f"{s.label} newly abnormal ({', '.join(newly)}; normal on "
-                                f"{self.prev_exam_date[key]}).",
-                                points_at.get(key) or points_at.setdefault(key, (s.ref,)),
+            rank = -1 if mrc is None else rank_of[mrc]
+            rec = prev.get(key)
+            if rec is not None:
+                refs = rec[5]
+                if s.region in counted:
+                    p = rec[0]
+                    # p.lmn_evidence, spelt out: clinical (rEEC rule) or EMG LMN (Awaji)
+                    if not (p.weak or p.lmn_clinical or p.lmn_emg.get(spread, False)):
+                        pf = p.finding
+                        newly = []
+                        if s.weak and pf.mrc is not None:
+                            newly.append(f"MRC {mrc}")
+                        if s.lmn_clinical and (
+                            pf.wasting is not None or (not clinical_needs_wasting and pf.mrc is not None)
+                        ):
+                            newly.append("clinical LMN")
+                        if s.lmn_emg.get(SPREAD_CRITERION) and pf.emg is not None:
+                            newly.append("EMG LMN")
+                        if newly:
+                            reasons.append(
+                                reason(f"{s.label} newly abnormal ({', '.join(newly)}; normal on {rec[1]}).", refs)
                             )
-                        )
-                if mrc is not None:
-                    pmrc = prev_mrc.get(key)
-                    if pmrc is not None and MRC_RANK[mrc] < MRC_RANK[pmrc]:
-                        reasons.append(reason(
-                            f"{s.label} MRC fell from {pmrc} ({self.prev_mrc_date[key]}) to {mrc}.",
-                            points_at.get(key) or points_at.setdefault(key, (s.ref,)),
-                        ))
-            if s.examined:
-                exam_now[key] = s
-                if mrc is not None:
-                    mrc_now[key] = mrc
+                    if mrc is not None and rank < rec[3]:  # lower than the last grade (-1: none)
+                        reasons.append(reason(f"{s.label} MRC fell from {rec[2]} ({rec[4]}) to {mrc}.", refs))
+            else:
+                refs = (s.ref,)
+            if mrc is not None:
+                seen[key] = (s, iso, mrc, rank, iso, refs)
+            else:  # examined without an MRC grade: the last grade stands
+                cur = seen.get(key) or rec
+                seen[key] = (s, iso, None, -1, None, refs) if cur is None else (s, iso, *cur[2:5], refs)
         # Remember this visit for the next ones.
         ever |= now
-        iso = date.isoformat()
         for r, e in ev.regions.items():
             if e.examined and r not in now:
                 last_examined[r] = iso
-        prev_exam.update(exam_now)
-        self.prev_exam_date.update(dict.fromkeys(exam_now, iso))
-        prev_mrc.update(mrc_now)
-        self.prev_mrc_date.update(dict.fromkeys(mrc_now, iso))
+        prev.update(seen)
         return reasons
 
 
-def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue) -> set[str]:
+def _kings_involvement(visit: Visit, ev: VisitEvidence, catalogue: Catalogue,
+                       muscle_regions: dict[str, str | None] | None = None) -> set[str]:
     """King's regions *functionally* involved at one visit (KING, Roche 2012; clinical-rules 7,
     10): one of the region's muscles weak or wasted (``other_cause`` muscles ignored); a
     spasticity sign of the region present (the catalogue's sign ``kings_region``: spastic
     dysarthria or slowed tongue for bulbar, arm spasticity, leg spasticity); or its ALSFRS-R
     items below 4 (bulbar 1-3, upper limb 4-5, lower limb 8, diaphragm 10-12). Reflexes and
-    pathological signs (brisk jaw jerk, Hoffmann, Babinski, clonus) alone never involve a region."""
-    out = {s.muscle.kings_region for s in ev.muscles if (s.weak or s.wasted) and not s.ignored}
+    pathological signs (brisk jaw jerk, Hoffmann, Babinski, clonus) alone never involve a region.
+    ``muscle_regions``: each catalogue muscle's ``kings_region`` by id, when the caller has it."""
+    if muscle_regions is None:
+        out = {s.muscle.kings_region for s in ev.muscles if (s.weak or s.wasted) and not s.ignored}
+    else:
+        ids = {s.key[0] for s in ev.muscles if (s.weak or s.wasted) and not s.ignored}
+        out = {muscle_regions[m] for m in ids}
     out.discard(None)
     out.discard("")
-    for sf in visit.signs:
-        if sf.present:
-            kr = catalogue.sign[sf.sign].kings_region
-            if kr:
-                out.add(kr)
+    signs = visit.signs
+    if signs:
+        sign = catalogue.sign
+        for sf in signs:
+            d = sf.__dict__
+            if d["present"]:
+                kr = sign[d["sign"]].kings_region
+                if kr:
+                    out.add(kr)
     a = visit.alsfrs_r
     if a is not None:
-        for kr, items in KINGS_CLINICAL_ALSFRS_ITEMS.items():
-            if any(getattr(a, i) < 4 for i in items):
-                out.add(kr)
+        items = a.__dict__
+        for kr, names in KINGS_CLINICAL_ALSFRS_ITEMS.items():
+            for i in names:
+                if items[i] < 4:
+                    out.add(kr)
+                    break
     return out
 
 
@@ -459,6 +469,7 @@ class KingsClinicalTracker:
 
     def __init__(self, patient, catalogue: Catalogue):
         self.patient, self.catalogue = patient, catalogue
+        self.muscle_regions = {m.id: m.kings_region for m in catalogue.muscles}  # read-only, shared by copies
         self.regions: set[str] = {ONSET_KINGS[patient.onset_region]} if patient.onset_region in ONSET_KINGS else set()
         self.gastrostomy = self.ventilation = False
         self.best = (0, "1")
@@ -466,12 +477,13 @@ class KingsClinicalTracker:
     def copy(self) -> KingsClinicalTracker:
         new = KingsClinicalTracker.__new__(KingsClinicalTracker)
         new.patient, new.catalogue = self.patient, self.catalogue
+        new.muscle_regions = self.muscle_regions
         new.regions = set(self.regions)
         new.gastrostomy, new.ventilation, new.best = self.gastrostomy, self.ventilation, self.best
         return new
 
     def add(self, visit: Visit, ev: VisitEvidence) -> tuple[str, tuple[str, ...]]:
-        self.regions |= _kings_involvement(visit, ev, self.catalogue)
+        self.regions |= _kings_involvement(visit, ev, self.catalogue, self.muscle_regions)
         a = visit.alsfrs_r
         if a is not None:
             self.gastrostomy = self.gastrostomy or a.gastrostomy
@@ -566,11 +578,13 @@ class _Fold:
         "progression",
         "slope",
         "spread",
+        "umn_items",
     )
 
     def __init__(self, patient, catalogue: Catalogue, options: Options, onset_regions: set[str]):
         self.patient, self.catalogue, self.options = patient, catalogue, options
         self.mrc_muscles = mrc_sum_muscles(catalogue)
+        self.umn_items = umn_score_items(catalogue)
         self.progression = ProgressionTracker(options)
         self.kings = KingsClinicalTracker(patient, catalogue)
         self.mitos, self.slope = MitosTracker(patient), SlopeTracker()
@@ -580,7 +594,7 @@ class _Fold:
     def copy(self) -> _Fold:
         new = _Fold.__new__(_Fold)
         new.patient, new.catalogue, new.options = self.patient, self.catalogue, self.options
-        new.mrc_muscles = self.mrc_muscles
+        new.mrc_muscles, new.umn_items = self.mrc_muscles, self.umn_items
         new.progression, new.kings = self.progression.copy(), self.kings.copy()
         new.mitos, new.slope = self.mitos.copy(), self.slope.copy()
         new.spread, new.phenotypes = self.spread.copy(), self.phenotypes.copy()
@@ -600,7 +614,7 @@ class _Fold:
         }
         a = visit.alsfrs_r
         kings_stage, kings_regions = self.kings.add(visit, ev)
-        return VisitClassification(
+        return _make_visit_classification(
             date=visit.date,
             evidence=ev,
             criteria=criteria,
@@ -616,8 +630,9 @@ class _Fold:
             kings_clinical=kings_stage,
             kings_regions=kings_regions,
             mitos=self.mitos.add(visit),
-            mrc_sum=mrc_sum(visit, catalogue, self.mrc_muscles),
-            umn_score=umn_score(visit, catalogue),
+            mrc_sum=mrc_sum_of_grades(
+                (s.key, s.finding.mrc) for s in ev.muscles if s.key[0] in self.mrc_muscles),
+            umn_score=umn_score(visit, catalogue, self.umn_items),
             phenotype=self.phenotypes.add(visit, ev),
             regions_involved=tuple(r for r in REGIONS if r in involved),
             new_regions=self.spread.add(involved),
@@ -638,6 +653,22 @@ def classify_case(
 
     ``cache`` (optional) reuses the evidence of visits unchanged since the last call, and the
     fold up to the first visit that changed."""
+    # The fold makes tens of thousands of small objects that all live on in the result: the
+    # cyclic garbage collector, run every few hundred allocations, would traverse them again and
+    # again (about 8% of a cold 30-visit history). It is paused for the call and resumed as it
+    # was, whatever happens; it then looks at what the call made as usual.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _classify_case(case, catalogue, options, cache)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _classify_case(case: Case, catalogue: Catalogue, options: Options | None,
+                   cache: EvidenceCache | None) -> CaseClassification:
     options = options or Options()
     patient = case.patient
     visits = case.visits

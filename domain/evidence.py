@@ -9,9 +9,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 
-from .case import MRC_RANK, WASTING, Emg, MuscleFinding, Visit
+from pydantic import BaseModel
+
+from .case import MRC_RANK, WASTING, Emg, MuscleFinding, ReflexFinding, Visit
 from .catalogue import REGIONS, Catalogue, Muscle, Sign, parse_roots
-from .criteria import REGISTRY, CriterionInput, Reason, Ref, RegionView, involvement_criterion, reason
+from .criteria import (
+    REGISTRY,
+    CriterionInput,
+    Reason,
+    Ref,
+    RegionView,
+    frozen_maker,
+    involvement_criterion,
+    make_criterion_input,
+    make_region_view,
+    reason,
+)
 from .options import Options
 
 WASTING_RANK = {w: i for i, w in enumerate(WASTING)}
@@ -143,7 +156,7 @@ class RegionEvidence:
         emg = self.lmn_emg[crit_id]
         lmn_r = clin_r + (self.emg_reasons[crit_id] if c.emg_in_l else ())
         notes = self.notes + self.emg_notes[crit_id]
-        return RegionView(  # region, examined, umn, lmn, lmn_emg, umn_reasons, lmn_reasons, emg_reasons, notes
+        return make_region_view(  # region, examined, umn, lmn, lmn_emg, umn_reasons, lmn_reasons, emg_reasons, notes
             self.region, self.examined, self.umn[crit_id], clin or (c.emg_in_l and emg), emg,
             self.umn_reasons[crit_id], lmn_r, self.emg_reasons[crit_id], notes,
         )
@@ -179,7 +192,7 @@ class VisitEvidence:
     def criterion_input(
         self, crit_id: str, *, progression: bool, alternatives_excluded: bool, options: Options
     ) -> CriterionInput:
-        return CriterionInput(
+        return make_criterion_input(
             regions={r: self.regions[r].view(crit_id) for r in REGIONS},
             progression=progression,
             alternatives_excluded=alternatives_excluded,
@@ -191,6 +204,11 @@ class VisitEvidence:
         """Regions with UMN (rEEC/AWJ) or LMN (Awaji) evidence (clinical-rules 10, spread)."""
         c = SPREAD_CRITERION
         return {r for r, e in self.regions.items() if e.umn.get(c, False) or e.lmn(c)}
+
+
+_make_state = frozen_maker(MuscleState)
+_make_region_evidence = frozen_maker(RegionEvidence)
+_make_visit_evidence = frozen_maker(VisitEvidence)
 
 
 def _roots_conflict(a: Muscle, b: Muscle, rule: str) -> str | None:
@@ -329,6 +347,23 @@ def _reflex_label(reflex_name: str, side: str, grade: int, spread: bool) -> str:
     return f"{reflex_name} reflex{_side(side)} {grade}{sp}"
 
 
+_fields_of = BaseModel.__dict__["__dict__"].__get__
+"""A pydantic model's field values (its ``__dict__``), read through the descriptor itself: an
+attribute read on a pydantic model goes through its ``__getattr__`` hook and looks up three
+names on its class, and when two model classes are read in turn those lookups can evict each
+other from the interpreter's type cache (seen between ``MuscleFinding`` and ``Emg`` on Python
+3.11: the muscle states of a 30-visit history took a tenth longer, walking class hierarchies).
+The descriptor involves no lookup on the model's class."""
+
+_REFLEX_ROW = itemgetter("reflex", "side", "grade", "spread")
+"""A reflex finding's fields, from its ``__dict__``: the key of its line in
+:attr:`EvidenceContext.lines` (a sign's key there is ``(sign, side)``)."""
+
+_REFLEX_AT = itemgetter("reflex", "side")
+_SIGN_ROW = itemgetter("sign", "side", "present")
+_brisk = ReflexFinding.brisk.fget
+"""``ReflexFinding.brisk`` (NINDS; clinical-rules 3), called without the attribute read."""
+
 _EMG_ROW = itemgetter(*Emg.model_fields)
 """Every field of an EMG row, as one tuple, read from the model's ``__dict__`` (where pydantic
 keeps every field's value): the key of the EMG predicates' memo."""
@@ -362,9 +397,12 @@ class EvidenceContext:
         "crit_ids",
         "emg_memo",
         "lines",
+        "lmn_of",
         "lmn_rule",
         "no_emg",
         "options",
+        "preserved",
+        "reflex_words",
         "rule_words",
         "slots",
     )
@@ -377,22 +415,53 @@ class EvidenceContext:
         self.options = options
         self.crit_ids = tuple(REGISTRY)
         self.lmn_rule = options.clinical_lmn_rule
+        # The preserved-reflex options (clinical-rules 3): lowest NINDS grade, highest MRC rank,
+        # least wasting rank.
+        self.preserved = (options.preserved_reflex_min_grade, MRC_RANK[options.preserved_reflex_max_mrc],
+                          WASTING_RANK[options.preserved_reflex_min_wasting])
         self.rule_words = options.clinical_lmn_rule.replace("_", " ")
         self.no_emg: dict[str, bool] = {c: False for c in self.crit_ids}
         self._emg_fns = tuple((c, REGISTRY[c].emg_lmn) for c in self.crit_ids)
-        self.slots: dict[tuple[str, str], tuple] = {}
+        self.slots: dict[str, dict[str, tuple]] = {}
         self.emg_memo: dict[tuple, tuple[dict[str, bool], tuple[str, ...]]] = {}
         self._pairs: dict[str, dict[str, bool]] = {}
         self._refs: dict[tuple[str, str, str], tuple[Ref]] = {}
         self._signs: dict[str, tuple[str, ...]] = {}
         self.clin_labels: dict[tuple[str, str | None, str | None], str] = {}
-        self.lines: dict[tuple, tuple] = {}  # per reflex or sign finding: its region and line
+        # per reflex finding (reflex, side, grade, spread) or sign (sign, side): its region and line
+        self.lines: dict[tuple, tuple] = {}
+        # per reflex finding (reflex, side, grade, spread): its words and whether it is brisk
+        self.reflex_words: dict[tuple, tuple[str, bool]] = {}
+        # per MRC grade, per wasting grade (None: not recorded): see lmn_for
+        self.lmn_of: dict[str | None, dict[str | None, tuple[bool, bool, bool, bool]]] = {}
+
+    def lmn_for(self, mrc: str | None, wasting: str | None) -> tuple[bool, bool, bool, bool]:
+        """(weak, wasted, clinical LMN for rEEC/AWJ, weak and wasted) of a muscle with an MRC
+        grade and a wasting grade: weak is any grade below 5, 5- included (clinical-rules 2,
+        10); wasted is any wasting (2); clinical LMN follows option clinical_lmn_rule (4.1),
+        fasciculations alone never; GCC's is weak and wasted (4.1). :attr:`lmn_of` holds those
+        already asked for, by grade."""
+        weak = mrc is not None and mrc != "5"
+        wasted = wasting is not None and wasting != "none"
+        rule = self.lmn_rule
+        if rule == "wasting_required":
+            lmn_clinical = wasted
+        elif rule == "weakness_or_wasting":
+            lmn_clinical = weak or wasted
+        else:
+            lmn_clinical = weak and wasted
+        got = (weak, wasted, lmn_clinical, weak and wasted)
+        self.lmn_of.setdefault(mrc, {})[wasting] = got
+        return got
 
     def slot(self, muscle_id: str, side: str) -> tuple[Muscle, str, str, tuple[str, str], tuple[Ref], tuple | None]:
         """(muscle, region, label, key, ``(ref,)``, linked reflex key or None) of a recorded
-        muscle/side; :attr:`slots` holds those already asked for."""
-        key = (muscle_id, side)
-        got = self.slots.get(key)
+        muscle/side; :attr:`slots` holds those already asked for, by muscle id and side (two
+        lookups of strings, whose hashes are kept, cost less than one of a new tuple)."""
+        sides = self.slots.get(muscle_id)
+        if sides is None:
+            sides = self.slots[muscle_id] = {}
+        got = sides.get(side)
         if got is None:
             m = self.catalogue.muscle[muscle_id]
             # Sternocleidomastoid and trapezius follow option scm_region (clinical-rules 1).
@@ -400,7 +469,8 @@ class EvidenceContext:
             label = m.name + (" L" if side == "left" else " R" if side == "right" else "")
             lr = m.linked_reflex
             reflex_key = (lr, "midline" if lr == "jaw" else side) if lr else None
-            got = self.slots[key] = (m, region, label, key, self.refs("muscle", muscle_id, side), reflex_key)
+            key = (muscle_id, side)
+            got = sides[side] = (m, region, label, key, self.refs("muscle", muscle_id, side), reflex_key)
         return got
 
     def emg_lmn(self, emg: Emg) -> tuple[dict[str, bool], tuple[str, ...]]:
@@ -500,54 +570,67 @@ def visit_evidence(
     _reflex_umn(visit, ctx, acc)
     _sign_umn(visit, ctx, acc)
     regions = {region: _region_evidence(region, acc, ctx) for region in REGIONS}
-    return VisitEvidence(muscles=tuple(acc.states), regions=regions, ignored=tuple(acc.ignored))
+    return _make_visit_evidence(tuple(acc.states), regions, tuple(acc.ignored))
 
 
-def _linked_reflex_umn(m: Muscle, f: MuscleFinding, rf, catalogue: Catalogue, options: Options) -> str | None:
-    """The UMN sign credited to a muscle through its linked reflex ``rf`` (clinical-rules 3,
-    10): pathologically brisk, or preserved (NINDS >= preserved_reflex_min_grade) in a clearly
-    weak (MRC <= preserved_reflex_max_mrc) and wasted (>= preserved_reflex_min_wasting) muscle.
-    Returns the reason, or None."""
-    if rf.brisk:
-        return _reflex_label(catalogue.reflex[rf.reflex].name, rf.side, rf.grade, rf.spread) + " (pathologically brisk)"
-    mrc, wasting = f.mrc, f.wasting
+def _linked_reflex_umn(m: Muscle, side: str, mrc: str | None, wasting: str | None, rf,
+                       ctx: EvidenceContext) -> tuple[str | None, bool]:
+    """The UMN sign credited to a muscle (on ``side``, with ``mrc`` and ``wasting``) through its
+    linked reflex ``rf`` (clinical-rules 3, 10): pathologically brisk, or preserved (NINDS >=
+    preserved_reflex_min_grade) in a clearly weak (MRC <= preserved_reflex_max_mrc) and wasted
+    (>= preserved_reflex_min_wasting) muscle. Returns (the reason or None, whether the reflex is
+    pathologically brisk)."""
+    row = _REFLEX_ROW(rf.__dict__)  # (reflex, side, grade, spread)
+    words = ctx.reflex_words.get(row)
+    if words is None:
+        words = ctx.reflex_words[row] = (
+            _reflex_label(ctx.catalogue.reflex[row[0]].name, row[1], row[2], row[3]), _brisk(rf))
+    label, brisk = words
+    if brisk:
+        return label + " (pathologically brisk)", True
+    min_grade, max_mrc_rank, min_wasting_rank = ctx.preserved
     if (
-        rf.grade >= options.preserved_reflex_min_grade
-        and mrc is not None and MRC_RANK[mrc] <= MRC_RANK[options.preserved_reflex_max_mrc]
-        and wasting is not None and WASTING_RANK[wasting] >= WASTING_RANK[options.preserved_reflex_min_wasting]
+        row[2] >= min_grade
+        and mrc is not None and MRC_RANK[mrc] <= max_mrc_rank
+        and wasting is not None and WASTING_RANK[wasting] >= min_wasting_rank
     ):
-        return (_reflex_label(catalogue.reflex[rf.reflex].name, rf.side, rf.grade, rf.spread)
-                + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(f.side)}")
-    return None
+        return label + f" preserved in weak (MRC {mrc}), wasted ({wasting}) {m.name}{_side(side)}", False
+    return None, False
 
 
 def _muscle_states(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
     """Each recorded muscle/side: examined, weak, wasted, clinical LMN (option clinical_lmn_rule
     for rEEC/AWJ; weak and wasted for GCC, 4.1), EMG LMN per framework (4.2), UMN through its
     linked reflex (3); other-cause muscles are kept but ignored (2, 10)."""
-    catalogue, options = ctx.catalogue, ctx.options
     crit_ids = acc.crit_ids
-    reflexes = {(r.reflex, r.side): r for r in visit.reflexes}
+    reflexes = {_REFLEX_AT(rf.__dict__): rf for rf in visit.reflexes}
     no_emg = ctx.no_emg
-    lmn_rule = ctx.lmn_rule
+    lmn_of = ctx.lmn_of
     slots, slot = ctx.slots, ctx.slot
     emg_memo, emg_lmn = ctx.emg_memo, ctx.emg_lmn
     add_state, examined = acc.states.append, acc.examined
     clin, emg_region, fasc = acc.clin, acc.emg, acc.fasc
     clin_words, clin_label = ctx.clin_labels, ctx.clin_label
+    fields_of, make_state = _fields_of, _make_state
     for f in visit.muscles:
         # The finding's fields, read where pydantic keeps them: one attribute read of a pydantic
         # model costs several dict reads (its __getattr__ keeps the interpreter's fast path off).
         d = f.__dict__
         side = d["side"]
-        m, region, label, key, refs, reflex_key = slots.get((d["muscle"], side)) or slot(d["muscle"], side)
+        try:
+            m, region, label, key, refs, reflex_key = slots[d["muscle"]][side]
+        except KeyError:
+            m, region, label, key, refs, reflex_key = slot(d["muscle"], side)
         ref = refs[0]
         mrc, wasting, fasciculations, emg = d["mrc"], d["wasting"], d["fasciculations"], d["emg"]
         ex = mrc is not None or wasting is not None or fasciculations is not None or emg is not None
         if ex:
             examined[region] = True
-        weak = mrc is not None and mrc != "5"  # any grade below 5, 5- included (2, 10)
-        wasted = wasting is not None and wasting != "none"  # (clinical-rules 2)
+        # weak, wasted, clinical LMN by option clinical_lmn_rule, weak and wasted (GCC)
+        try:
+            weak, wasted, lmn_clinical, weak_and_wasted = lmn_of[mrc][wasting]
+        except KeyError:  # not asked for yet: worked out, and remembered
+            weak, wasted, lmn_clinical, weak_and_wasted = ctx.lmn_for(mrc, wasting)
         if d["other_cause"]:
             st = MuscleState(f, m, region, ex, True, weak, wasted, False, False,
                              {c: False for c in crit_ids}, False, None, key, ref, label)
@@ -557,25 +640,17 @@ def _muscle_states(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
                        + (f": {f.other_cause_reason}" if f.other_cause_reason else "") + ").", refs)
             )
             continue
-        umn_reason = rf = None
+        umn_reason = None
         if reflex_key is not None:
             rf = reflexes.get(reflex_key)
             if rf is not None:
-                umn_reason = _linked_reflex_umn(m, f, rf, catalogue, options)
-        # Clinical LMN for rEEC/AWJ, option clinical_lmn_rule (4.1); fasciculations alone never.
-        if lmn_rule == "wasting_required":
-            lmn_clinical = wasted
-        elif lmn_rule == "weakness_or_wasting":
-            lmn_clinical = weak or wasted
-        else:
-            lmn_clinical = weak and wasted
-        weak_and_wasted = weak and wasted  # GCC: weak and wasted (4.1)
+                umn_reason, brisk = _linked_reflex_umn(m, side, mrc, wasting, rf, ctx)
         if emg is not None:
-            lmn_emg, emg_met = emg_memo.get(_EMG_ROW(emg.__dict__)) or emg_lmn(emg)
+            lmn_emg, emg_met = emg_memo.get(_EMG_ROW(fields_of(emg))) or emg_lmn(emg)
         else:
             lmn_emg, emg_met = no_emg, ()
-        st = MuscleState(f, m, region, ex, False, weak, wasted, lmn_clinical, weak_and_wasted,
-                         lmn_emg, umn_reason is not None, umn_reason, key, ref, label)
+        st = make_state(f, m, region, ex, False, weak, wasted, lmn_clinical, weak_and_wasted,
+                        lmn_emg, umn_reason is not None, umn_reason, key, ref, label)
         add_state(st)
         if lmn_clinical:
             clin[region].append((st, clin_words.get((label, wasting, mrc)) or clin_label(st)))
@@ -583,11 +658,11 @@ def _muscle_states(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
             emg_region[region].append(st)
         if fasciculations:
             fasc[region].append(st)
-        if umn_reason is not None and not rf.brisk:
+        if umn_reason is not None and not brisk:
             # Preserved reflex in a weak, wasted muscle: an UMN sign of that muscle's region (GCC).
-            acc.preserved.add((rf.reflex, rf.side))
+            acc.preserved.add(reflex_key)
             acc.umn(region, reason(f"{region.capitalize()} UMN: {umn_reason}.",
-                                   (st.ref, *ctx.refs("reflex", rf.reflex, rf.side))))
+                                   (st.ref, *ctx.refs("reflex", *reflex_key))))
 
 
 def _reflex_umn(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
@@ -595,9 +670,10 @@ def _reflex_umn(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
     region (clinical-rules 3); a 3 without spread, not credited as preserved, is upper-normal:
     seen, and said not to count, one line a region (2, 3)."""
     catalogue, lines = ctx.catalogue, ctx.lines
-    upper_normal: dict[str, list] = {r: [] for r in REGIONS}
+    examined, preserved = acc.examined, acc.preserved
+    upper_normal: dict[str, list] | None = None
     for rf in visit.reflexes:
-        key = ("reflex", rf.reflex, rf.side, rf.grade, rf.spread)
+        key = _REFLEX_ROW(rf.__dict__)  # (reflex, side, grade, spread)
         got = lines.get(key)
         if got is None:
             r = catalogue.reflex[rf.reflex]
@@ -608,11 +684,15 @@ def _reflex_umn(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
             ) if rf.brisk else None
             got = lines[key] = (r.region, line)
         region, line = got
-        acc.examined[region] = True
+        examined[region] = True
         if line is not None:
             acc.umn(region, line)
-        elif rf.grade == 3 and (rf.reflex, rf.side) not in acc.preserved:
+        elif key[2] == 3 and key[:2] not in preserved:
+            if upper_normal is None:
+                upper_normal = {r: [] for r in REGIONS}
             upper_normal[region].append(rf)
+    if upper_normal is None:
+        return
     for region, rfs in upper_normal.items():
         if rfs:
             names = ", ".join([_reflex_label(catalogue.reflex[x.reflex].name, x.side, x.grade, x.spread) for x in rfs])
@@ -628,15 +708,16 @@ def _sign_umn(visit: Visit, ctx: EvidenceContext, acc: _Collect) -> None:
     list holds them (``Criterion.umn_sign``: pseudobulbar affect and brisk gag are not in the
     Gold Coast list), absent abdominal reflexes
     only with option abdominal_reflexes_umn (clinical-rules 3, 10)."""
-    lines = ctx.lines
+    lines, examined = ctx.lines, acc.examined
     for sf in visit.signs:
-        key = ("sign", sf.sign, sf.side)
+        sign, side, present = _SIGN_ROW(sf.__dict__)
+        key = (sign, side)
         got = lines.get(key)
         if got is None:
-            got = lines[key] = _sign_line(sf.sign, sf.side, ctx)
+            got = lines[key] = _sign_line(sign, side, ctx)
         region, counted_by, line = got
-        acc.examined[region] = True
-        if sf.present:
+        examined[region] = True
+        if present:
             if counted_by is None:
                 acc.notes[region].append(line)
             else:
@@ -694,7 +775,7 @@ def _region_evidence(region: str, acc: _Collect, ctx: EvidenceContext) -> Region
             for r in excl
         )
     lines = acc.umn_lines[region]
-    return RegionEvidence(
+    return _make_region_evidence(
         region=region,
         examined=acc.examined[region],
         umn={c: bool(lines[c]) for c in crit_ids},

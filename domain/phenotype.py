@@ -266,10 +266,10 @@ class PhenotypeTracker:
             return Phenotype(onset_label, label, prov, fin, reason)
 
         significant = self._significant()
-        no_lmn = (
+        no_lmn = (  # said by PLS and UMN only, which need no significant LMN degeneration
             "no significant LMN degeneration (no clinical LMN evidence, no region meeting the "
             "Awaji regional EMG rule)" + self._tolerated()
-        )
+        ) if not significant else ""
 
         # 1. PLS (PLS20): age at onset >= 25, UMN in >= 2 of bulbar, upper and lower limb, no
         # significant LMN degeneration at any visit.

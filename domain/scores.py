@@ -118,28 +118,43 @@ def mrc_sum(visit: Visit, catalogue: Catalogue, muscles: frozenset[str] | None =
     count 4). None unless all 12 are examined. ``other_cause`` muscles still count.
     ``muscles``: :func:`mrc_sum_muscles` of the catalogue, when the caller has it already."""
     want = mrc_sum_muscles(catalogue) if muscles is None else muscles
-    grades = {}
-    for f in visit.muscles:
-        if f.muscle in want and f.mrc is not None and f.side in ("left", "right"):
-            grades[(f.muscle, f.side)] = int(f.mrc[0])
-    if len(grades) != 12:
+    return mrc_sum_of_grades(((f.muscle, f.side), f.mrc) for f in visit.muscles if f.muscle in want)
+
+
+def mrc_sum_of_grades(grades) -> int | None:
+    """:func:`mrc_sum` of a visit's ``((muscle id, side), MRC grade or None)`` pairs, in recorded
+    order, for the muscles of :func:`mrc_sum_muscles` (the others may be left out)."""
+    got = {}
+    for key, mrc in grades:
+        if mrc is not None and key[1] in ("left", "right"):
+            got[key] = int(mrc[0])
+    if len(got) != 12:
         return None
-    return sum(grades.values())
+    return sum(got.values())
 
 
-def umn_score(visit: Visit, catalogue: Catalogue) -> int | None:
+def umn_score(visit: Visit, catalogue: Catalogue, items: tuple[frozenset[str], frozenset[str]] | None = None) -> int | None:
     """UMN score 0-16: pathologically brisk (NINDS 4, or 3 with spread) biceps,
     brachioradialis, triceps, finger-flexor, knee and ankle reflexes each side (12), extensor
     plantar each side (2), jaw jerk (1), snout (1). Counts the brisk items among those
-    examined; None when none of the 16 was examined (clinical-rules 7, 10)."""
+    examined; None when none of the 16 was examined (clinical-rules 7, 10).
+    ``items``: :func:`umn_score_items` of the catalogue, when the caller has it already."""
+    reflexes, signs = umn_score_items(catalogue) if items is None else items
     examined = 0
     score = 0
     for rf in visit.reflexes:
-        if catalogue.reflex[rf.reflex].umn_score:
+        if rf.__dict__["reflex"] in reflexes:
             examined += 1
             score += rf.brisk
     for sf in visit.signs:
-        if catalogue.sign[sf.sign].umn_score:
+        d = sf.__dict__
+        if d["sign"] in signs:
             examined += 1
-            score += sf.present
+            score += d["present"]
     return score if examined else None
+
+
+def umn_score_items(catalogue: Catalogue) -> tuple[frozenset[str], frozenset[str]]:
+    """The reflexes and the signs the UMN score counts (the catalogue's ``umn_score``)."""
+    return (frozenset(r.id for r in catalogue.reflexes if r.umn_score),
+            frozenset(s.id for s in catalogue.signs if s.umn_score))

@@ -11,6 +11,7 @@ the reports iterate :data:`REGISTRY`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
@@ -66,6 +67,29 @@ def reason(text: str, refs: tuple[Ref, ...] = ()) -> Reason:
     _set_text(r, text)
     _set_refs(r, refs)
     return r
+
+
+def frozen_maker(cls):
+    """A constructor for the slotted dataclass ``cls`` that takes every field (by position in
+    field order, or by name; no defaults) and makes the same object as ``cls(...)`` does,
+    without the dataclass ``__init__``: a frozen one sets each field through
+    ``object.__setattr__`` (about three times slower; see :func:`reason`), and calling a class
+    costs more than calling a function. For the objects the classifier makes for every muscle,
+    region, criterion and visit. No field may have ``init=False`` or a ``__post_init__`` to run."""
+    fields = dataclasses.fields(cls)
+    if getattr(cls, "__post_init__", None) is not None or not all(f.init for f in fields):
+        raise TypeError(f"{cls.__name__}: frozen_maker needs plain fields")
+    names = [f.name for f in fields]
+    ns = {"_new": object.__new__, "_cls": cls, **{f"_set_{n}": getattr(cls, n).__set__ for n in names}}
+    if cls.__dataclass_params__.frozen:
+        body = "".join(f"    _set_{n}(o, {n})\n" for n in names)
+    else:
+        body = "".join(f"    o.{n} = {n}\n" for n in names)
+    exec(f"def make({', '.join(names)}):\n    o = _new(_cls)\n{body}    return o\n", ns)  # noqa: S102
+    make = ns["make"]
+    make.__qualname__ = make.__name__ = f"make_{cls.__name__}"
+    make.__doc__ = f"``{cls.__name__}(...)``, every field given: see :func:`frozen_maker`."
+    return make
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +167,11 @@ class CriterionResult:
         if not self.pending:
             return self.verdict
         return f"{self.verdict} (pending: {', '.join(p.replace('_', ' ') for p in self.pending)})"
+
+
+make_region_view = frozen_maker(RegionView)
+make_criterion_input = frozen_maker(CriterionInput)
+make_result = frozen_maker(CriterionResult)
 
 
 @dataclass(frozen=True, slots=True)

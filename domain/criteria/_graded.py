@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import CATEGORY_LABELS, CriterionInput, CriterionResult, Reason, names, rostral_ok
+from . import CATEGORY_LABELS, CriterionInput, CriterionResult, Reason, make_result, names, reason, rostral_ok
 
 
 def region_lines(inp: CriterionInput, regions, *, emg_only: bool = False) -> list[Reason]:
@@ -22,7 +22,7 @@ def context_lines(inp: CriterionInput) -> list[Reason]:
     out: list[Reason] = []
     missing = inp.not_examined
     if missing:
-        out.append(Reason(f"Not examined: {', '.join(missing)} (not examined is not normal)."))
+        out.append(reason(f"Not examined: {', '.join(missing)} (not examined is not normal)."))
     out.extend(inp.ignored)
     for r in ("bulbar", "cervical", "thoracic", "lumbosacral"):
         out.extend(inp.regions[r].notes)
@@ -99,10 +99,10 @@ def evaluate_graded(inp: CriterionInput, *, crit_id: str, lab_supported: bool) -
         used = U | L
     head = f"{CATEGORY_LABELS[cat]}: {clause}."
     pending = pending_of(inp) if cat != "not_met" else ()
-    reasons = [Reason(head)]
+    reasons = [reason(head)]
     if lab_supported and cat in ("possible", "not_met") and U and len(inp.L_emg) == 1:
         reasons.append(
-            Reason(
+            reason(
                 f"Laboratory support not reached: EMG LMN in 1 region ({names(inp.L_emg)}); "
                 "2 are needed."
             )
@@ -118,8 +118,9 @@ def evaluate_graded(inp: CriterionInput, *, crit_id: str, lab_supported: bool) -
     else:
         reasons.extend(region_lines(inp, used))
     if pending:
-        reasons.append(Reason("Pending: " + "; ".join(_PENDING_TEXT[p] for p in pending) + "."))
+        reasons.append(reason("Pending: " + "; ".join(_PENDING_TEXT[p] for p in pending) + "."))
     reasons.extend(context_lines(inp))
-    return CriterionResult(
-        id=crit_id, category=cat, pending=pending, clause=clause, reasons=tuple(reasons)
+    return make_result(
+        id=crit_id, category=cat, met=None, conditions={}, pending=pending, clause=clause,
+        reasons=tuple(reasons),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..case import Emg
 from ..catalogue import Sign
-from . import CriterionInput, CriterionResult, Reason, criterion, names
+from . import CriterionInput, CriterionResult, criterion, make_result, names, reason
 from ._graded import context_lines, region_lines
 
 
@@ -69,21 +69,23 @@ def evaluate(inp: CriterionInput) -> CriterionResult:
     met = inp.progression and umn_lmn and inp.alternatives_excluded
     mark = lambda ok: "yes" if ok else "no"  # noqa: E731
     reasons = [
-        Reason(f"{'Met' if met else 'Not met'}: {clause}."),
-        Reason(f"1. Progressive motor impairment: {mark(inp.progression)}."),
-        Reason(f"2. UMN and LMN / LMN in 2 regions: {mark(umn_lmn)}."),
-        Reason(f"3. Other disease processes excluded: {mark(inp.alternatives_excluded)}."),
+        reason(f"{'Met' if met else 'Not met'}: {clause}."),
+        reason(f"1. Progressive motor impairment: {mark(inp.progression)}."),
+        reason(f"2. UMN and LMN / LMN in 2 regions: {mark(umn_lmn)}."),
+        reason(f"3. Other disease processes excluded: {mark(inp.alternatives_excluded)}."),
     ]
     reasons.extend(region_lines(inp, U | L))
     reasons.extend(context_lines(inp))
-    return CriterionResult(
+    return make_result(
         id="gold_coast",
+        category=None,
         met=met,
         conditions={
             "progressive": inp.progression,
             "umn_lmn": umn_lmn,
             "alternatives_excluded": inp.alternatives_excluded,
         },
+        pending=(),
         clause=clause,
         reasons=tuple(reasons),
     )
