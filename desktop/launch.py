@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         if problem:  # before Qt is even imported: Qt would abort the process
             print(problem, file=sys.stderr)
             return 2
+        from desktop.launch_speed import pause_gc
+
+        pause_gc()  # until the window is painted (run_app resumes it)
         from desktop.ui.app import run_app
 
         return run_app(**launch)

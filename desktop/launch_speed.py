@@ -31,14 +31,97 @@ Lazy library imports                   reportlab is imported only when a report 
                                        (:mod:`desktop.ui.main_window`), and every
                                        subcommand imports what it needs inside its
                                        function (:mod:`desktop.cli`).
+The launch's patient list reads a      sqlcipher3 (SQLCipher with OpenSSL) costs ~6 ms  ``ui.launch_ratio``,
+plain chart through the standard       and ~6 MB resident to import; the standard       ``ui.launch_rss_ratio``
+library's sqlite3                      library's sqlite3 half the time and a third of
+(:mod:`desktop.store.patient_index`)   the memory. The store's driver is imported on
+                                       first use (:mod:`desktop.store.driver`), behind
+                                       the first paint; the index moves to it before
+                                       the store opens the same file.
+:func:`pause_gc` / :func:`resume_gc`   No garbage collection from the entry point to    ``ui.launch_ratio``
+                                       the first paint (the imports only add objects:
+                                       ~30 collections, ~5 ms), then the objects made
+                                       so far are frozen out of later full collections
+                                       (``gc.freeze``), again once the chart is attached.
+PySide6 classes made when first used   Each PySide6 class builds its Python enums the   ``ui.launch_ratio``
+(:mod:`desktop.ui.main_window`,        first time it is touched (QIcon's 151 theme
+:mod:`desktop.ui.app`)                 icons, QKeySequence's 71 keys...). The shell
+                                       imports only its own widgets; QMessageBox and
+                                       the visit bar's and the actions' classes come
+                                       later, and Find patient (Ctrl+F), the shell's
+                                       one QAction (~4 ms with QIcon and QKeySequence),
+                                       is made in the event loop's first turn after
+                                       the paint (``MainWindow.finish_shell``).
+:func:`skip_pyside_source_scan`        PySide6 reads the whole source file of every     ``ui.launch_ratio``,
+                                       module named in an import after it is loaded     ``ui.launch_rss_ratio``
+                                       (to find modules that use its ``__feature__``
+                                       switches, which Motorchart never does) and keeps
+                                       it in ``linecache``: 16,000 lines before the
+                                       first paint, all of pydantic and sqlite-utils
+                                       after it. The scan is replaced by a look at the
+                                       module's name.
 =====================================  ===============================================  =====================================
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Callable
+
+_gc_paused = False
+
+
+def pause_gc() -> None:
+    """Stop the garbage collector until :func:`resume_gc` (the entry point, before the window's
+    imports). A collector someone else disabled stays theirs: nothing happens then."""
+    global _gc_paused
+    if gc.isenabled():
+        gc.disable()
+        _gc_paused = True
+
+
+def resume_gc() -> None:
+    """Freeze every object made so far out of later collections (``gc.freeze``: modules,
+    classes and Qt wrappers that live as long as the process) and restart a collector paused
+    by :func:`pause_gc`. Called once the window is painted, and again once the chart is attached
+    (then it only freezes)."""
+    global _gc_paused
+    gc.freeze()
+    if _gc_paused:
+        _gc_paused = False
+        gc.enable()
+
+
+PYSIDE_MODULE_PREFIXES = ("PySide6", "shiboken6", "desktop.ui", "pyqtgraph")
+"""Modules that use PySide6, by name (:func:`skip_pyside_source_scan`)."""
+
+
+def skip_pyside_source_scan() -> bool:
+    """Make PySide6 tell the modules that use it by their names, not by reading their source.
+
+    Once PySide6 is imported, each module named in an import statement is passed, the first
+    time, to ``shibokensupport.feature._mod_uses_pyside``, which reads the module's whole source
+    file (kept in ``linecache`` for the rest of the process) only to look for the word
+    "PySide6": a module that has it may switch PySide's ``__feature__`` options (snake_case,
+    true_property). Motorchart never selects a feature, so the answer changes nothing; the
+    names in :data:`PYSIDE_MODULE_PREFIXES` give the same answer for every module Motorchart
+    has. Call it right after the first PySide6 import. Returns whether it took effect (False
+    when this PySide6 has no such function: then nothing is changed)."""
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return False
+    feature._mod_uses_pyside = _uses_pyside
+    return True
+
+
+def _uses_pyside(module) -> bool:
+    name = getattr(module, "__name__", None)
+    return isinstance(name, str) and name.startswith(PYSIDE_MODULE_PREFIXES)
 
 HIDDEN_FROM_SQLITE_UTILS = ("numpy", "pandas")
 """Modules sqlite-utils would import only to recognise their scalar types."""

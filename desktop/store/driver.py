@@ -6,12 +6,21 @@ the driver from here (``from .driver import sqlite3``), so that its ``except sql
 clauses catch what the driver raises: sqlcipher3's exception classes are not the standard
 library's. sqlite-utils is pointed at the same driver before it is first imported
 (:func:`desktop.launch_speed.sqlite_utils_without_numpy`).
+
+sqlcipher3 itself is imported on the first use of ``sqlite3`` or ``sqlcipher3`` from here (a
+module ``__getattr__``; ``from .driver import sqlite3`` goes through it), not when this module
+is: :func:`file_kind` and :func:`key_pragma` need no driver, and the launch asks
+:func:`file_kind` before the window is painted, when sqlcipher3 (~6 ms and ~6 MB resident:
+SQLCipher and OpenSSL) is not needed yet (``ui.launch_ratio``, ``ui.launch_rss_ratio``).
 """
 
 from __future__ import annotations
 
-import sqlcipher3
-import sqlcipher3.dbapi2 as sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlcipher3
+    import sqlcipher3.dbapi2 as sqlite3
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 """The first 16 bytes of a plain SQLite file (an encrypted one starts with its random salt)."""
@@ -37,11 +46,14 @@ _silenced = False
 
 def silence_cipher_log() -> None:
     """SQLCipher logs a wrong key's failed HMAC checks on stderr; the store says it in one line
-    instead (``PRAGMA cipher_log_level = NONE``, process-wide)."""
+    instead (``PRAGMA cipher_log_level = NONE``, process-wide; done when the driver is first
+    imported from here)."""
     global _silenced
     if _silenced:
         return
-    c = sqlite3.connect(":memory:")
+    import sqlcipher3.dbapi2
+
+    c = sqlcipher3.dbapi2.connect(":memory:")
     try:
         c.execute("PRAGMA cipher_log_level = NONE")
     finally:
@@ -49,7 +61,16 @@ def silence_cipher_log() -> None:
     _silenced = True
 
 
-silence_cipher_log()
+def __getattr__(name: str):
+    """``sqlite3`` (sqlcipher3's DB-API module) and ``sqlcipher3``, imported on first use."""
+    if name not in ("sqlite3", "sqlcipher3"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import sqlcipher3
+    import sqlcipher3.dbapi2
+
+    silence_cipher_log()
+    globals().update(sqlite3=sqlcipher3.dbapi2, sqlcipher3=sqlcipher3)
+    return globals()[name]
 
 
 def file_kind(path) -> str:

@@ -1,9 +1,18 @@
-"""The patient list's queries, on the store's SQLite driver alone (no sqlite-utils).
+"""The patient list's queries, on a bare SQLite connection (no sqlite-utils).
 
 ``ChartStore.search_patients`` runs these on its own connection. :class:`PatientIndex` runs
 them on a separate read-only connection that opens in a few milliseconds, before sqlite-utils,
 pydantic and the classifier are imported, so the window can show and search the patient list
 while the rest of the chart loads (``desktop.ui.app``).
+
+The queries work on any DB-API connection to the chart; the module imports no driver itself.
+:func:`connect_read_only` connects through the store's driver (sqlcipher3, :mod:`.driver`),
+except for the launch's look at a plain chart (``PatientIndex.peek(path, lean=True)``), which
+reads it through the standard library's sqlite3: the same file format, imported in half the
+time and a third of the memory (sqlcipher3 carries SQLCipher and OpenSSL, ~6 MB resident).
+Two SQLite libraries must never have the same file open at once in one process (closing one's
+file releases the other's POSIX locks), so that connection is handed over to the store's
+driver (:meth:`PatientIndex.use_store_driver`) before the chart is opened for writing.
 """
 
 from __future__ import annotations
@@ -11,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .driver import sqlite3
+if TYPE_CHECKING:  # pragma: no cover
+    from .driver import sqlite3
 
 SCHEMA_VERSION = 12
 """The chart schema this Motorchart writes (``PRAGMA user_version``): the number of migrations
@@ -57,9 +67,10 @@ def folder_is_read_only(folder: Path) -> bool:
     return not os.access(folder, os.W_OK) or not (mode & 0o222)
 
 
-def connect_read_only(path: Path, timeout: float = 5, key=None) -> sqlite3.Connection:
+def connect_read_only(path: Path, timeout: float = 5, key=None, *, driver=None) -> sqlite3.Connection:
     """A connection that can only read ``path`` (SQLite's ``mode=ro``; it never creates it),
     keyed with ``key`` (a :class:`desktop.store.keys.ChartKey`) for an encrypted chart.
+    ``driver``: the DB-API module to connect with (default: the store's, sqlcipher3).
 
     A chart in a read-only folder (or file system) with no ``-wal`` file beside it is opened
     ``immutable``: SQLite could not create the ``-shm`` file a WAL chart needs, and no writer
@@ -74,7 +85,9 @@ def connect_read_only(path: Path, timeout: float = 5, key=None) -> sqlite3.Conne
             has_wal = False
         if not has_wal:
             uri += "&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, timeout=timeout)
+    if driver is None:
+        from .driver import sqlite3 as driver
+    conn = driver.connect(uri, uri=True, timeout=timeout)
     if key is not None:
         conn.execute(f"PRAGMA key = \"x'{key.raw.hex()}'\"")
     return conn
@@ -167,42 +180,77 @@ class PatientIndex:
     opens the chart the ordinary way and reports the problem before showing the window.
     """
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None, key=None, *, lean: bool = False):
         self._conn = conn
+        self._path = path
+        self._key = key
+        self.lean = lean  # read through the standard library's sqlite3 (see the module's docstring)
 
     @classmethod
-    def peek(cls, path: str | Path, key=None) -> PatientIndex | None:
+    def peek(cls, path: str | Path, key=None, *, lean: bool = False) -> PatientIndex | None:
         """``key``: an encrypted chart's key (default: one unlocked in this process); an
-        encrypted chart whose key is not at hand gives None."""
+        encrypted chart whose key is not at hand gives None.
+
+        ``lean`` (the launch): a plain chart is read through the standard library's sqlite3,
+        not the store's driver; call :meth:`use_store_driver` before the store opens the same
+        file. An encrypted chart is read through the store's driver either way."""
         path = Path(path)
         if not path.is_file() or _held_by_a_writer(path):
             return None
-        from .driver import file_kind
+        from .driver import file_kind  # (the standard library only: no driver is imported)
 
-        if file_kind(path) == "encrypted" and key is None:
-            from .keys import key_for
-
-            key = key_for(path)
+        if file_kind(path) == "encrypted":
+            lean = False
             if key is None:
-                return None
-        try:
-            conn = connect_read_only(path, timeout=0.5, key=key)
-        except sqlite3.Error:
-            return None
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError("another schema version")
-            count_patients(conn)
-        except sqlite3.Error:
-            conn.close()
-            return None
-        return cls(conn)
+                from .keys import key_for
+
+                key = key_for(path)
+                if key is None:
+                    return None
+        if lean:
+            import sqlite3 as driver
+        else:
+            from .driver import sqlite3 as driver
+        conn = _checked_connection(path, key, driver)
+        return None if conn is None else cls(conn, path, key, lean=lean)
+
+    def use_store_driver(self) -> None:
+        """Read through the store's driver from now on: a lean index closes its standard
+        library connection and opens the same read-only look through sqlcipher3 (the chart is
+        about to be opened by the store in this process). Should that fail (another writer took
+        the chart meanwhile: the store's open says so), the index answers with nothing."""
+        if not self.lean:
+            return
+        from .driver import sqlite3 as driver
+
+        self._conn.close()
+        self.lean = False
+        self._conn = _checked_connection(self._path, self._key, driver) if self._path is not None else None
 
     def search_patients(self, text: str, limit: int = 50) -> list[PatientRow]:
-        return search_patients(self._conn, text, limit)
+        return [] if self._conn is None else search_patients(self._conn, text, limit)
 
     def count_patients(self) -> int:
-        return count_patients(self._conn)
+        return 0 if self._conn is None else count_patients(self._conn)
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _checked_connection(path: Path, key, driver):
+    """A read-only connection to the chart at ``path`` through ``driver`` once it has read the
+    schema version this Motorchart writes and the patient count; else None."""
+    try:
+        conn = connect_read_only(path, timeout=0.5, key=key, driver=driver)
+    except driver.Error:
+        return None
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            raise driver.DatabaseError("another schema version")
+        count_patients(conn)
+    except driver.Error:
+        conn.close()
+        return None
+    return conn

@@ -15,22 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from .labels import REGION_LABELS
 from .patients import PatientListView
 
+# Only the shell's widgets above: each PySide6 class costs a little the first time it is used
+# (its enums are built), so the visit bar's and the actions' classes (QComboBox, QPushButton,
+# QAction, QKeySequence and, through QAction, QIcon) are imported where they are made, after
+# the first paint (desktop.launch_speed).
+
 if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QHBoxLayout
+
     from domain.catalogue import Catalogue
 
     from desktop.store.chart import ChartStore
@@ -81,8 +79,9 @@ class MainWindow(QMainWindow):
         self._place = None  # where the clinician was when the window locked
         self._actions_before: dict = {}
         self._unlocking = None  # the running unlock op
+        self.find_action: QAction | None = None  # Patient > Find patient (Ctrl+F): finish_shell
 
-        # Before the store is attached the list shows a screenful (60 rows), then 200.
+        # Before the store is attached the list shows a screenful (SHELL_LIMIT rows), then 200.
         if store is not None:
             self.patients = PatientListView(store)
         elif locked:
@@ -90,7 +89,7 @@ class MainWindow(QMainWindow):
 
             self.patients = PatientListView(NoPatients())
         else:
-            self.patients = PatientListView(patient_index, limit=60)
+            self.patients = PatientListView(patient_index, limit=PatientListView.SHELL_LIMIT)
         self.header = QLabel("<span style='color:#777'>Opening the chart…</span>")
         self.header.setObjectName("patientHeader")
         self.header.setStyleSheet(_HEADER_STYLE)
@@ -120,12 +119,32 @@ class MainWindow(QMainWindow):
         if store is not None:
             self.attach(store, catalogue)
         elif locked:  # nothing from the chart is shown before its passphrase
+            self.finish_shell()
             self._show_lock_page(None)
-        else:
+        else:  # the launch: finish_shell once the window is painted (desktop.ui.app.run_app)
             self.statusBar().showMessage("Opening the chart… (search the patient list meanwhile)")
+
+    def before_store_opens(self) -> None:
+        """The chart is about to be opened in this process: a patient index that reads it
+        through the standard library's sqlite3 moves to the store's driver first (two SQLite
+        libraries must never hold the same file open at once)."""
+        if self._patient_index is not None:
+            self._patient_index.use_store_driver()
+
+    def finish_shell(self) -> None:
+        """The shell's one action, Patient > Find patient (Ctrl+F). At launch it is made in the
+        event loop's first turn after the window is painted (making a QAction builds QAction's,
+        QKeySequence's and QIcon's enums: ~4 ms, half of it QIcon's 151 theme icons), else with
+        the window; :meth:`attach` makes it if it is not there yet. Made once."""
+        if self.find_action is None:
+            self.find_action = self._act(self._patient_menu, "Find patient", "Ctrl+F", self._focus_search)
+            if self.locked:  # (locked meanwhile: every action is off until the unlock)
+                self._actions_before[self.find_action] = True
+                self.find_action.setEnabled(False)
 
     def attach(self, store: ChartStore, catalogue: Catalogue) -> None:
         """Put the store, session, visit editor and classification panel in place."""
+        self.finish_shell()  # (first in the Patient menu)
         from .classification import ClassificationView
         from .patients import PatientHeader
         from .protocols import protocol_names
@@ -192,6 +211,8 @@ class MainWindow(QMainWindow):
     def _build_visit_bar(self) -> QHBoxLayout:
         """Visit choice, new visit, copy forward, the protocol, sign and amend (on attach:
         none of it means anything before there is a chart)."""
+        from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
+
         self.visit_combo = QComboBox()
         self.visit_combo.setObjectName("visitCombo")
         self.visit_combo.setMinimumWidth(190)
@@ -219,15 +240,17 @@ class MainWindow(QMainWindow):
         return bar
 
     def _build_menus(self) -> None:
-        """The shell's menus: only finding a patient works before the chart is attached."""
+        """The shell's menus: only finding a patient works before the chart is attached (its
+        action: :meth:`finish_shell`)."""
         mb = self.menuBar()
         self._patient_menu = mb.addMenu("&Patient")
         self._visit_menu = mb.addMenu("&Visit")
         self._edit_menu = mb.addMenu("&Edit")
         self._view_menu = mb.addMenu("V&iew")
-        self._act(self._patient_menu, "Find patient", "Ctrl+F", self._focus_search)
 
     def _act(self, menu, text, shortcut, fn, name=None):
+        from PySide6.QtGui import QAction, QKeySequence
+
         a = QAction(text, self)
         if shortcut:
             # setShortcuts, not setShortcut: the latter's overload check builds the Qt enums
@@ -242,6 +265,8 @@ class MainWindow(QMainWindow):
 
     def _build_chart_actions(self) -> None:
         """Everything else, once there is a chart (built in :meth:`attach`)."""
+        from PySide6.QtGui import QKeySequence
+
         act, s = self._act, self.session
         m_patient, m_visit, m_view = self._patient_menu, self._visit_menu, self._view_menu
         act(m_patient, "New patient…", "Ctrl+Shift+N", self.new_patient, "new_patient_action")

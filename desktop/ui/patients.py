@@ -50,6 +50,7 @@ class PatientListView(QWidget):
 
     patient_selected = Signal(str)
     LIMIT = 200  # rows shown for a search (the count below says how many there are)
+    SHELL_LIMIT = 60  # before the store is attached: a screenful
 
     def __init__(self, source, parent=None, *, limit: int = LIMIT):
         super().__init__(parent)

@@ -144,7 +144,8 @@ def test_the_real_entry_point_reaches_an_interactive_then_a_ready_window(chart):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == "interactive" and lines[1].startswith("ready max_stall_ms=")
+    assert lines[0].startswith("interactive rss_kb=") and int(lines[0].split("=")[1]) > 10_000
+    assert lines[1].startswith("ready max_stall_ms=")
     assert "Traceback" not in out.stderr
 
 

@@ -274,7 +274,7 @@ def test_the_real_entry_point_unlocks_an_encrypted_chart_given_the_passphrase(se
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == "interactive" and lines[1].startswith("ready max_stall_ms=")
+    assert lines[0].startswith("interactive rss_kb=") and lines[1].startswith("ready max_stall_ms=")
 
 
 # ------------------------------------------------------------------------------ the lock
