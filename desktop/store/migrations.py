@@ -488,18 +488,12 @@ def create_diff_audit_triggers(db: Database, table: str) -> None:
     A migration that adds columns to an audited table must call this again, and
     :func:`create_pending_audit_view` for a visit or a visit's child table."""
     cols = [c.name for c in db[table].columns]
-    patient_expr, key_expr = _ROW_KEY[table]
 
     def patient(r: str) -> str:
-        if patient_expr is not None:
-            return patient_expr.format(r=r)
-        return f"(SELECT patient_id FROM visits WHERE id = {r}.visit_id)"
+        return _audit_patient(table, r)
 
     def key(r: str) -> str:
-        k = key_expr.format(r=r)
-        if table in VISIT_CHILD_TABLES:
-            k = f"(SELECT date || ' v' || version FROM visits WHERE id = {r}.visit_id) || ' ' || {k}"
-        return k
+        return _audit_key(table, r)
 
     def row_json(r: str) -> str:
         return _compact("json_object(" + ", ".join(f"'{c}', {r}.{c}" for c in cols) + ")")
@@ -683,6 +677,23 @@ _LINKED_USER = "''"
 the rows records who wrote them (:func:`desktop.store.audit_chain.user_sql` reads it)."""
 
 
+def _audit_patient(table: str, r: str) -> str:
+    """SQL for the patient an audit row of ``table``'s row ``r`` (NEW or OLD) belongs to."""
+    patient_expr = _ROW_KEY[table][0]
+    if patient_expr is not None:
+        return patient_expr.format(r=r)
+    return f"(SELECT patient_id FROM visits WHERE id = {r}.visit_id)"
+
+
+def _audit_key(table: str, r: str) -> str:
+    """SQL for an audit row's ``row_key``: a visit's child rows lead with the visit's date and
+    version."""
+    k = _ROW_KEY[table][1].format(r=r)
+    if table in VISIT_CHILD_TABLES:
+        k = f"(SELECT date || ' v' || version FROM visits WHERE id = {r}.visit_id) || ' ' || {k}"
+    return k
+
+
 def create_audit_triggers(db: Database, table: str, *, user: str = _LINKED_USER) -> None:
     """(Re)create the insert/update/delete audit triggers of ``table`` from its current columns.
 
@@ -690,21 +701,15 @@ def create_audit_triggers(db: Database, table: str, *, user: str = _LINKED_USER)
     the rows' user comes from (the migrations before m010 passed the old ``session`` row's).
     """
     cols = [c.name for c in db[table].columns]
-    patient_expr, key_expr = _ROW_KEY[table]
 
     def row_json(r: str) -> str:
         return "json_object(" + ", ".join(f"'{c}', {r}.{c}" for c in cols) + ")"
 
     def patient(r: str) -> str:
-        if patient_expr is not None:
-            return patient_expr.format(r=r)
-        return f"(SELECT patient_id FROM visits WHERE id = {r}.visit_id)"
+        return _audit_patient(table, r)
 
     def key(r: str) -> str:
-        k = key_expr.format(r=r)
-        if table in VISIT_CHILD_TABLES:
-            k = f"(SELECT date || ' v' || version FROM visits WHERE id = {r}.visit_id) || ' ' || {k}"
-        return k
+        return _audit_key(table, r)
 
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in cols)
     for action in ("insert", "update", "delete"):
