@@ -259,12 +259,6 @@ def case_files(n: int = IMPORT_PATIENTS) -> list[str]:
     return sorted(str(f) for f in folder.glob("*.json"))
 
 
-def visits_in(files: list[str]) -> int:
-    import json
-
-    return sum(len(json.loads(Path(f).read_bytes())["visits"]) for f in files)
-
-
 @figure("store.demo_build_visits_per_s", target=2000, unit="/s", higher_is_better=True,
         description="building the demo clinic (2,100 patients: generating, classifying and signing "
                     "most visits, one bulk write): visits per second")

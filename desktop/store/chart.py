@@ -31,6 +31,7 @@ from .patient_index import PatientRow, count_patients, search_patients
 from .rows import (
     _SCORE_COLUMNS,
     BulkRows,
+    FINDING_INSERT,
     FINDINGS,
     MARK_KINDS,
     PATIENT_COLUMNS,
@@ -374,14 +375,10 @@ class ChartStore(ChartFile):
         )
         visit_id = cur.lastrowid
         wrote = False
-        for (table, key, cols), rows in zip(FINDINGS, finding_rows(visit)):
+        for (table, _key, _cols), rows in zip(FINDINGS, finding_rows(visit)):
             if rows:
                 wrote = True
-                self.db.conn.executemany(
-                    f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(cols)}) "
-                    f"VALUES ({', '.join('?' * (len(cols) + 3))})",
-                    [(visit_id, k[0], k[1], *v) for k, v in rows.items()],
-                )
+                self.db.conn.executemany(FINDING_INSERT[table], [(visit_id, k[0], k[1], *v) for k, v in rows.items()])
         if return_id:
             return visit_id
         scores = any(values[c] is not None for c in _SCORE_COLUMNS)
@@ -409,10 +406,7 @@ class ChartStore(ChartFile):
                     f"DELETE FROM {table} WHERE visit_id = ? AND {key} = ? AND side = ?",
                     [(vid, *k) for k in gone])
             if added:
-                self.db.conn.executemany(
-                    f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(cols)}) "
-                    f"VALUES ({', '.join('?' * (len(cols) + 3))})",
-                    [(vid, *k, *v) for k, v in added])
+                self.db.conn.executemany(FINDING_INSERT[table], [(vid, *k, *v) for k, v in added])
             for k, v in changed:
                 o = old[k]
                 sets = [(c, nv) for c, ov, nv in zip(cols, o, v) if ov != nv]

@@ -644,8 +644,8 @@ EXPECTED_TRIGGERS: tuple[str, ...] = (
     # m011: a visit's identifier follows it (created, re-dated, renamed, deleted with its last version)
     "visits_identifier_insert", "visits_identifier_redate", "visits_identifier_delete",
     "patients_rename_moves_identifiers",
+    # (m012 recreated the audit triggers under the same names)
 )
-# (m012 recreated the audit triggers under the same names)
 """Every trigger a chart of this schema must have: the one list ``check`` verifies and a
 writable open requires (:func:`missing_triggers`). A migration that adds or renames a trigger
 updates it (``tests/store/test_migrations.py`` compares it with a freshly migrated chart)."""

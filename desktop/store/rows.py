@@ -65,6 +65,13 @@ FINDINGS = (  # table, key column, value columns
 )
 
 
+FINDING_INSERT = {
+    table: f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 3))})"
+    for table, key, cols in FINDINGS
+}
+"""Each findings table's insert of one row: ``(visit_id, name, side, *values)``."""
+
+
 def patient_row(p: Patient) -> dict[str, Any]:
     return {c: (_iso(getattr(p, c)) if c in _PATIENT_DATES else getattr(p, c)) for c in PATIENT_COLUMNS}
 
@@ -246,11 +253,10 @@ class BulkRows:
         if self.visits:
             conn.executemany(f"INSERT INTO visits ({', '.join(self.VISIT_COLUMNS)}) "
                              f"VALUES ({', '.join('?' * len(self.VISIT_COLUMNS))})", self.visits)
-        for table, key, cols in FINDINGS:
+        for table, _, _ in FINDINGS:
             rows = self.findings[table]
             if rows:
-                conn.executemany(f"INSERT INTO {table} (visit_id, {key}, side, {', '.join(cols)}) "
-                                 f"VALUES ({', '.join('?' * (len(cols) + 3))})", rows)
+                conn.executemany(FINDING_INSERT[table], rows)
                 rows.clear()
         if self.marks:
             conn.executemany("INSERT INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)", self.marks)
