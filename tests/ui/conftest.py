@@ -50,6 +50,14 @@ def patient(store):
 
 
 @pytest.fixture
+def chart(store, patient):
+    """The launch tests' closed chart file with the accented patient in it."""
+    path = store.path
+    store.close(backup=False)
+    return path
+
+
+@pytest.fixture
 def window(qtbot, store, catalogue, patient):
     from desktop.ui.main_window import MainWindow
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 from PySide6.QtCore import QTimer
 
 from desktop import launch_speed
@@ -22,14 +21,6 @@ from desktop.store import ChartStore
 from desktop.store.patient_index import PatientIndex
 from desktop.ui.app import ChartLoader, resident_kb
 from desktop.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def chart(store, patient):
-    """A closed chart file with the accented patient in it."""
-    path = store.path
-    store.close(backup=False)
-    return path
 
 
 def test_pyside_no_longer_reads_the_source_of_each_imported_module(tmp_path, monkeypatch):

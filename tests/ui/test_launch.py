@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 from PySide6.QtCore import QTimer
 
 from desktop.store import ChartStore
@@ -17,14 +16,6 @@ from desktop.store.patient_index import PatientIndex
 from desktop.ui.lock import NoPatients
 from desktop.ui.app import ChartLoader
 from desktop.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def chart(store, patient):
-    """A closed chart file with the accented patient in it."""
-    path = store.path
-    store.close(backup=False)
-    return path
 
 
 def shell(qtbot, chart):
