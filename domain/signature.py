@@ -50,8 +50,20 @@ def signature_sha256(visit: Visit, fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the visit's content and every signature field
     (:data:`SIGNATURE_FIELDS`: the signer, the time, the version, the options, the
     classification snapshot, the program and catalogue versions, the previous version's hash)."""
+    return signature_hash_and_snapshot(visit, fields)[0]
+
+
+def signature_hash_and_snapshot(visit: Visit, fields: dict[str, Any]) -> tuple[str, str]:
+    """:func:`signature_sha256`, and the canonical JSON of the frozen classification made on the
+    way, which is what the store keeps (compressed): the hashed text is that JSON spliced into
+    the canonical JSON of the rest, byte for byte what :func:`canonical_json` makes of the
+    whole record (its keys are plain names, sorted the same way), so the largest part is
+    written once instead of twice (issue 20: a bulk import verifies and stores thousands)."""
     record = {"content": visit_content(visit), **{k: fields.get(k) for k in SIGNATURE_FIELDS}}
-    return hashlib.sha256(canonical_json(record).encode("utf-8")).hexdigest()
+    snapshot = canonical_json(record["classification"])
+    text = "{" + ",".join(
+        f'"{k}":{snapshot if k == "classification" else canonical_json(record[k])}' for k in sorted(record)) + "}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), snapshot
 
 
 def patient_facts_sha256(patient: Patient) -> str:
@@ -78,7 +90,14 @@ def signature_fields(signature: Signature) -> dict[str, Any]:
 
 def verify(visit: Visit, signature: Signature) -> bool:
     """Whether ``signature`` still matches ``visit`` (its content and the signature's fields)."""
-    return signature_sha256(visit, signature_fields(signature)) == signature.sha256
+    return verified_snapshot(visit, signature) is not None
+
+
+def verified_snapshot(visit: Visit, signature: Signature) -> str | None:
+    """The canonical JSON of the signature's frozen result when the signature still matches
+    ``visit`` (:func:`verify`), else None: an import stores the text it verified."""
+    sha, snapshot = signature_hash_and_snapshot(visit, signature_fields(signature))
+    return snapshot if sha == signature.sha256 else None
 
 
 # ------------------------------------------------------------------ signed vs computed today

@@ -34,19 +34,27 @@ from .rows import (
     FINDING_INSERT,
     FINDINGS,
     MARK_KINDS,
+    MARK_SIGNED,
     PATIENT_COLUMNS,
+    SIGNATURE_INSERT,
     VISIT_VALUE_COLUMNS,
+    PreparedImport,
     SignedVersion,
+    VisitRows,
     _json,
     _now_utc,
     finding_rows,
     marks_from_values,
     marks_to_values,
-    pack_snapshot,
+    pack_canonical,
     patient_from_row,
     patient_row,
+    plain_visit,
+    prepare_import,
+    signature_row,
     signed_version,
     visit_from_rows,
+    visit_rows,
     visit_values,
 )
 
@@ -145,13 +153,6 @@ def _check_signing_text(clinician: str, reason: str | None = None) -> None:
         problem = value is not None and text_problem(value, field)
         if problem:
             raise StoreError(f"{what} {problem}")
-
-
-def _plain(visit: Visit) -> Visit:
-    """The visit's clinical content, without marks or a signature."""
-    if visit.marks is None and visit.signature is None:
-        return visit
-    return visit.model_copy(update={"marks": None, "signature": None})
 
 
 class ChartStore(ChartFile):
@@ -352,7 +353,7 @@ class ChartStore(ChartFile):
 
         Only the findings and scores are written: marks have :meth:`set_visit_marks`, and a
         signature is made by signing, never saved."""
-        visit = _plain(visit)
+        visit = plain_visit(visit)
         self._validate_visit(patient_id, visit)
         with self._write():
             row = self._current(patient_id, visit.date)
@@ -678,7 +679,7 @@ class ChartStore(ChartFile):
         path passes the ``context`` :func:`domain.signature.signing_context` gives, made from
         content hashes it computes once per visit)."""
         from domain import __version__
-        from domain.signature import signature_sha256, signing_context
+        from domain.signature import signature_hash_and_snapshot, signing_context
 
         from desktop.resources import catalogue_version
 
@@ -693,23 +694,13 @@ class ChartStore(ChartFile):
             "catalogue_version": catalogue_version(),
             "previous_sha256": previous,
         }
-        sha = signature_sha256(visit, fields)
+        sha, frozen = signature_hash_and_snapshot(visit, fields)
         flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
-        self._insert_signature(visit_id, fields, sha, context or signing_context(patient, earlier))
-        self.db.execute(
-            "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
-            ["amended" if version > 1 else "signed", clinician, fields["signed_at"], reason, visit_id])
+        self.db.execute(SIGNATURE_INSERT, [visit_id, *signature_row(
+            fields, sha, context or signing_context(patient, earlier), pack_canonical(frozen))])
+        self.db.execute(MARK_SIGNED, ["amended" if version > 1 else "signed", clinician, fields["signed_at"],
+                                      reason, visit_id])
         return sha
-
-    def _insert_signature(self, visit_id: int, fields: dict[str, Any], sha: str, context: dict | None) -> None:
-        self.db.execute(
-            "INSERT INTO signatures (visit_id, signed_by, signed_at_utc, version, amendment_reason, "
-            "options_json, program_version, catalogue_version, snapshot, context_json, previous_sha256, sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [visit_id, fields["signed_by"], fields["signed_at"], fields["version"], fields["amendment_reason"],
-             _json(fields["options"]), fields["program_version"], fields["catalogue_version"],
-             pack_snapshot(fields["classification"]), None if context is None else _json(context),
-             fields["previous_sha256"], sha])
 
     def signature(self, patient_id: str, date: dt.date) -> SignedVersion | None:
         """The signature of the visit's record: its newest signed version (while an amendment is
@@ -937,66 +928,64 @@ class ChartStore(ChartFile):
         ``mrn_keys`` (from :meth:`mrn_keys`, kept by a caller importing many files, issue 20):
         the chart's patients by MRN key, so a new patient is not looked for among all of them;
         a patient this import creates is added to it."""
-        from domain.patient_rules import case_problems
-        from domain.signature import verify
+        report = self.import_prepared(prepare_import(case, today or dt.date.today()), case=case,
+                                      visit_uuids=visit_uuids, mrn_keys=mrn_keys)
+        assert report is not None  # (given the case, a known patient is merged)
+        return report
 
+    def import_prepared(self, prepared: PreparedImport, *, case: Case | None = None,
+                        visit_uuids: dict[dt.date, str] | None = None,
+                        mrn_keys: dict[str, str] | None = None) -> ImportReport | None:
+        """:meth:`import_case` of a case already checked and turned into rows
+        (:func:`desktop.store.rows.prepare_import`, which a bulk import runs in helper
+        processes). A new patient is written from those rows; into a patient the chart has,
+        the visits are merged from ``case``, and without it nothing is written and None is
+        returned (the caller then imports the case itself)."""
         from .errors import ImportRefused
 
-        p = case.patient
-        problems = case_problems(case, today=today or dt.date.today())
-        if problems:
-            raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; nothing was imported")
-        for v in case.visits:
-            if v.signature is not None:
-                if v.marks is not None and (v.marks.not_reviewed or v.marks.alsfrs_draft):
-                    raise ImportRefused(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
-                                        "draft marks (not reviewed, a part-scored ALSFRS-R); nothing was imported")
-                if not verify(v, v.signature):
-                    raise ImportRefused(
-                        f"patient {p.id}: visit {v.date.isoformat()} does not match its signature "
-                        f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
-                        "changed after signing; nothing was imported")
+        p = prepared.patient
         with self._write():
             pid = self._find_patient_id(p.id, mrn_keys)
             created = pid is None
             if created:
-                pid = p.id.strip()
-                p = p.model_copy(update={"id": pid})
+                pid = p.id
                 if mrn_keys is not None:
-                    from domain.patient_rules import mrn_key
-
-                    mrn_keys[mrn_key(pid)] = pid  # (a refused file rolls back; the key is then unused)
+                    mrn_keys[prepared.key] = pid  # (a refused file rolls back; the key is then unused)
+                self._write_visit_rows(prepared.rows)
+                added, unchanged = list(prepared.dates), []
+            elif case is None:
+                return None
             else:
                 self._refuse_patient_conflicts(pid, p)
-            added, unchanged, conflicts = [], [], []
-            for v in case.visits:
-                row = None if created else self._current(pid, v.date)
-                if row is None:
-                    added.append(v)
-                elif self._same_record(row, v):
-                    unchanged.append(v.date)
-                else:
-                    conflicts.append(v.date.isoformat())
-            if conflicts:
-                raise ImportRefused(
-                    f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
-                    "nothing was imported")
-            if not created:
+                visits, unchanged, conflicts = [], [], []
+                for v in case.visits:
+                    row = self._current(pid, v.date)
+                    if row is None:
+                        visits.append(v)
+                    elif self._same_record(row, v):
+                        unchanged.append(v.date)
+                    else:
+                        conflicts.append(v.date.isoformat())
+                if conflicts:
+                    raise ImportRefused(
+                        f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
+                        "nothing was imported")
                 chart = self.get_patient(pid)
-                for v in added:
+                for v in visits:
                     if chart.birth_date and v.date < chart.birth_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be before "
                                             f"birth_date {chart.birth_date.isoformat()}; nothing was imported")
                     if chart.death_date and v.date > chart.death_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be after "
                                             f"death_date {chart.death_date.isoformat()}; nothing was imported")
-            self._import_visits(pid, added, patient=p if created else None)
-            for v in added:
-                u = (visit_uuids or {}).get(v.date)
+                self._write_visit_rows(visit_rows(pid, visits, prepared.snapshots))
+                added = [v.date for v in visits]
+            for d in added:
+                u = (visit_uuids or {}).get(d)
                 if u and not self.db.execute("SELECT 1 FROM visit_identifiers WHERE uuid = ?", [u]).fetchone():
                     self.db.execute("UPDATE visit_identifiers SET uuid = ? WHERE patient_id = ? AND date = ?",
-                                    [u, pid, v.date.isoformat()])
-        return ImportReport(pid, created, tuple(v.date for v in added), tuple(unchanged))
+                                    [u, pid, d.isoformat()])
+        return ImportReport(pid, created, tuple(added), tuple(unchanged))
 
     def _find_patient_id(self, mrn: str, keys: dict[str, str] | None = None) -> str | None:
         """The chart's patient with this MRN, compared trimmed, normalised and case-folded
@@ -1097,35 +1086,18 @@ class ChartStore(ChartFile):
         """The id the next visit will have (inside a write)."""
         return (self.db.conn.execute("SELECT max(id) FROM visits").fetchone()[0] or 0) + 1
 
-    def _import_visits(self, patient_id: str, visits: list[Visit], *, patient: Patient | None = None) -> None:
-        """Insert imported visits (and ``patient``, a new one) with prepared ``executemany``
-        inserts (:class:`BulkRows`); a visit that comes signed keeps its signature and only
-        its carried marks (draft marks cannot be part of a signed visit)."""
-        from domain.signature import signature_fields
-
-        bulk = BulkRows(self._next_visit_id())
-        if patient is not None:
-            bulk.add_patient(patient)
-        ids = []
-        for v in visits:
-            marks = v.marks or VisitMarks()
-            if v.signature is not None:
-                marks = VisitMarks(carried=marks.carried, carried_from=marks.carried_from)
-            ids.append(bulk.add_visit(patient_id, _plain(v), marks))
-        bulk.write(self.db.conn)
-        signed = [(vid, v.signature) for vid, v in zip(ids, visits) if v.signature is not None]
-        if signed:
+    def _write_visit_rows(self, rows: VisitRows) -> None:
+        """Insert prepared visits (:class:`desktop.store.rows.VisitRows`) with prepared
+        ``executemany`` inserts after the chart's last visit id; a signed visit's audit row is
+        written before its signature."""
+        offset = self._next_visit_id() - 1
+        rows.write(self.db.conn, offset)
+        if rows.signatures:
             flush_pending_audit(self.db.conn, self._pending_before)  # the visits' audit rows before their signatures
-        for vid, sig in signed:
-            self._insert_signature(vid, signature_fields(sig), sig.sha256, None)
-        if signed:
-            self.db.conn.executemany(
-                "UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? WHERE id = ?",
-                [("amended" if sig.version > 1 else "signed", sig.signed_by, sig.signed_at, sig.amendment_reason, vid)
-                 for vid, sig in signed])
+            rows.sign(self.db.conn, offset)
 
     def _same_record(self, row: dict[str, Any], v: Visit) -> bool:
-        if self._load_visits([row])[0] != _plain(v):
+        if self._load_visits([row])[0] != plain_visit(v):
             return False
         sig = self._signature_row(row["id"]) if row["status"] != "draft" else None
         if (sig is None) != (v.signature is None):

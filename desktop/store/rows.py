@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.case import (
     AlsfrsR,
+    Case,
     Emg,
     MuscleFinding,
     Patient,
@@ -162,11 +163,10 @@ def marks_to_values(marks: VisitMarks) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ signatures
 
-def pack_snapshot(classification: dict[str, Any]) -> bytes:
-    """The frozen classification, compactly: zlib over its canonical JSON."""
-    from domain.signature import canonical_json
-
-    return zlib.compress(canonical_json(classification).encode("utf-8"), 9)
+def pack_canonical(text: str) -> bytes:
+    """The frozen classification, compactly: zlib over its canonical JSON ``text``
+    (:func:`domain.signature.signature_hash_and_snapshot` makes it while hashing)."""
+    return zlib.compress(text.encode("utf-8"), 9)
 
 
 def unpack_snapshot(blob: bytes) -> dict[str, Any]:
@@ -245,21 +245,148 @@ class BulkRows:
             self.marks.extend((vid, kind, _json(value)) for kind, value in marks_to_values(marks).items())
         return vid
 
-    def write(self, conn) -> None:
-        """Insert everything gathered, patients first, and start afresh."""
+    def write(self, conn, offset: int = 0) -> None:
+        """Insert everything gathered, patients first, and start afresh; ``offset`` is added to
+        every visit id (rows gathered away from the chart, :class:`PreparedImport`, number
+        their visits from 1)."""
+        shift = (lambda rows: rows) if not offset else (  # noqa: E731
+            lambda rows: [(r[0] + offset, *r[1:]) for r in rows])
         if self.patients:
             conn.executemany(f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
                              f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})", self.patients)
         if self.visits:
             conn.executemany(f"INSERT INTO visits ({', '.join(self.VISIT_COLUMNS)}) "
-                             f"VALUES ({', '.join('?' * len(self.VISIT_COLUMNS))})", self.visits)
+                             f"VALUES ({', '.join('?' * len(self.VISIT_COLUMNS))})", shift(self.visits))
         for table, _, _ in FINDINGS:
             rows = self.findings[table]
             if rows:
-                conn.executemany(FINDING_INSERT[table], rows)
+                conn.executemany(FINDING_INSERT[table], shift(rows))
                 rows.clear()
         if self.marks:
-            conn.executemany("INSERT INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)", self.marks)
+            conn.executemany("INSERT INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)",
+                             shift(self.marks))
         self.patients.clear()
         self.visits.clear()
         self.marks.clear()
+
+
+def plain_visit(visit: Visit) -> Visit:
+    """The visit's clinical content, without marks or a signature."""
+    if visit.marks is None and visit.signature is None:
+        return visit
+    return visit.model_copy(update={"marks": None, "signature": None})
+
+
+SIGNATURE_INSERT = (
+    "INSERT INTO signatures (visit_id, signed_by, signed_at_utc, version, amendment_reason, options_json, "
+    "program_version, catalogue_version, snapshot, context_json, previous_sha256, sha256) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+"""One signature row: ``(visit_id, *signature_row(...))``."""
+
+MARK_SIGNED = ("UPDATE visits SET status = ?, clinician = ?, signed_at_utc = ?, amendment_reason = ? "
+               "WHERE id = ?")
+"""Marks a stored version signed: ``(status, clinician, signed_at, reason, visit_id)``."""
+
+
+def signature_row(fields: dict[str, Any], sha: str, context: dict | None, snapshot: bytes) -> tuple:
+    """A signature's row after its visit id (:data:`SIGNATURE_INSERT`); ``snapshot``: the
+    packed frozen result (:func:`pack_canonical`)."""
+    return (fields["signed_by"], fields["signed_at"], fields["version"], fields["amendment_reason"],
+            _json(fields["options"]), fields["program_version"], fields["catalogue_version"], snapshot,
+            None if context is None else _json(context), fields["previous_sha256"], sha)
+
+
+@dataclass
+class VisitRows:
+    """Visits ready to insert: their rows (ids from 1), and the signatures and status updates of
+    those that came signed, by the same ids (:meth:`write` shifts them to the chart's)."""
+
+    rows: BulkRows
+    signatures: list[tuple]
+    signed: list[tuple]
+
+    def write(self, conn, offset: int) -> None:
+        """Insert the rows, visit ids from ``offset + 1`` (their signatures: :meth:`sign`, after
+        the visits' audit rows are written)."""
+        self.rows.write(conn, offset)
+
+    def sign(self, conn, offset: int) -> None:
+        """Insert the signatures and mark their visits signed."""
+        if self.signatures:
+            conn.executemany(SIGNATURE_INSERT, [(vid + offset, *rest) for vid, *rest in self.signatures])
+            conn.executemany(MARK_SIGNED, [(*rest, vid + offset) for vid, *rest in self.signed])
+
+
+def visit_rows(patient_id: str, visits: list[Visit], snapshots: dict[dt.date, bytes],
+               patient: Patient | None = None) -> VisitRows:
+    """The rows of imported visits (and of ``patient``, a new one): a visit that comes signed
+    keeps its signature, with its frozen result packed already (``snapshots``: date -> bytes
+    of :func:`pack_canonical`), and only its carried marks (draft marks cannot be part of a
+    signed visit)."""
+    from domain.signature import signature_fields
+
+    bulk = BulkRows(1)
+    if patient is not None:
+        bulk.add_patient(patient)
+    signatures, signed = [], []
+    for v in visits:
+        marks = v.marks or VisitMarks()
+        sig = v.signature
+        if sig is not None:
+            marks = VisitMarks(carried=marks.carried, carried_from=marks.carried_from)
+        vid = bulk.add_visit(patient_id, plain_visit(v), marks)
+        if sig is not None:
+            signatures.append((vid, *signature_row(signature_fields(sig), sig.sha256, None, snapshots[v.date])))
+            signed.append((vid, "amended" if sig.version > 1 else "signed", sig.signed_by, sig.signed_at,
+                           sig.amendment_reason))
+    return VisitRows(bulk, signatures, signed)
+
+
+@dataclass
+class PreparedImport:
+    """A case checked and turned into rows without the chart (:func:`prepare_import`), so that
+    a bulk import can do this part in helper processes (issue 20) and the chart's writer only
+    inserts. ``rows`` are the rows of the whole case as a new patient; into a patient the chart
+    has, the visits are merged from the case itself (:meth:`ChartStore.import_case`)."""
+
+    patient: Patient
+    """As the file gives it, but its id (MRN) trimmed."""
+    key: str
+    """Its MRN as compared (:func:`domain.patient_rules.mrn_key`)."""
+    dates: tuple[dt.date, ...]
+    snapshots: dict[dt.date, bytes]
+    rows: VisitRows
+
+
+def prepare_import(case: Case, today: dt.date) -> PreparedImport:
+    """Check a case for import and make its rows: every rule of
+    :func:`domain.patient_rules.case_problems`, no draft marks on a signed visit, and every
+    signature verified against its visit (a visit changed after signing refuses the file).
+    Raises :class:`desktop.store.errors.ImportRefused` naming the problem."""
+    from domain.patient_rules import case_problems, mrn_key
+    from domain.signature import verified_snapshot
+
+    from .errors import ImportRefused
+
+    p = case.patient
+    problems = case_problems(case, today=today)
+    if problems:
+        raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; nothing was imported")
+    snapshots: dict[dt.date, bytes] = {}
+    for v in case.visits:
+        if v.signature is not None:
+            if v.marks is not None and (v.marks.not_reviewed or v.marks.alsfrs_draft):
+                raise ImportRefused(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
+                                    "draft marks (not reviewed, a part-scored ALSFRS-R); nothing was imported")
+            snapshot = verified_snapshot(v, v.signature)
+            if snapshot is None:
+                raise ImportRefused(
+                    f"patient {p.id}: visit {v.date.isoformat()} does not match its signature "
+                    f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
+                    "changed after signing; nothing was imported")
+            snapshots[v.date] = pack_canonical(snapshot)
+    pid = p.id.strip()
+    if pid != p.id:
+        p = p.model_copy(update={"id": pid})
+    return PreparedImport(p, mrn_key(pid), tuple(v.date for v in case.visits), snapshots,
+                          visit_rows(pid, list(case.visits), snapshots, patient=p))
