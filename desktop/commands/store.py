@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.cli import UserError, arguments, command
@@ -81,42 +82,44 @@ def _import_args(p: argparse.ArgumentParser):
 def cmd_import(args) -> int:
     """Every file is read and checked first: one that is not a valid case refuses the run
     (nothing written). Then each file is imported all or nothing: one the chart refuses (it
-    conflicts with the chart) is named on stderr and the run goes on with the next; a summary
-    line ends the run, and its exit status is 2 if any file was refused."""
+    conflicts with the chart, or a signed visit no longer matches its signature) is named on
+    stderr and the run goes on with the next; a summary line ends the run, and its exit status
+    is 2 if any file was refused. Many files are read, checked and turned into rows by helper
+    processes (:func:`prepare_files`); the chart is written by this one."""
     import datetime as dt
 
-    from desktop.commands.fhir import read_import_file
     from desktop.present.terminal import plain
     from desktop.store import StoreError
     from desktop.store.errors import ImportRefused
 
     today = dt.date.today()
-    cases = []
-    uuids = {}  # file -> its visits' UUIDs (a FHIR bundle's Encounter identifiers)
-    problems: list[str] = []
-    for f in args.files:
-        try:
-            case, uuids[f] = read_import_file(f, today=today, format=getattr(args, "format", "auto"))
-            cases.append((f, case))
-        except UserError as e:
-            problems += e.problems
+    prepared = prepare_files(args.files, today=today, format=getattr(args, "format", "auto"))
+    problems = [line for item in prepared if item.problems for line in item.problems]
     if problems:
         raise UserError(*problems, "nothing was imported")
     store = _open(args)
     imported = refused = not_tried = 0
     try:
         keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
-        for i, (f, case) in enumerate(cases):
+        for i, item in enumerate(prepared):
+            f = item.path
             try:
-                r = store.import_case(case, today=today, visit_uuids=uuids.get(f), mrn_keys=keys)
+                if isinstance(item.prepared, str):  # refused while it was prepared
+                    raise ImportRefused(item.prepared)
+                r = store.import_prepared(item.prepared, case=item.case, visit_uuids=item.uuids, mrn_keys=keys)
+                if r is None:  # a patient the chart has: merged from the case, read again here
+                    case, uuids = _read_for_import(f, today, getattr(args, "format", "auto"))
+                    r = store.import_case(case, today=today, visit_uuids=uuids, mrn_keys=keys)
             except ImportRefused as e:
                 refused += 1
                 print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)
                 continue
             except StoreError as e:  # the chart itself, not this file: the run cannot go on
-                not_tried = len(cases) - i
+                not_tried = len(prepared) - i
                 print(f"{plain(f)}: {plain(e)}; it and the files after it were not imported", file=sys.stderr)
                 break
+            finally:
+                prepared[i] = None  # (its rows are written or refused: let them go)
             imported += 1
             what = "new patient" if r.created else "merged into"
             line = f"{plain(f)}: {what} {plain(r.patient_id)}: {len(r.added)} visit(s) added"
@@ -127,6 +130,94 @@ def cmd_import(args) -> int:
         store.close()
     print(f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else ""))
     return EXIT_REFUSED if refused or not_tried else 0
+
+
+@dataclass
+class PreparedFile:
+    """One import file after :func:`prepare_file`: the lines saying why it is not a valid case
+    (``problems``), or its rows (a :class:`desktop.store.rows.PreparedImport`, or the reason
+    the chart must refuse it), the UUIDs of its visits (a FHIR bundle's) and, when it was read
+    in this process, the case itself."""
+
+    path: str
+    problems: list[str] | None = None
+    prepared: object = None
+    uuids: dict | None = None
+    case: object = None
+
+
+def _read_for_import(path: str, today, format: str):
+    from desktop.commands.fhir import read_import_file
+
+    return read_import_file(path, today=today, format=format)
+
+
+def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = True) -> PreparedFile:
+    """Read, check and turn into rows one import file (:func:`desktop.store.rows.prepare_import`);
+    the cyclic garbage collector is paused meanwhile (a case file is a large tree of fresh
+    objects that reference counting frees)."""
+    import gc
+
+    from desktop.store.errors import ImportRefused
+    from desktop.store.rows import prepare_import
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            case, uuids = _read_for_import(path, today, format)
+        except UserError as e:
+            return PreparedFile(path, problems=list(e.problems))
+        try:
+            prepared = prepare_import(case, today)
+        except ImportRefused as e:
+            prepared = str(e)
+        return PreparedFile(path, prepared=prepared, uuids=uuids, case=case if keep_case else None)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _prepare_in_helper(job) -> PreparedFile:
+    path, today, format = job
+    return prepare_file(path, today, format, keep_case=False)
+
+
+PARALLEL_FROM = 64
+"""Files from which an import prepares them in helper processes (fewer: in this one, where
+starting the helpers would cost more than it saves)."""
+
+
+def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int | None = None) -> list[PreparedFile]:
+    """:func:`prepare_file` of every path, in order. From :data:`PARALLEL_FROM` files, helper
+    processes (one a core, forked before the chart is opened, so they hold no connection to
+    it) do it in parallel and send back rows, not cases: a file whose patient the chart turns
+    out to have is read again by the writer (:func:`cmd_import`). Where helper processes cannot
+    be started, this process does it all."""
+    import os
+
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(paths) >= PARALLEL_FROM:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from desktop.resources import load_catalogue
+
+        load_catalogue()  # (read once, here: the helpers inherit it)
+        try:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        except (OSError, ValueError, ImportError):  # no fork, no semaphores: in this process
+            pool = None
+        if pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                with pool:
+                    return list(pool.map(_prepare_in_helper, [(p, today, format) for p in paths],
+                                         chunksize=max(1, min(16, len(paths) // (workers * 8)))))
+            except BrokenProcessPool:  # a helper was killed (out of memory?): nothing is written yet
+                pass
+    return [prepare_file(p, today, format) for p in paths]
 
 
 EXIT_REFUSED = 2

@@ -1,0 +1,135 @@
+"""Issue 20: a bulk `motorchart import` reads, checks and turns its files into rows in helper
+processes, and the chart is written by the command's own process. The chart it gives, and
+everything it prints, must be what the same import done all in one process gives: new patients,
+a file merged into a patient the chart has, two files of one patient in one run, a signed visit
+changed after signing (refused, the run goes on), and an invalid file (the run refused, nothing
+written). Real charts and case files in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import desktop.commands.store as import_command
+from desktop.cli import main
+from desktop.store import ChartStore
+from desktop.store.demo import build_demo
+from domain.case import case_to_data
+from tests.store.conftest import make_case
+
+PID = "MRN-0042"
+FILES = 70  # (more than PARALLEL_FROM: the helpers do the reading)
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory) -> list[Path]:
+    """A demo clinic exported as case files (most visits signed, with their frozen result), one
+    file of a patient the target chart has, a second file of a patient met earlier in the run,
+    and one signed visit edited after signing."""
+    d = tmp_path_factory.mktemp("clinic")
+    store = ChartStore.open(d / "source.sqlite", user="dr.source", daily_backup=False)
+    try:
+        build_demo(store, FILES, 7)
+        files = []
+        for pid in store.all_patient_ids():
+            f = d / f"{pid}.json"
+            f.write_text(json.dumps(case_to_data(store.export_case(pid)), ensure_ascii=False, indent=1), "utf-8")
+            files.append(f)
+    finally:
+        store.close(backup=False)
+    tampered = json.loads(files[5].read_text("utf-8"))
+    signed = next(v for v in tampered["visits"] if "signature" in v)
+    signed["notes"] = "edited after signing"
+    files[5].write_text(json.dumps(tampered, ensure_ascii=False), "utf-8")
+    known = d / "known.json"
+    known.write_text(json.dumps(case_to_data(make_case(PID, dates=("2025-03-01", "2025-07-10")))), "utf-8")
+    again = json.loads(files[10].read_text("utf-8"))
+    again["visits"] = again["visits"][:1]  # the same first visit: "already there"
+    (d / "again.json").write_text(json.dumps(again, ensure_ascii=False), "utf-8")
+    return [known, *files, d / "again.json"]
+
+
+def _chart(path: Path) -> Path:
+    store = ChartStore.open(path, user="dr.test", daily_backup=False)
+    try:
+        store.import_case(make_case(PID, dates=("2025-03-01",)))
+    finally:
+        store.close(backup=False)
+    return path
+
+
+def _import(chart: Path, files, capsys, *, helpers: bool, monkeypatch):
+    monkeypatch.setattr(import_command, "PARALLEL_FROM", 64 if helpers else 10**9)
+    rc = main(["import", "--db", str(chart), *map(str, files)])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def _content(chart: Path) -> dict:
+    """Everything the import wrote but the times and the chain's links: every patient exported,
+    the signatures' rows, the audit's rows."""
+    store = ChartStore.open(chart, readonly=True, check=False)
+    try:
+        cases = {pid: case_to_data(store.export_case(pid)) for pid in store.all_patient_ids()}
+        counts = store.counts()
+    finally:
+        store.close(backup=False)
+    with sqlite3.connect(chart) as db:
+        sigs = db.execute("SELECT visit_id, signed_by, signed_at_utc, version, options_json, snapshot, "
+                          "context_json, sha256 FROM signatures ORDER BY visit_id").fetchall()
+        audit = db.execute("SELECT table_name, action, patient_id, row_key, old_json, new_json "
+                           "FROM audit ORDER BY id").fetchall()
+    return {"cases": cases, "counts": counts, "signatures": sigs, "audit": audit}
+
+
+def test_helpers_send_back_rows_not_cases(clinic):
+    import datetime as dt
+
+    today = dt.date.today()
+    in_helpers = import_command.prepare_files([str(f) for f in clinic], today=today, workers=2)
+    here = import_command.prepare_files([str(f) for f in clinic], today=today, workers=1)
+    assert [p.path for p in in_helpers] == [str(f) for f in clinic]
+    assert all(p.case is None for p in in_helpers) and all(p.case is not None for p in here)
+    for a, b in zip(in_helpers, here):
+        if isinstance(a.prepared, str):
+            assert a.prepared == b.prepared
+        else:
+            assert (a.prepared.patient, a.prepared.dates, a.prepared.snapshots) == \
+                   (b.prepared.patient, b.prepared.dates, b.prepared.snapshots)
+            assert vars(a.prepared.rows.rows) == vars(b.prepared.rows.rows)
+            assert (a.prepared.rows.signatures, a.prepared.rows.signed) == \
+                   (b.prepared.rows.signatures, b.prepared.rows.signed)
+
+
+def test_an_import_in_helpers_writes_and_says_what_one_process_does(clinic, tmp_path, capsys, monkeypatch):
+    parallel = _chart(tmp_path / "parallel.sqlite")
+    serial = _chart(tmp_path / "serial.sqlite")
+    got = _import(parallel, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
+    expected = _import(serial, clinic, capsys, helpers=False, monkeypatch=monkeypatch)
+    assert got == expected
+    rc, out, err = got
+    assert rc == 2
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"{clinic[6]}: refused: patient {clinic[6].stem}: visit ")
+    assert "does not match its signature" in err and "its content was changed after signing" in err
+    lines = out.splitlines()
+    assert lines[0] == f"{clinic[0]}: merged into {PID}: 1 visit(s) added, 1 already there"
+    assert lines[-2].startswith(f"{clinic[-1]}: merged into {clinic[11].stem}: 0 visit(s) added, 1 already there")
+    assert lines[-1] == f"{len(clinic) - 1} imported, 1 refused"
+    assert _content(parallel) == _content(serial)
+    assert _content(parallel)["counts"]["patients"] == FILES  # PID, and the clinic but the refused one
+
+
+def test_an_invalid_file_among_many_refuses_the_run_and_nothing_is_written(clinic, tmp_path, capsys, monkeypatch):
+    chart = _chart(tmp_path / "chart.sqlite")
+    before = _content(chart)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "motorchart-case/1", "patient": {"id": "MRN-9", "id": "MRN-10"}, "visits": []}',
+                   "utf-8")
+    rc, out, err = _import(chart, [*clinic[:40], bad, *clinic[40:]], capsys, helpers=True, monkeypatch=monkeypatch)
+    assert rc == 2 and out == ""
+    assert err.splitlines() == [f'{bad}: the key "id" is written twice in one object', "nothing was imported"]
+    assert _content(chart) == before
