@@ -40,9 +40,11 @@ def load_catalogue() -> Catalogue:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def catalogue_version() -> str:
     """The catalogue's version: SHA-256 over its three files (muscles, reflexes, signs), so a
-    signed result names the exact catalogue it was computed with."""
+    signed result names the exact catalogue it was computed with (read once: the files are
+    part of the program, and the bulk paths sign thousands of visits)."""
     import hashlib
 
     h = hashlib.sha256()

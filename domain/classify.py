@@ -4,13 +4,13 @@ phenotype (clinical-rules 1-10). Pure: the case, catalogue and options are passe
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from dataclasses import dataclass
 
 from .case import MRC_RANK, Case, Visit
 from .catalogue import KINGS_REGIONS, REGION_RANK, REGIONS, Catalogue
 from .criteria import REGISTRY, CriterionResult, Reason, Ref, frozen_maker, reason
 from .evidence import SPREAD_CRITERION, EvidenceContext, VisitEvidence, visit_evidence
+from .gc_pause import paused_gc
 from .options import Options
 from .phenotype import Phenotype, PhenotypeTracker
 from .scores import (
@@ -654,17 +654,10 @@ def classify_case(
     ``cache`` (optional) reuses the evidence of visits unchanged since the last call, and the
     fold up to the first visit that changed."""
     # The fold makes tens of thousands of small objects that all live on in the result: the
-    # cyclic garbage collector, run every few hundred allocations, would traverse them again and
-    # again (about 8% of a cold 30-visit history). It is paused for the call and resumed as it
-    # was, whatever happens; it then looks at what the call made as usual.
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
+    # cyclic garbage collector would traverse them again and again (about 8% of a cold 30-visit
+    # history), so it is paused for the call.
+    with paused_gc():
         return _classify_case(case, catalogue, options, cache)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _classify_case(case: Case, catalogue: Catalogue, options: Options | None,

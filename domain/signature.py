@@ -42,8 +42,15 @@ def visit_content(visit: Visit) -> dict[str, Any]:
     return content
 
 
-def content_sha256(visit: Visit) -> str:
-    return hashlib.sha256(canonical_json(visit_content(visit)).encode("utf-8")).hexdigest()
+def content_json(visit: Visit) -> str:
+    """The canonical JSON of :func:`visit_content`: what :func:`content_sha256` hashes, and the
+    ``content`` part of the text a signature hashes."""
+    return canonical_json(visit_content(visit))
+
+
+def content_sha256(visit: Visit, text: str | None = None) -> str:
+    """SHA-256 of the visit's content (``text``: its :func:`content_json`, made already)."""
+    return hashlib.sha256((content_json(visit) if text is None else text).encode("utf-8")).hexdigest()
 
 
 def signature_sha256(visit: Visit, fields: dict[str, Any]) -> str:
@@ -53,16 +60,19 @@ def signature_sha256(visit: Visit, fields: dict[str, Any]) -> str:
     return signature_hash_and_snapshot(visit, fields)[0]
 
 
-def signature_hash_and_snapshot(visit: Visit, fields: dict[str, Any]) -> tuple[str, str]:
+def signature_hash_and_snapshot(visit: Visit, fields: dict[str, Any], *,
+                                content: str | None = None) -> tuple[str, str]:
     """:func:`signature_sha256`, and the canonical JSON of the frozen classification made on the
     way, which is what the store keeps (compressed): the hashed text is that JSON spliced into
     the canonical JSON of the rest, byte for byte what :func:`canonical_json` makes of the
     whole record (its keys are plain names, sorted the same way), so the largest part is
-    written once instead of twice (issue 20: a bulk import verifies and stores thousands)."""
-    record = {"content": visit_content(visit), **{k: fields.get(k) for k in SIGNATURE_FIELDS}}
-    snapshot = canonical_json(record["classification"])
-    text = "{" + ",".join(
-        f'"{k}":{snapshot if k == "classification" else canonical_json(record[k])}' for k in sorted(record)) + "}"
+    written once instead of twice (issue 20: a bulk import verifies and stores thousands).
+    ``content``: the visit's :func:`content_json`, when the caller has made it already."""
+    record = {"content": None, **{k: fields.get(k) for k in SIGNATURE_FIELDS}}
+    made = {"classification": canonical_json(record["classification"]),
+            "content": content_json(visit) if content is None else content}
+    text = "{" + ",".join(f'"{k}":{made[k] if k in made else canonical_json(record[k])}' for k in sorted(record)) + "}"
+    snapshot = made["classification"]
     return hashlib.sha256(text.encode("utf-8")).hexdigest(), snapshot
 
 

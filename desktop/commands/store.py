@@ -156,14 +156,11 @@ def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = Tr
     """Read, check and turn into rows one import file (:func:`desktop.store.rows.prepare_import`);
     the cyclic garbage collector is paused meanwhile (a case file is a large tree of fresh
     objects that reference counting frees)."""
-    import gc
-
     from desktop.store.errors import ImportRefused
     from desktop.store.rows import prepare_import
+    from domain.gc_pause import paused_gc
 
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         try:
             case, uuids = _read_for_import(path, today, format)
         except UserError as e:
@@ -173,9 +170,6 @@ def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = Tr
         except ImportRefused as e:
             prepared = str(e)
         return PreparedFile(path, prepared=prepared, uuids=uuids, case=case if keep_case else None)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _prepare_in_helper(job) -> PreparedFile:

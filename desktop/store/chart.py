@@ -672,12 +672,13 @@ class ChartStore(ChartFile):
 
     def _seal(self, visit_id: int, visit: Visit, snapshot: dict, patient: Patient, earlier: list[Visit],
               clinician: str, options, *, version: int, reason: str | None, previous: str | None,
-              signed_at: str | None, context: dict | None = None) -> str:
+              signed_at: str | None, context: dict | None = None, content: str | None = None) -> str:
         """Store one signature (the frozen result, the options, the versions and the hash over
         them and the visit's content) and mark the version signed; returns the hash. The one
         place a signature is made: signing, amending and the bulk path all come here (the bulk
         path passes the ``context`` :func:`domain.signature.signing_context` gives, made from
-        content hashes it computes once per visit)."""
+        content hashes it computes once per visit, and the visit's ``content`` JSON made for
+        them)."""
         from domain import __version__
         from domain.signature import signature_hash_and_snapshot, signing_context
 
@@ -694,7 +695,7 @@ class ChartStore(ChartFile):
             "catalogue_version": catalogue_version(),
             "previous_sha256": previous,
         }
-        sha, frozen = signature_hash_and_snapshot(visit, fields)
+        sha, frozen = signature_hash_and_snapshot(visit, fields, content=content)
         flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
         self.db.execute(SIGNATURE_INSERT, [visit_id, *signature_row(
             fields, sha, context or signing_context(patient, earlier), pack_canonical(frozen))])
@@ -1031,13 +1032,15 @@ class ChartStore(ChartFile):
         batch. Returns the number of patients added."""
         from domain.classify import classify_case
         from domain.patient_rules import case_problems, mrn_key
-        from domain.signature import content_sha256, patient_facts_sha256
+        from domain.signature import content_json, content_sha256, patient_facts_sha256
+
+        from domain.gc_pause import paused_gc
 
         conn = self.db.conn
         options = self.criteria_options()
         today = dt.date.today()
         n = 0
-        with self._write():
+        with paused_gc(), self._write():
             bulk = BulkRows(self._next_visit_id())
             taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}
             to_sign = []
@@ -1047,7 +1050,8 @@ class ChartStore(ChartFile):
                 flush_pending_audit(conn, self._pending_before)  # each visit's audit row before its signing
                 for case, vids, signed in to_sign:
                     results = classify_case(case, self.catalogue, options).visits
-                    contents = {v.date: content_sha256(v) for v in case.visits}
+                    texts = {v.date: content_json(v) for v in case.visits}
+                    contents = {d: content_sha256(None, text) for d, text in texts.items()}
                     facts = patient_facts_sha256(case.patient)
                     for v, vc in zip(case.visits, results):
                         if v.date in signed:
@@ -1056,7 +1060,8 @@ class ChartStore(ChartFile):
                             context = {"earlier": {e.date.isoformat(): contents[e.date] for e in earlier},
                                        "patient": facts}
                             self._seal(vids[v.date], v, vc.as_json(), case.patient, earlier, clinician, options,
-                                       version=1, reason=None, previous=None, signed_at=at, context=context)
+                                       version=1, reason=None, previous=None, signed_at=at, context=context,
+                                       content=texts[v.date])
                 to_sign.clear()
 
             for case, signed in items:

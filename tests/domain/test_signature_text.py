@@ -13,6 +13,8 @@ from domain.options import Options
 from domain.signature import (
     SIGNATURE_FIELDS,
     canonical_json,
+    content_json,
+    content_sha256,
     signature_hash_and_snapshot,
     signature_sha256,
     verified_snapshot,
@@ -50,6 +52,9 @@ def test_the_spliced_text_hashes_as_the_whole_record(classification, signer, rea
     sha, snapshot = signature_hash_and_snapshot(visit, fields)
     assert sha == _whole(visit, fields) == signature_sha256(visit, fields)
     assert snapshot == canonical_json(classification)
+    # the bulk paths hand in the content text they made for the content hash
+    assert signature_hash_and_snapshot(visit, fields, content=content_json(visit)) == (sha, snapshot)
+    assert content_sha256(visit) == content_sha256(None, content_json(visit))
 
 
 def test_verification_gives_the_snapshot_only_when_the_visit_still_matches():
