@@ -41,5 +41,6 @@ def _import(quick: bool):
             store.close()
         size = chart.stat().st_size
     return visits / seconds, "/s", (f"{len(files)} files, {visits} visits in {seconds:.1f} s "
-                                     f"(reading and checking every file, then one transaction per file); "
+                                     f"(every file read, checked and turned into rows by helper processes, then one "
+                                     f"transaction per file); "
                                      f"{size / visits:,.0f} bytes per visit")
