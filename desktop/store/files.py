@@ -556,11 +556,17 @@ class ChartFile:
         problems, _rows = audit_chain.verify_chain(conn, self.chain_key)
         pending = pending_visits(conn)
         if pending:
-            rows = conn.execute(f"SELECT patient_id, date, version FROM visits WHERE id IN ({', '.join(map(str, pending))}) "
-                                "ORDER BY id LIMIT 5").fetchall()
-            named = ", ".join(f"{p} {d} v{v}" for p, d, v in rows) + (", ..." if len(pending) > 5 else "")
-            problems.append(f"{len(pending)} visit(s) were stored without their audit row ({named}): "
-                            "written outside Motorchart")
+            problems.append(f"{len(pending)} visit(s) were stored without their audit row "
+                            f"({_named_visits(conn, pending)}): written outside Motorchart")
+        # A visit another program inserted, then struck from the pending list (audit_pending is
+        # bookkeeping, not protected like the audit): it has no audit row of its creation.
+        unrecorded = tuple(r[0] for r in conn.execute(
+            "SELECT id FROM visits EXCEPT SELECT json_extract(new_json, '$.id') FROM audit "
+            "WHERE table_name = 'visits' AND action = 'insert' ORDER BY 1") if r[0] not in pending)
+        if unrecorded:
+            problems.append(f"{len(unrecorded)} visit(s) have no audit row of their creation "
+                            f"({_named_visits(conn, unrecorded)}): written outside Motorchart, or that row "
+                            "was removed")
         if self._cleanup is None:  # (a compressed backup opened through a copy has no head file)
             problems += audit_chain.head_problems(conn, self.path, key=self.chain_key,
                                                   last=audit_chain.last_row(conn), backups=audit_heads(self.path))
@@ -1061,3 +1067,10 @@ def _set_aside(chart: Path, key=None) -> Path | None:
         if side.exists():
             os.replace(side, saved.with_name(saved.name + ext))
     return saved
+
+
+def _named_visits(conn, ids: tuple[int, ...]) -> str:
+    """The first five of these visits as "MRN date vN", for a problem line."""
+    rows = conn.execute(f"SELECT patient_id, date, version FROM visits WHERE id IN ({', '.join(map(str, ids[:5]))}) "
+                        "ORDER BY id").fetchall()
+    return ", ".join(f"{p} {d} v{v}" for p, d, v in rows) + (", ..." if len(ids) > 5 else "")

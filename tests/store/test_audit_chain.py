@@ -163,7 +163,9 @@ def test_rows_removed_from_the_middle_are_named(chart):
     conn.close()
     assert audit_problems(chart) == [
         f"audit row 2 is missing (between row 1 of {trail[0][1]} and row 3 of {trail[2][1]}): "
-        "removed outside Motorchart"]
+        "removed outside Motorchart",
+        "1 visit(s) have no audit row of their creation (MRN-0042 2025-03-01 v1): written outside Motorchart, "
+        "or that row was removed"]
 
 
 def test_an_edited_row_is_named_with_the_rows_written_with_it(chart):

@@ -84,6 +84,25 @@ def test_a_visit_another_program_inserts_is_named_by_check_and_not_claimed(store
         assert not any(e.row_key == "2025-05-05 v1" for e in again.audit_trail("MRN-0042"))
 
 
+def test_a_visit_another_program_inserts_and_strikes_from_the_pending_list_is_named_by_check(
+        store, chart_path, patient_factory, case_factory):
+    """audit_pending is bookkeeping, not protected like the audit: a visit whose pending mark
+    another program deleted still has no audit row of its creation, and check says so."""
+    store.import_case(case_factory())  # two visits stored by Motorchart: recorded
+    store.close(backup=False)
+    conn = sqlite3.connect(chart_path)
+    conn.execute("INSERT INTO visits (patient_id, date, version) VALUES ('MRN-0042', '2025-05-05', 1)")
+    conn.execute("DELETE FROM audit_pending")
+    conn.commit()
+    conn.close()
+    with ChartStore.open(chart_path, user="dr.test") as again:
+        problems = again.full_check()["audit"]
+        assert problems == ["1 visit(s) have no audit row of their creation (MRN-0042 2025-05-05 v1): "
+                            "written outside Motorchart, or that row was removed"]
+        again.delete_visit("MRN-0042", dt.date(2025, 5, 5))  # the clinician removes it: recorded, sound again
+        assert again.full_check()["audit"] == []
+
+
 def test_a_chart_from_before_keeps_its_full_rows_and_its_chain(tmp_path):
     # the trail as schema 11 wrote it: a file migrated to m011 only, written with its triggers
     path2 = tmp_path / "old2.sqlite"
