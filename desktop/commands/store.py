@@ -108,7 +108,10 @@ def cmd_import(args) -> int:
                     raise ImportRefused(item.prepared)
                 r = store.import_prepared(item.prepared, case=item.case, visit_uuids=item.uuids, mrn_keys=keys)
                 if r is None:  # a patient the chart has: merged from the case, read again here
-                    case, uuids = _read_for_import(f, today, getattr(args, "format", "auto"))
+                    try:
+                        case, uuids = _read_for_import(f, today, getattr(args, "format", "auto"))
+                    except UserError as e:  # (the file changed since it was checked)
+                        raise ImportRefused("; ".join(e.problems)) from None
                     r = store.import_case(case, today=today, visit_uuids=uuids, mrn_keys=keys)
             except ImportRefused as e:
                 refused += 1
@@ -172,6 +175,33 @@ def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = Tr
         return PreparedFile(path, prepared=prepared, uuids=uuids, case=case if keep_case else None)
 
 
+def _helper_start(parent: int) -> None:
+    """A helper's first step: it dies with the command (Linux: the kernel kills it when the
+    command's process ends, even by SIGKILL; elsewhere a thread watches for that), so a killed
+    import leaves no helper behind, and it leaves Ctrl+C to the command."""
+    import os
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) != 0:  # PR_SET_PDEATHSIG
+            raise OSError("prctl")
+    except (OSError, AttributeError, ImportError):
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="motorchart-helper-watch", daemon=True).start()
+    if os.getppid() != parent:  # (the command ended before the line above took effect)
+        os._exit(1)
+
+
 def _prepare_in_helper(job) -> PreparedFile:
     path, today, format = job
     return prepare_file(path, today, format, keep_case=False)
@@ -199,18 +229,23 @@ def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int
 
         load_catalogue()  # (read once, here: the helpers inherit it)
         try:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_helper_start, initargs=(os.getpid(),))
         except (OSError, ValueError, ImportError):  # no fork, no semaphores: in this process
             pool = None
         if pool is not None:
             from concurrent.futures.process import BrokenProcessPool
 
             try:
-                with pool:
-                    return list(pool.map(_prepare_in_helper, [(p, today, format) for p in paths],
-                                         chunksize=max(1, min(16, len(paths) // (workers * 8)))))
+                done = list(pool.map(_prepare_in_helper, [(p, today, format) for p in paths],
+                                     chunksize=max(1, min(16, len(paths) // (workers * 8)))))
+                pool.shutdown()
+                return done
             except BrokenProcessPool:  # a helper was killed (out of memory?): nothing is written yet
-                pass
+                pool.shutdown()
+            except BaseException:  # Ctrl+C, or a bug: stop now, not after every file is read
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     return [prepare_file(p, today, format) for p in paths]
 
 

@@ -133,3 +133,79 @@ def test_an_invalid_file_among_many_refuses_the_run_and_nothing_is_written(clini
     assert rc == 2 and out == ""
     assert err.splitlines() == [f'{bad}: the key "id" is written twice in one object', "nothing was imported"]
     assert _content(chart) == before
+
+
+def test_a_file_changed_between_its_check_and_its_merge_is_refused_alone(clinic, tmp_path, capsys, monkeypatch):
+    """A file whose patient the chart has is read again by the writer; if it no longer reads as a
+    valid case then (it was changed meanwhile), that file is refused and the run goes on."""
+    import os
+
+    from desktop.cli import UserError
+
+    chart = _chart(tmp_path / "chart.sqlite")
+    writer, read = os.getpid(), import_command._read_for_import
+
+    def changed_meanwhile(path, today, format):
+        if os.getpid() == writer and path == str(clinic[0]):
+            raise UserError(f"{path}: not valid JSON: Expecting value (line 1, column 1)")
+        return read(path, today, format)
+
+    monkeypatch.setattr(import_command, "_read_for_import", changed_meanwhile)
+    rc, out, err = _import(chart, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
+    assert rc == 2
+    assert f"{clinic[0]}: refused: {clinic[0]}: not valid JSON: Expecting value (line 1, column 1)" in err.splitlines()
+    assert out.splitlines()[-1] == f"{len(clinic) - 2} imported, 2 refused"
+    assert "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie left for its new parent to reap does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc (Linux)")
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGINT"])
+def test_an_import_stopped_while_its_helpers_read_leaves_no_helper_and_no_chart(clinic, tmp_path, stop):
+    """Killed (SIGKILL) or interrupted (Ctrl+C) while the helpers read its files, the command
+    takes its helpers with it and has written nothing."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    chart = tmp_path / "chart.sqlite"
+    files = [str(f) for f in clinic] * 40  # (long enough to be stopped while reading)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from desktop.cli import main; sys.exit(main(sys.argv[1:]))",
+         "import", "--db", str(chart), *files],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 30
+        while len(helpers := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(helpers) >= 2, "the helpers did not start"
+        proc.send_signal(getattr(signal, stop))
+        _out, err = proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(map(_alive, helpers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, helpers))
+        assert not chart.exists()
+        if stop == "SIGINT":
+            assert proc.returncode == 130 and b"Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
