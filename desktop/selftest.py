@@ -83,6 +83,36 @@ def _step_chart(run: _Run) -> str:
             f"chart, last visit signed, read back")
 
 
+def _step_bulk_import(run: _Run) -> str:
+    """A bulk import's files read, checked and turned into rows by helper processes, as
+    ``motorchart import`` of many files does (forked; they die with the command): the bundle
+    must carry multiprocessing and ctypes for it."""
+    import datetime as dt
+    import json
+
+    from domain.case import case_to_data
+
+    from .commands.store import PARALLEL_FROM, prepare_files
+
+    folder = run.tmp / "bulk-import"
+    folder.mkdir()
+    data = case_to_data(run.state["case"])
+    paths = []
+    for i in range(PARALLEL_FROM):
+        data["patient"]["id"] = f"SELF-TEST-{i:03d}"
+        path = folder / f"case-{i:03d}.json"
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        paths.append(str(path))
+    done = prepare_files(paths, today=dt.date.today(), workers=2)
+    wrong = [d.path for d in done if d.problems or isinstance(d.prepared, str)]
+    if wrong:
+        raise RuntimeError(f"{len(wrong)} case file(s) were not read as valid cases, e.g. {wrong[0]}")
+    if any(d.case is not None for d in done):
+        raise RuntimeError("the case files were read in this process: the helper processes did not start")
+    visits = sum(len(d.prepared.dates) for d in done)
+    return f"{len(paths)} case files ({visits} visits) read and checked by 2 helper processes"
+
+
 def _step_classify(run: _Run) -> str:
     from domain.classify import classify_case
     from domain.criteria import REGISTRY
@@ -138,6 +168,7 @@ def _step_qt(run: _Run) -> str:
 STEPS: tuple[tuple[str, Callable[[_Run], str]], ...] = (
     ("resources", _step_resources),
     ("chart", _step_chart),
+    ("bulk-import", _step_bulk_import),
     ("classify", _step_classify),
     ("reports", _step_reports),
     ("qt", _step_qt),
