@@ -30,6 +30,20 @@ def store(chart_path):
     s.close(backup=False)
 
 
+def write_outside(chart, *statements: str) -> None:
+    """Another program's write: the statements run through the standard library's sqlite3,
+    past Motorchart, and are committed."""
+    import sqlite3
+
+    conn = sqlite3.connect(chart)
+    try:
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def make_visit(date: str = "2025-03-01", **changes) -> Visit:
     """A small plausible visit; keyword arguments replace its fields."""
     base = Visit(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 
 from desktop.store import ChartStore
 from desktop.store._lean import Database
 from desktop.store.migrations import migrations
 from domain.case import MuscleFinding
+from tests.store.conftest import write_outside
 
 D1 = dt.date(2025, 3, 1)
 
@@ -73,10 +73,7 @@ def test_a_visit_another_program_inserts_is_named_by_check_and_not_claimed(store
                                                                           visit_factory):
     store.add_patient(patient_factory())
     store.close(backup=False)
-    conn = sqlite3.connect(chart_path)
-    conn.execute("INSERT INTO visits (patient_id, date, version) VALUES ('MRN-0042', '2025-05-05', 1)")
-    conn.commit()
-    conn.close()
+    write_outside(chart_path, "INSERT INTO visits (patient_id, date, version) VALUES ('MRN-0042', '2025-05-05', 1)")
     with ChartStore.open(chart_path, user="dr.test") as again:
         again.set_setting("clinic", "Neurology")  # a write of Motorchart does not flush it as its own
         problems = again.full_check()["audit"]
@@ -90,11 +87,8 @@ def test_a_visit_another_program_inserts_and_strikes_from_the_pending_list_is_na
     another program deleted still has no audit row of its creation, and check says so."""
     store.import_case(case_factory())  # two visits stored by Motorchart: recorded
     store.close(backup=False)
-    conn = sqlite3.connect(chart_path)
-    conn.execute("INSERT INTO visits (patient_id, date, version) VALUES ('MRN-0042', '2025-05-05', 1)")
-    conn.execute("DELETE FROM audit_pending")
-    conn.commit()
-    conn.close()
+    write_outside(chart_path, "INSERT INTO visits (patient_id, date, version) VALUES ('MRN-0042', '2025-05-05', 1)",
+                  "DELETE FROM audit_pending")
     with ChartStore.open(chart_path, user="dr.test") as again:
         problems = again.full_check()["audit"]
         assert problems == ["1 visit(s) have no audit row of their creation (MRN-0042 2025-05-05 v1): "

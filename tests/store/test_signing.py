@@ -17,6 +17,7 @@ from domain.case import Case, MuscleFinding, ReflexFinding, Visit, VisitMarks, c
 from domain.options import Options
 from domain.signature import signature_sha256, verify
 from tests.reports.pdf_helpers import text as pdf_text
+from tests.store.conftest import write_outside
 
 D1, D2 = dt.date(2025, 3, 1), dt.date(2025, 7, 10)
 PRINTED = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -227,11 +228,8 @@ def test_an_export_whose_signed_content_was_edited_is_refused_whole(store, signe
 
 def test_check_names_a_signed_visit_changed_outside_the_app(store, signed, chart_path):
     store.close(backup=False)
-    con = sqlite3.connect(chart_path)
-    con.execute("DROP TRIGGER muscle_findings_signed_no_update")
-    con.execute("UPDATE muscle_findings SET mrc = '5' WHERE muscle = 'first_dorsal_interosseous'")
-    con.commit()
-    con.close()
+    write_outside(chart_path, "DROP TRIGGER muscle_findings_signed_no_update",
+                  "UPDATE muscle_findings SET mrc = '5' WHERE muscle = 'first_dorsal_interosseous'")
     again = ChartStore.open(chart_path, user="dr.test", readonly=True)
     try:
         problems = again.verify_signatures()
