@@ -8,20 +8,26 @@ for that over and over, and those objects are freed by reference counting anyway
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
+class paused_gc:  # noqa: N801  (used as a function: ``with paused_gc():``)
     """No cyclic collection inside the block; the collector is restored as it was, whatever
-    happens (one paused by someone else stays theirs), and then looks at what the block made
-    as usual."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
+    happens (one paused by someone else stays theirs).
+
+    A class, not a generator: a generator-based context manager allocates (its StopIteration)
+    just after the collector is back on, and that allocation set off at once the collection
+    the pause had put off, over every object the block made (about 3 ms after a 30-visit
+    classification). Restored last thing, the collector runs when the caller next allocates,
+    as it would have without the pause."""
+
+    __slots__ = ("_paused",)
+
+    def __enter__(self) -> None:
+        self._paused = gc.isenabled()
+        if self._paused:
+            gc.disable()
+
+    def __exit__(self, *exc) -> bool:
+        if self._paused:
             gc.enable()
+        return False
