@@ -175,36 +175,9 @@ def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = Tr
         return PreparedFile(path, prepared=prepared, uuids=uuids, case=case if keep_case else None)
 
 
-def _helper_start(parent: int) -> None:
-    """A helper's first step: it dies with the command (Linux: the kernel kills it when the
-    command's process ends, even by SIGKILL; elsewhere a thread watches for that), so a killed
-    import leaves no helper behind, and it leaves Ctrl+C to the command."""
-    import os
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        import ctypes
-
-        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) != 0:  # PR_SET_PDEATHSIG
-            raise OSError("prctl")
-    except (OSError, AttributeError, ImportError):
-        import threading
-        import time
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(1)
-
-        threading.Thread(target=watch, name="motorchart-helper-watch", daemon=True).start()
-    if os.getppid() != parent:  # (the command ended before the line above took effect)
-        os._exit(1)
-
-
-def _prepare_in_helper(job) -> PreparedFile:
-    path, today, format = job
-    return prepare_file(path, today, format, keep_case=False)
+def _prepare_in_helper(job) -> list[PreparedFile]:
+    paths, today, format = job
+    return [prepare_file(path, today, format, keep_case=False) for path in paths]
 
 
 PARALLEL_FROM = 64
@@ -218,34 +191,23 @@ def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int
     it) do it in parallel and send back rows, not cases: a file whose patient the chart turns
     out to have is read again by the writer (:func:`cmd_import`). Where helper processes cannot
     be started, this process does it all."""
-    import os
+    from desktop.store.helpers import cores, helper_pool, in_order
 
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    workers = workers if workers is not None else cores()
     if workers > 1 and len(paths) >= PARALLEL_FROM:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         from desktop.resources import load_catalogue
 
         load_catalogue()  # (read once, here: the helpers inherit it)
-        try:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_helper_start, initargs=(os.getpid(),))
-        except (OSError, ValueError, ImportError):  # no fork, no semaphores: in this process
-            pool = None
+        pool = helper_pool(workers)
         if pool is not None:
-            from concurrent.futures.process import BrokenProcessPool
-
+            chunks = (paths[i:i + 8] for i in range(0, len(paths), 8))
             try:
-                done = list(pool.map(_prepare_in_helper, [(p, today, format) for p in paths],
-                                     chunksize=max(1, min(16, len(paths) // (workers * 8)))))
-                pool.shutdown()
-                return done
+                return [done for chunk in in_order(pool, _prepare_in_helper, ((c, today, format) for c in chunks),
+                                                  ahead=4 * workers) for done in chunk]
             except BrokenProcessPool:  # a helper was killed (out of memory?): nothing is written yet
-                pool.shutdown()
-            except BaseException:  # Ctrl+C, or a bug: stop now, not after every file is read
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+                pass
     return [prepare_file(p, today, format) for p in paths]
 
 

@@ -30,7 +30,6 @@ from .migrations import flush_pending_audit
 from .patient_index import PatientRow, count_patients, search_patients
 from .rows import (
     _SCORE_COLUMNS,
-    BulkRows,
     FINDING_INSERT,
     FINDINGS,
     MARK_KINDS,
@@ -46,12 +45,12 @@ from .rows import (
     finding_rows,
     marks_from_values,
     marks_to_values,
-    pack_canonical,
+    new_case_rows,
     patient_from_row,
     patient_row,
     plain_visit,
     prepare_import,
-    signature_row,
+    sealed_signature,
     signed_version,
     visit_from_rows,
     visit_rows,
@@ -153,6 +152,33 @@ def _check_signing_text(clinician: str, reason: str | None = None) -> None:
         problem = value is not None and text_problem(value, field)
         if problem:
             raise StoreError(f"{what} {problem}")
+
+
+def _chunks(items, size: int):
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _case_rows_job(job) -> list[tuple[str, VisitRows | str]]:
+    """The rows of some new patients (:func:`desktop.store.rows.new_case_rows`), in a helper
+    process or this one: ``(chunk of (case, signed), catalogue or None for the program's,
+    options, today)``."""
+    chunk, catalogue, options, today = job
+    if catalogue is None:
+        from desktop.resources import load_catalogue
+
+        catalogue = load_catalogue()
+    from domain.gc_pause import paused_gc
+
+    with paused_gc():
+        return [(case.patient.id, new_case_rows(case, signed, catalogue, options, today)) for case, signed in chunk]
 
 
 class ChartStore(ChartFile):
@@ -679,28 +705,15 @@ class ChartStore(ChartFile):
         path passes the ``context`` :func:`domain.signature.signing_context` gives, made from
         content hashes it computes once per visit, and the visit's ``content`` JSON made for
         them)."""
-        from domain import __version__
-        from domain.signature import signature_hash_and_snapshot, signing_context
+        from domain.signature import signing_context
 
-        from desktop.resources import catalogue_version
-
-        fields = {
-            "signed_by": clinician,
-            "signed_at": signed_at or _now_utc(),
-            "version": version,
-            "amendment_reason": reason,
-            "options": options.model_dump(mode="json"),
-            "classification": snapshot,
-            "program_version": __version__,
-            "catalogue_version": catalogue_version(),
-            "previous_sha256": previous,
-        }
-        sha, frozen = signature_hash_and_snapshot(visit, fields, content=content)
+        sha, row, mark = sealed_signature(
+            visit, snapshot, clinician=clinician, options=options.model_dump(mode="json"), version=version,
+            reason=reason, previous=previous, signed_at=signed_at,
+            context=context or signing_context(patient, earlier), content=content)
         flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
-        self.db.execute(SIGNATURE_INSERT, [visit_id, *signature_row(
-            fields, sha, context or signing_context(patient, earlier), pack_canonical(frozen))])
-        self.db.execute(MARK_SIGNED, ["amended" if version > 1 else "signed", clinician, fields["signed_at"],
-                                      reason, visit_id])
+        self.db.execute(SIGNATURE_INSERT, [visit_id, *row])
+        self.db.execute(MARK_SIGNED, [*mark, visit_id])
         return sha
 
     def signature(self, patient_id: str, date: dt.date) -> SignedVersion | None:
@@ -1021,70 +1034,74 @@ class ChartStore(ChartFile):
                                 "nothing was imported (correct the file, or the chart with "
                                 "`motorchart patient edit`, then import again)")
 
-    def add_cases(self, items, *, progress=None, batch: int = 500) -> int:
+    def add_cases(self, items, *, progress=None, batch: int = 500, workers: int = 1) -> int:
         """Add new patients with their visits in bulk, in one transaction, and sign the visits
-        listed for each: ``items`` yields ``(case, {date: clinician})``. The façade's bulk path
-        (the demo clinic, large imports): prepared ``executemany`` inserts, the same row mapping,
-        triggers and audit as single writes, and signatures made as :meth:`sign_visit` makes
-        them (one classification per patient). A case that breaks a rule of
-        :func:`domain.patient_rules.case_problems`, or a patient already in the chart (MRNs
-        compared trimmed and case-folded, in the chart and in the batch), refuses the whole
-        batch. Returns the number of patients added."""
-        from domain.classify import classify_case
-        from domain.patient_rules import case_problems, mrn_key
-        from domain.signature import content_json, content_sha256, patient_facts_sha256
-
+        listed for each: ``items`` yields ``(case, {date: clinician or (clinician, time)})``.
+        The façade's bulk path (the demo clinic, large imports): prepared ``executemany``
+        inserts, the same row mapping, triggers and audit as single writes, and signatures made
+        as :meth:`sign_visit` makes them (:func:`desktop.store.rows.new_case_rows`: one
+        classification per patient). With ``workers`` > 1, helper processes
+        (:mod:`desktop.store.helpers`) make the rows while this process writes. A case that
+        breaks a rule of :func:`domain.patient_rules.case_problems`, or a patient already in
+        the chart (MRNs compared trimmed and case-folded, in the chart and in the batch),
+        refuses the whole batch. Returns the number of patients added."""
         from domain.gc_pause import paused_gc
+        from domain.patient_rules import mrn_key
 
         conn = self.db.conn
         options = self.criteria_options()
         today = dt.date.today()
+        jobs = _chunks(((case, {d: (c if isinstance(c, tuple) else (c, None)) for d, c in (signed or {}).items()})
+                        for case, signed in items), 25)
+        pool = None
+        if workers > 1:
+            from .helpers import helper_pool
+
+            self.catalogue  # noqa: B018  (loaded before the helpers fork: they inherit it)
+            pool = helper_pool(workers)
+        if pool is None:
+            made = (_case_rows_job((chunk, self.catalogue, options, today)) for chunk in jobs)
+        else:
+            from .helpers import in_order
+
+            made = in_order(pool, _case_rows_job, ((chunk, None, options, today) for chunk in jobs),
+                            ahead=4 * workers)
         n = 0
         with paused_gc(), self._write():
-            bulk = BulkRows(self._next_visit_id())
             taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}
-            to_sign = []
+            parts: list[VisitRows] = []
 
             def flush():
-                bulk.write(conn)
+                if not parts:
+                    return
+                offset = self._next_visit_id() - 1
+                rows, bases = VisitRows.merged(parts)
+                rows.write(conn, offset)
                 flush_pending_audit(conn, self._pending_before)  # each visit's audit row before its signing
-                for case, vids, signed in to_sign:
-                    results = classify_case(case, self.catalogue, options).visits
-                    texts = {v.date: content_json(v) for v in case.visits}
-                    contents = {d: content_sha256(None, text) for d, text in texts.items()}
-                    facts = patient_facts_sha256(case.patient)
-                    for v, vc in zip(case.visits, results):
-                        if v.date in signed:
-                            clinician, at = signed[v.date]
-                            earlier = [e for e in case.visits if e.date < v.date]
-                            context = {"earlier": {e.date.isoformat(): contents[e.date] for e in earlier},
-                                       "patient": facts}
-                            self._seal(vids[v.date], v, vc.as_json(), case.patient, earlier, clinician, options,
-                                       version=1, reason=None, previous=None, signed_at=at, context=context,
-                                       content=texts[v.date])
-                to_sign.clear()
+                for part, base in zip(parts, bases):
+                    part.sign(conn, offset + base)
+                parts.clear()
 
-            for case, signed in items:
-                pid = case.patient.id
-                key = mrn_key(pid)
-                if key in taken:
-                    raise StoreError(f"patient {pid} already exists (MRNs are compared ignoring case and "
-                                     "surrounding spaces); nothing was added")
-                problems = case_problems(case, today=today)
-                if problems:
-                    raise StoreError(f"patient {pid}: {'; '.join(problems)}; nothing was added")
-                taken.add(key)
-                bulk.add_patient(case.patient)
-                vids = {v.date: bulk.add_visit(pid, v) for v in case.visits}
-                if signed:
-                    to_sign.append((case, vids, {
-                        d: (c if isinstance(c, tuple) else (c, None)) for d, c in signed.items()}))
-                n += 1
-                if len(bulk.patients) >= batch:
-                    flush()
-                    if progress:
-                        progress(n, None)
-            flush()
+            try:
+                for chunk in made:
+                    for pid, rows in chunk:
+                        key = mrn_key(pid)
+                        if key in taken:
+                            raise StoreError(f"patient {pid} already exists (MRNs are compared ignoring case and "
+                                             "surrounding spaces); nothing was added")
+                        if isinstance(rows, str):
+                            raise StoreError(rows)
+                        taken.add(key)
+                        parts.append(rows)
+                        n += 1
+                        if len(parts) >= batch:
+                            flush()
+                            if progress:
+                                progress(n, None)
+                flush()
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
         return n
 
     def _next_visit_id(self) -> int:

@@ -287,11 +287,17 @@ def demo_cases(n_patients: int, seed: int = 2026):
         yield case, signed
 
 
+HELPERS_FROM = 500
+"""Patients from which the demo clinic's classifications and signatures are made by helper
+processes (:mod:`desktop.store.helpers`); the window's own demo clinic (200) is made here."""
+
+
 def build_demo(store: ChartStore, n_patients: int = 200, seed: int = 2026, *, progress=None) -> int:
     """Add a demo clinic to an open writable store through the façade's bulk path
     (:meth:`ChartStore.add_cases`: one transaction, signatures as in the clinic); returns the
     patient count. Refused, with nothing written, if the chart already holds a demo patient."""
     from .errors import StoreError
+    from .helpers import cores
 
     existing = {r[0] for r in store.db.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}
 
@@ -305,6 +311,7 @@ def build_demo(store: ChartStore, n_patients: int = 200, seed: int = 2026, *, pr
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA cache_size = -131072")  # 128 MiB: the audit and search indexes grow fast
     try:
-        return store.add_cases(items(), progress=(lambda i, _n: progress(i, n_patients)) if progress else None)
+        return store.add_cases(items(), progress=(lambda i, _n: progress(i, n_patients)) if progress else None,
+                               workers=cores() if n_patients >= HELPERS_FROM else 1)
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")

@@ -296,6 +296,35 @@ def signature_row(fields: dict[str, Any], sha: str, context: dict | None, snapsh
             None if context is None else _json(context), fields["previous_sha256"], sha)
 
 
+def sealed_signature(visit: Visit, snapshot: dict[str, Any], *, clinician: str, options: dict[str, Any],
+                     version: int, reason: str | None, previous: str | None, signed_at: str | None,
+                     context: dict | None, content: str | None = None) -> tuple[str, tuple, tuple]:
+    """A signature made for ``visit`` with its frozen result ``snapshot``, the options it was
+    computed with (``options``, as JSON), the program's and the catalogue's versions and the
+    hash over them and the visit's content (``content``: its canonical JSON, made already):
+    ``(sha256, the signature's row after its visit id, the MARK_SIGNED values before it)``.
+    The one place a signature is made: signing, amending and the bulk paths all come here."""
+    from domain import __version__
+    from domain.signature import signature_hash_and_snapshot
+
+    from desktop.resources import catalogue_version
+
+    fields = {
+        "signed_by": clinician,
+        "signed_at": signed_at or _now_utc(),
+        "version": version,
+        "amendment_reason": reason,
+        "options": options,
+        "classification": snapshot,
+        "program_version": __version__,
+        "catalogue_version": catalogue_version(),
+        "previous_sha256": previous,
+    }
+    sha, frozen = signature_hash_and_snapshot(visit, fields, content=content)
+    return (sha, signature_row(fields, sha, context, pack_canonical(frozen)),
+            ("amended" if version > 1 else "signed", clinician, fields["signed_at"], reason))
+
+
 @dataclass
 class VisitRows:
     """Visits ready to insert: their rows (ids from 1), and the signatures and status updates of
@@ -315,6 +344,28 @@ class VisitRows:
         if self.signatures:
             conn.executemany(SIGNATURE_INSERT, [(vid + offset, *rest) for vid, *rest in self.signatures])
             conn.executemany(MARK_SIGNED, [(*rest, vid + offset) for vid, *rest in self.signed])
+
+    @property
+    def visit_count(self) -> int:
+        return len(self.rows.visits)
+
+    @classmethod
+    def merged(cls, parts: list[VisitRows]) -> tuple[VisitRows, list[int]]:
+        """One :class:`VisitRows` of many (their visits numbered on, in order) for one set of
+        inserts, and where each part's ids start (minus one), for its :meth:`sign`."""
+        out = BulkRows(1)
+        bases, base = [], 0
+        for part in parts:
+            bases.append(base)
+            rows = part.rows
+            out.patients += rows.patients
+            shift = (lambda r: r) if not base else (lambda r, b=base: (r[0] + b, *r[1:]))  # noqa: E731
+            out.visits += map(shift, rows.visits)
+            for table, found in rows.findings.items():
+                out.findings[table] += map(shift, found)
+            out.marks += map(shift, rows.marks)
+            base += len(rows.visits)
+        return cls(out, [], []), bases
 
 
 def visit_rows(patient_id: str, visits: list[Visit], snapshots: dict[dt.date, bytes],
@@ -340,6 +391,44 @@ def visit_rows(patient_id: str, visits: list[Visit], snapshots: dict[dt.date, by
             signed.append((vid, "amended" if sig.version > 1 else "signed", sig.signed_by, sig.signed_at,
                            sig.amendment_reason))
     return VisitRows(bulk, signatures, signed)
+
+
+def new_case_rows(case: Case, signed: dict[dt.date, tuple[str, str | None]], catalogue, options,
+                  today: dt.date) -> VisitRows | str:
+    """The rows of a case added as a new patient, with the visits listed in ``signed``
+    (date -> clinician, signing time) signed as :meth:`ChartStore.sign_visit` signs them (one
+    classification of the case; the context of each signature from content hashes made once
+    a visit); or the line saying which rule of :func:`domain.patient_rules.case_problems` it
+    breaks. Pure, so the bulk path can run it in helper processes."""
+    from domain.classify import classify_case
+    from domain.patient_rules import case_problems
+    from domain.signature import content_json, content_sha256, patient_facts_sha256
+
+    pid = case.patient.id
+    problems = case_problems(case, today=today)
+    if problems:
+        return f"patient {pid}: {'; '.join(problems)}; nothing was added"
+    bulk = BulkRows(1)
+    bulk.add_patient(case.patient)
+    vids = {v.date: bulk.add_visit(pid, v) for v in case.visits}
+    signatures, marks = [], []
+    if signed:
+        results = classify_case(case, catalogue, options).visits
+        texts = {v.date: content_json(v) for v in case.visits}
+        contents = {d: content_sha256(None, text) for d, text in texts.items()}
+        facts = patient_facts_sha256(case.patient)
+        options_json = options.model_dump(mode="json")
+        for v, vc in zip(case.visits, results):
+            if v.date in signed:
+                clinician, at = signed[v.date]
+                context = {"earlier": {e.date.isoformat(): contents[e.date] for e in case.visits if e.date < v.date},
+                           "patient": facts}
+                _sha, row, mark = sealed_signature(v, vc.as_json(), clinician=clinician, options=options_json,
+                                                   version=1, reason=None, previous=None, signed_at=at,
+                                                   context=context, content=texts[v.date])
+                signatures.append((vids[v.date], *row))
+                marks.append((vids[v.date], *mark))
+    return VisitRows(bulk, signatures, marks)
 
 
 @dataclass

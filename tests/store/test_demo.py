@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.store.chart import _case_rows_job as _MAKE_ROWS
 from desktop.store.demo import KINDS, build_demo, demo_case, demo_cases
 from domain.case import case_from_data, case_to_data
 
@@ -43,3 +44,63 @@ def test_building_the_demo_clinic_signs_the_older_visits(store):
     meta = [store.visit_meta(r.id, d) for r in store.search_patients("", limit=25)
             for d in store.visit_dates(r.id)]
     assert all(m.clinician for m in meta if m.status == "signed")
+
+
+def _written(store) -> dict:
+    """What a bulk write put in the chart, but the times: every patient exported, the signature
+    rows, the audit rows."""
+    conn = store.db.conn
+    return {
+        "cases": {pid: case_to_data(store.export_case(pid)) for pid in store.all_patient_ids()},
+        "signatures": conn.execute("SELECT visit_id, signed_by, signed_at_utc, version, options_json, snapshot, "
+                                   "context_json, previous_sha256, sha256 FROM signatures ORDER BY visit_id").fetchall(),
+        "audit": conn.execute("SELECT table_name, action, patient_id, row_key, old_json, new_json FROM audit "
+                              "ORDER BY id").fetchall(),
+    }
+
+
+def _noted_rows_job(job):
+    """The bulk path's job, noting which process ran it (a helper inherits the environment)."""
+    import os
+
+    with open(os.environ["MOTORCHART_TEST_MAKERS"], "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return _MAKE_ROWS(job)
+
+
+def test_the_bulk_path_writes_the_same_chart_with_helper_processes(tmp_path, monkeypatch):
+    """Issue 20: with helpers making the classifications, signatures and rows, the chart is the
+    one this process alone makes: the same rows, signatures (hashes included) and audit."""
+    import os
+
+    import desktop.store.chart as chart_module
+    from desktop.store import ChartStore
+
+    makers = tmp_path / "makers.txt"
+    monkeypatch.setenv("MOTORCHART_TEST_MAKERS", str(makers))
+    monkeypatch.setattr(chart_module, "_case_rows_job", _noted_rows_job)
+    charts = []
+    for workers in (1, 2):
+        store = ChartStore.open(tmp_path / f"w{workers}.sqlite", user="dr.test", daily_backup=False)
+        items = ((case, {d: (c, f"{d.isoformat()}T17:30:00.000000Z") for d, c in signed.items()})
+                 for case, signed in demo_cases(60, 11))
+        makers.write_text("")
+        assert store.add_cases(items, batch=20, workers=workers) == 60
+        by = set(makers.read_text().split())
+        assert by == {str(os.getpid())} if workers == 1 else (by and str(os.getpid()) not in by)
+        charts.append(_written(store))
+        assert store.verify_signatures() == []
+        store.close(backup=False)
+    assert charts[0] == charts[1]
+    assert len(charts[0]["signatures"]) > 100
+
+
+def test_a_bad_case_met_by_the_helpers_refuses_the_whole_batch(store):
+    from desktop.store import StoreError
+    from tests.store.conftest import make_case
+
+    good = [(case, {}) for case, _ in demo_cases(30, 5)]
+    future = make_case("MRN-FUTURE", dates=("2999-01-01",))
+    with pytest.raises(StoreError, match="MRN-FUTURE"):
+        store.add_cases([*good, (future, {})], batch=10, workers=2)
+    assert store.counts()["patients"] == 0

@@ -1,0 +1,78 @@
+"""Helper processes for the bulk paths (issue 20): a bulk import's files and the demo clinic's
+classifications and signatures are prepared in them, and the chart is written by the process
+that has it open. One place says how they start and end."""
+
+from __future__ import annotations
+
+import os
+
+
+def helper_pool(workers: int):
+    """A pool of ``workers`` helper processes, or None where they cannot be started (no fork,
+    no semaphores). Forked: they inherit what is loaded (the catalogue) and never touch the
+    parent's chart connection; each dies with the process that made it and leaves Ctrl+C to
+    it (:func:`_helper_start`). The bulk paths use them only for large jobs (a bulk import of
+    64 files or more, a demo clinic of 500 patients or more), never the window's own work."""
+    if workers < 2:
+        return None
+    try:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_helper_start, initargs=(os.getpid(),))
+    except (OSError, ValueError, ImportError):
+        return None
+
+
+def cores() -> int:
+    """How many helpers a bulk path starts: one a core, at most eight."""
+    return min(os.cpu_count() or 1, 8)
+
+
+def _helper_start(parent: int) -> None:
+    """A helper's first step: it dies with the process that made it (Linux: the kernel kills it
+    when that process ends, even by SIGKILL; elsewhere a thread watches for that), so a killed
+    bulk path leaves no helper behind, and it leaves Ctrl+C to that process."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) != 0:  # PR_SET_PDEATHSIG
+            raise OSError("prctl")
+    except (OSError, AttributeError, ImportError):
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="motorchart-helper-watch", daemon=True).start()
+    if os.getppid() != parent:  # (the parent ended before the line above took effect)
+        os._exit(1)
+
+
+def in_order(pool, fn, jobs, *, ahead: int):
+    """``fn(job)`` of every job in ``jobs`` (an iterator, read as the results are taken) by the
+    helpers in ``pool``, yielded in order; at most ``ahead`` jobs are out at once, so memory
+    stays bounded however many jobs there are. Stopping (an error, Ctrl+C) cancels what is
+    still waiting and shuts the pool down."""
+    from collections import deque
+
+    out: deque = deque()
+    jobs = iter(jobs)
+    try:
+        for job in jobs:
+            out.append(pool.submit(fn, job))
+            if len(out) >= ahead:
+                yield out.popleft().result()
+        while out:
+            yield out.popleft().result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
