@@ -84,11 +84,15 @@ def patient_facts_sha256(patient: Patient) -> str:
     return hashlib.sha256(canonical_json(facts).encode("utf-8")).hexdigest()
 
 
-def signing_context(patient: Patient, earlier: list[Visit]) -> dict[str, Any]:
+def signing_context(patient: Patient, earlier: list[Visit], *, hashes: dict[Any, str] | None = None,
+                    facts: str | None = None) -> dict[str, Any]:
     """What a signed result was computed from besides the visit: the earlier visits (date ->
-    content hash) and the patient's facts."""
-    return {"earlier": {v.date.isoformat(): content_sha256(v) for v in earlier},
-            "patient": patient_facts_sha256(patient)}
+    content hash) and the patient's facts. A caller signing many visits of one case passes
+    the content ``hashes`` (date -> :func:`content_sha256`) and the :func:`patient_facts_sha256`
+    it made once."""
+    return {"earlier": {v.date.isoformat(): content_sha256(v) if hashes is None else hashes[v.date]
+                        for v in earlier},
+            "patient": patient_facts_sha256(patient) if facts is None else facts}
 
 
 def signature_fields(signature: Signature) -> dict[str, Any]:

@@ -191,7 +191,7 @@ def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int
     it) do it in parallel and send back rows, not cases: a file whose patient the chart turns
     out to have is read again by the writer (:func:`cmd_import`). Where helper processes cannot
     be started, this process does it all."""
-    from desktop.store.helpers import cores, helper_pool, in_order
+    from desktop.store.helpers import chunks, cores, helper_pool, in_order
 
     workers = workers if workers is not None else cores()
     if workers > 1 and len(paths) >= PARALLEL_FROM:
@@ -202,10 +202,9 @@ def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int
         load_catalogue()  # (read once, here: the helpers inherit it)
         pool = helper_pool(workers)
         if pool is not None:
-            chunks = (paths[i:i + 8] for i in range(0, len(paths), 8))
+            jobs = ((chunk, today, format) for chunk in chunks(paths, 8))
             try:
-                return [done for chunk in in_order(pool, _prepare_in_helper, ((c, today, format) for c in chunks),
-                                                  ahead=4 * workers) for done in chunk]
+                return [done for made in in_order(pool, _prepare_in_helper, jobs, ahead=4 * workers) for done in made]
             except BrokenProcessPool:  # a helper was killed (out of memory?): nothing is written yet
                 pass
     return [prepare_file(p, today, format) for p in paths]

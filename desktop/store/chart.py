@@ -154,28 +154,14 @@ def _check_signing_text(clinician: str, reason: str | None = None) -> None:
             raise StoreError(f"{what} {problem}")
 
 
-def _chunks(items, size: int):
-    """``items`` in lists of ``size`` (the last one shorter)."""
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _case_rows_job(job) -> list[tuple[str, VisitRows | str]]:
     """The rows of some new patients (:func:`desktop.store.rows.new_case_rows`), in a helper
-    process or this one: ``(chunk of (case, signed), catalogue or None for the program's,
-    options, today)``."""
-    chunk, catalogue, options, today = job
-    if catalogue is None:
-        from desktop.resources import load_catalogue
-
-        catalogue = load_catalogue()
+    process or this one: ``(chunk of (case, signed), options, today)``."""
+    from desktop.resources import load_catalogue
     from domain.gc_pause import paused_gc
+
+    chunk, options, today = job
+    catalogue = load_catalogue()  # (the store's own: ChartStore.catalogue)
 
     with paused_gc():
         return [(case.patient.id, new_case_rows(case, signed, catalogue, options, today)) for case, signed in chunk]
@@ -698,19 +684,15 @@ class ChartStore(ChartFile):
 
     def _seal(self, visit_id: int, visit: Visit, snapshot: dict, patient: Patient, earlier: list[Visit],
               clinician: str, options, *, version: int, reason: str | None, previous: str | None,
-              signed_at: str | None, context: dict | None = None, content: str | None = None) -> str:
-        """Store one signature (the frozen result, the options, the versions and the hash over
-        them and the visit's content) and mark the version signed; returns the hash. The one
-        place a signature is made: signing, amending and the bulk path all come here (the bulk
-        path passes the ``context`` :func:`domain.signature.signing_context` gives, made from
-        content hashes it computes once per visit, and the visit's ``content`` JSON made for
-        them)."""
+              signed_at: str | None) -> str:
+        """Store one signature (:func:`desktop.store.rows.sealed_signature`: the frozen result,
+        the options, the versions and the hash over them and the visit's content) and mark the
+        version signed; returns the hash."""
         from domain.signature import signing_context
 
         sha, row, mark = sealed_signature(
             visit, snapshot, clinician=clinician, options=options.model_dump(mode="json"), version=version,
-            reason=reason, previous=previous, signed_at=signed_at,
-            context=context or signing_context(patient, earlier), content=content)
+            reason=reason, previous=previous, signed_at=signed_at, context=signing_context(patient, earlier))
         flush_pending_audit(self.db.conn, self._pending_before)  # the visit's audit row before its signature
         self.db.execute(SIGNATURE_INSERT, [visit_id, *row])
         self.db.execute(MARK_SIGNED, [*mark, visit_id])
@@ -1051,7 +1033,9 @@ class ChartStore(ChartFile):
         conn = self.db.conn
         options = self.criteria_options()
         today = dt.date.today()
-        jobs = _chunks(((case, {d: (c if isinstance(c, tuple) else (c, None)) for d, c in (signed or {}).items()})
+        from .helpers import chunks
+
+        jobs = chunks(((case, {d: (c if isinstance(c, tuple) else (c, None)) for d, c in (signed or {}).items()})
                         for case, signed in items), 25)
         pool = None
         if workers > 1:
@@ -1060,12 +1044,11 @@ class ChartStore(ChartFile):
             self.catalogue  # noqa: B018  (loaded before the helpers fork: they inherit it)
             pool = helper_pool(workers)
         if pool is None:
-            made = (_case_rows_job((chunk, self.catalogue, options, today)) for chunk in jobs)
+            made = (_case_rows_job((chunk, options, today)) for chunk in jobs)
         else:
             from .helpers import in_order
 
-            made = in_order(pool, _case_rows_job, ((chunk, None, options, today) for chunk in jobs),
-                            ahead=4 * workers)
+            made = in_order(pool, _case_rows_job, ((chunk, options, today) for chunk in jobs), ahead=4 * workers)
         n = 0
         with paused_gc(), self._write():
             taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}

@@ -56,6 +56,19 @@ def _helper_start(parent: int) -> None:
         os._exit(1)
 
 
+def chunks(items, size: int):
+    """``items`` (any iterable, read as the chunks are taken) in lists of ``size``, the last
+    one shorter: a helper's job is a chunk, so each send costs one message, not one an item."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def in_order(pool, fn, jobs, *, ahead: int):
     """``fn(job)`` of every job in ``jobs`` (an iterator, read as the results are taken) by the
     helpers in ``pool``, yielded in order; at most ``ahead`` jobs are out at once, so memory

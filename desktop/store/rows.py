@@ -218,13 +218,13 @@ class BulkRows:
     """Rows of new visits gathered for prepared ``executemany`` inserts (issue 20: the bulk
     paths, ``ChartStore.add_cases`` and ``ChartStore.import_case``): the same row mapping as a
     single write (:func:`visit_values`, :func:`finding_rows`, :func:`marks_to_values`), and the
-    same triggers fire. Visit ids are handed out from ``next_id`` (the chart's largest id plus
-    one, read inside the write)."""
+    same triggers fire. Visit ids are numbered from 1 here, away from the chart (in a helper
+    process, say), and moved past the chart's own when written (:meth:`write`)."""
 
     VISIT_COLUMNS = ("id", "patient_id", "date", *VISIT_VALUE_COLUMNS)
 
-    def __init__(self, next_id: int):
-        self.next_id = next_id
+    def __init__(self):
+        self.next_id = 1
         self.patients: list[tuple] = []
         self.visits: list[tuple] = []
         self.findings: dict[str, list[tuple]] = {t: [] for t, _, _ in FINDINGS}
@@ -247,27 +247,29 @@ class BulkRows:
 
     def write(self, conn, offset: int = 0) -> None:
         """Insert everything gathered, patients first, and start afresh; ``offset`` is added to
-        every visit id (rows gathered away from the chart, :class:`PreparedImport`, number
-        their visits from 1)."""
-        shift = (lambda rows: rows) if not offset else (  # noqa: E731
-            lambda rows: [(r[0] + offset, *r[1:]) for r in rows])
+        every visit id (the chart's largest id, read inside the write)."""
         if self.patients:
             conn.executemany(f"INSERT INTO patients ({', '.join(PATIENT_COLUMNS)}) "
                              f"VALUES ({', '.join('?' * len(PATIENT_COLUMNS))})", self.patients)
         if self.visits:
             conn.executemany(f"INSERT INTO visits ({', '.join(self.VISIT_COLUMNS)}) "
-                             f"VALUES ({', '.join('?' * len(self.VISIT_COLUMNS))})", shift(self.visits))
+                             f"VALUES ({', '.join('?' * len(self.VISIT_COLUMNS))})", _shifted(self.visits, offset))
         for table, _, _ in FINDINGS:
             rows = self.findings[table]
             if rows:
-                conn.executemany(FINDING_INSERT[table], shift(rows))
+                conn.executemany(FINDING_INSERT[table], _shifted(rows, offset))
                 rows.clear()
         if self.marks:
             conn.executemany("INSERT INTO visit_marks (visit_id, kind, value_json) VALUES (?, ?, ?)",
-                             shift(self.marks))
+                             _shifted(self.marks, offset))
         self.patients.clear()
         self.visits.clear()
         self.marks.clear()
+
+
+def _shifted(rows: list[tuple], by: int) -> list[tuple]:
+    """Rows whose first value is a visit id, with ``by`` added to it."""
+    return [(r[0] + by, *r[1:]) for r in rows] if by else rows
 
 
 def plain_visit(visit: Visit) -> Visit:
@@ -345,25 +347,20 @@ class VisitRows:
             conn.executemany(SIGNATURE_INSERT, [(vid + offset, *rest) for vid, *rest in self.signatures])
             conn.executemany(MARK_SIGNED, [(*rest, vid + offset) for vid, *rest in self.signed])
 
-    @property
-    def visit_count(self) -> int:
-        return len(self.rows.visits)
-
     @classmethod
     def merged(cls, parts: list[VisitRows]) -> tuple[VisitRows, list[int]]:
         """One :class:`VisitRows` of many (their visits numbered on, in order) for one set of
         inserts, and where each part's ids start (minus one), for its :meth:`sign`."""
-        out = BulkRows(1)
+        out = BulkRows()
         bases, base = [], 0
         for part in parts:
             bases.append(base)
             rows = part.rows
             out.patients += rows.patients
-            shift = (lambda r: r) if not base else (lambda r, b=base: (r[0] + b, *r[1:]))  # noqa: E731
-            out.visits += map(shift, rows.visits)
+            out.visits += _shifted(rows.visits, base)
             for table, found in rows.findings.items():
-                out.findings[table] += map(shift, found)
-            out.marks += map(shift, rows.marks)
+                out.findings[table] += _shifted(found, base)
+            out.marks += _shifted(rows.marks, base)
             base += len(rows.visits)
         return cls(out, [], []), bases
 
@@ -376,7 +373,7 @@ def visit_rows(patient_id: str, visits: list[Visit], snapshots: dict[dt.date, by
     signed visit)."""
     from domain.signature import signature_fields
 
-    bulk = BulkRows(1)
+    bulk = BulkRows()
     if patient is not None:
         bulk.add_patient(patient)
     signatures, signed = [], []
@@ -402,13 +399,13 @@ def new_case_rows(case: Case, signed: dict[dt.date, tuple[str, str | None]], cat
     breaks. Pure, so the bulk path can run it in helper processes."""
     from domain.classify import classify_case
     from domain.patient_rules import case_problems
-    from domain.signature import content_json, content_sha256, patient_facts_sha256
+    from domain.signature import content_json, content_sha256, patient_facts_sha256, signing_context
 
     pid = case.patient.id
     problems = case_problems(case, today=today)
     if problems:
         return f"patient {pid}: {'; '.join(problems)}; nothing was added"
-    bulk = BulkRows(1)
+    bulk = BulkRows()
     bulk.add_patient(case.patient)
     vids = {v.date: bulk.add_visit(pid, v) for v in case.visits}
     signatures, marks = [], []
@@ -421,8 +418,8 @@ def new_case_rows(case: Case, signed: dict[dt.date, tuple[str, str | None]], cat
         for v, vc in zip(case.visits, results):
             if v.date in signed:
                 clinician, at = signed[v.date]
-                context = {"earlier": {e.date.isoformat(): contents[e.date] for e in case.visits if e.date < v.date},
-                           "patient": facts}
+                context = signing_context(case.patient, [e for e in case.visits if e.date < v.date],
+                                          hashes=contents, facts=facts)
                 _sha, row, mark = sealed_signature(v, vc.as_json(), clinician=clinician, options=options_json,
                                                    version=1, reason=None, previous=None, signed_at=at,
                                                    context=context, content=texts[v.date])
