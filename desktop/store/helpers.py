@@ -18,11 +18,39 @@ def helper_pool(workers: int):
     try:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_helper_start, initargs=(os.getpid(),))
     except (OSError, ValueError, ImportError):
         return None
+    try:
+        _start(pool)
+    except (OSError, BrokenProcessPool):
+        return None
+    return pool
+
+
+def _start(pool) -> None:
+    """Start ``pool``'s helpers with Ctrl+C held back until they run. CPython's pool forks its
+    helpers, then starts the thread that feeds and ends them; a Ctrl+C that landed between the
+    two left helpers that nothing ends, and the interpreter's exit waited on them for ever (seen
+    once in CI). Held back, it is raised the moment the pool is whole, and the pool is shut down
+    on the way out. Any other failure to start shuts it down too."""
+    import signal
+    import threading
+
+    hold = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hold else None
+        try:
+            pool.submit(os.getpid).result()
+        finally:
+            if hold:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)  # (a held Ctrl+C is raised here)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def cores() -> int:
