@@ -12,6 +12,41 @@ from pathlib import Path
 from typing import Callable
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl+C: the shell's status for a program ended by SIGINT."""
+
+
+class HeldCtrlC:
+    """Ctrl+C held back while a command writes, so that it stops between two whole steps, never
+    between a step's commit and the line that reports it: ``with HeldCtrlC() as ctrl_c:`` and
+    ``if ctrl_c.pressed: ...`` before each step. A second Ctrl+C stops at once (the step's
+    transaction is rolled back). Outside the main thread, or where Ctrl+C is not Python's
+    KeyboardInterrupt, it changes nothing (``pressed`` stays False)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._before = None
+
+    def _press(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __enter__(self) -> HeldCtrlC:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._before = signal.signal(signal.SIGINT, self._press)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._before is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self._before)
+            self._before = None
 
 
 class UserError(Exception):
@@ -220,9 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_extra_commands()
-    parser = build_parser()
     try:
+        _load_extra_commands()
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             if args.self_test:
@@ -243,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             print(plain(line), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        print("motorchart: interrupted (Ctrl+C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
 

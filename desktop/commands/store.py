@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.cli import UserError, arguments, command
+from desktop.cli import EXIT_INTERRUPTED, HeldCtrlC, UserError, arguments, command
 
 
 def _chart(args) -> Path:
@@ -85,54 +85,86 @@ def cmd_import(args) -> int:
     conflicts with the chart, or a signed visit no longer matches its signature) is named on
     stderr and the run goes on with the next; a summary line ends the run, and its exit status
     is 2 if any file was refused. Many files are read, checked and turned into rows by helper
-    processes (:func:`prepare_files`); the chart is written by this one."""
+    processes (:func:`prepare_files`); the chart is written by this one.
+
+    Ctrl+C while the files are read and checked imports nothing; while they are written, it
+    stops after the file being written, whose line is printed, and the summary says how many
+    were not imported (exit status 130)."""
     import datetime as dt
 
-    from desktop.present.terminal import plain
-    from desktop.store import StoreError
-    from desktop.store.errors import ImportRefused
-
     today = dt.date.today()
-    prepared = prepare_files(args.files, today=today, format=getattr(args, "format", "auto"))
+    if len(args.files) >= PARALLEL_FROM and sys.stderr.isatty():
+        print(f"reading and checking {len(args.files)} files…", file=sys.stderr, flush=True)
+    try:
+        prepared = prepare_files(args.files, today=today, format=getattr(args, "format", "auto"))
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl+C) while the files were read and checked: nothing was imported", file=sys.stderr)
+        return EXIT_INTERRUPTED
     problems = [line for item in prepared if item.problems for line in item.problems]
     if problems:
         raise UserError(*problems, "nothing was imported")
     store = _open(args)
-    imported = refused = not_tried = 0
+    imported = refused = not_tried = added = already = 0
+    ctrl_c = HeldCtrlC()
     try:
         keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
-        for i, item in enumerate(prepared):
-            f = item.path
-            try:
-                if isinstance(item.prepared, str):  # refused while it was prepared
-                    raise ImportRefused(item.prepared)
-                r = store.import_prepared(item.prepared, case=item.case, visit_uuids=item.uuids, mrn_keys=keys)
-                if r is None:  # a patient the chart has: merged from the case, read again here
-                    try:
-                        case, uuids = _read_for_import(f, today, getattr(args, "format", "auto"))
-                    except UserError as e:  # (the file changed since it was checked)
-                        raise ImportRefused("; ".join(e.problems)) from None
-                    r = store.import_case(case, today=today, visit_uuids=uuids, mrn_keys=keys)
-            except ImportRefused as e:
-                refused += 1
-                print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)
-                continue
-            except StoreError as e:  # the chart itself, not this file: the run cannot go on
-                not_tried = len(prepared) - i
-                print(f"{plain(f)}: {plain(e)}; it and the files after it were not imported", file=sys.stderr)
-                break
-            finally:
+        with ctrl_c:  # (a file is written and reported whole; Ctrl+C stops before the next)
+            for i, item in enumerate(prepared):
+                if ctrl_c.pressed:
+                    not_tried = len(prepared) - i
+                    break
+                outcome = _import_one(store, item, keys, today, args)
                 prepared[i] = None  # (its rows are written or refused: let them go)
-            imported += 1
-            what = "new patient" if r.created else "merged into"
-            line = f"{plain(f)}: {what} {plain(r.patient_id)}: {len(r.added)} visit(s) added"
-            if r.unchanged:
-                line += f", {len(r.unchanged)} already there"
-            print(line)
+                if outcome == "stop":
+                    not_tried = len(prepared) - i
+                    break
+                if outcome is None:
+                    refused += 1
+                    continue
+                imported += 1
+                added += len(outcome.added)
+                already += len(outcome.unchanged)
     finally:
         store.close()
-    print(f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else ""))
+    summary = f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else "")
+    print(f"{summary} ({added} visit(s) added, {already} already there)"
+          + (" — interrupted (Ctrl+C)" if ctrl_c.pressed else ""))
+    if ctrl_c.pressed:
+        return EXIT_INTERRUPTED
     return EXIT_REFUSED if refused or not_tried else 0
+
+
+def _import_one(store, item: PreparedFile, keys, today, args):
+    """Write one prepared file and print its line: its :class:`ImportResult`, None if the
+    chart refused it (named on stderr), or "stop" if the chart itself failed (the run cannot
+    go on)."""
+    from desktop.present.terminal import plain
+    from desktop.store import StoreError
+    from desktop.store.errors import ImportRefused
+
+    f = item.path
+    try:
+        if isinstance(item.prepared, str):  # refused while it was prepared
+            raise ImportRefused(item.prepared)
+        r = store.import_prepared(item.prepared, case=item.case, visit_uuids=item.uuids, mrn_keys=keys)
+        if r is None:  # a patient the chart has: merged from the case, read again here
+            try:
+                case, uuids = _read_for_import(f, today, getattr(args, "format", "auto"))
+            except UserError as e:  # (the file changed since it was checked)
+                raise ImportRefused("; ".join(e.problems)) from None
+            r = store.import_case(case, today=today, visit_uuids=uuids, mrn_keys=keys)
+    except ImportRefused as e:
+        print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)
+        return None
+    except StoreError as e:  # the chart itself, not this file
+        print(f"{plain(f)}: {plain(e)}; it and the files after it were not imported", file=sys.stderr)
+        return "stop"
+    what = "new patient" if r.created else "merged into"
+    line = f"{plain(f)}: {what} {plain(r.patient_id)}: {len(r.added)} visit(s) added"
+    if r.unchanged:
+        line += f", {len(r.unchanged)} already there"
+    print(line)
+    return r
 
 
 @dataclass

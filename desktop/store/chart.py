@@ -965,15 +965,15 @@ class ChartStore(ChartFile):
                 if conflicts:
                     raise ImportRefused(
                         f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
-                        "nothing was imported")
+                        "nothing from this file was imported")
                 chart = self.get_patient(pid)
                 for v in visits:
                     if chart.birth_date and v.date < chart.birth_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be before "
-                                            f"birth_date {chart.birth_date.isoformat()}; nothing was imported")
+                                            f"birth_date {chart.birth_date.isoformat()}; nothing from this file was imported")
                     if chart.death_date and v.date > chart.death_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be after "
-                                            f"death_date {chart.death_date.isoformat()}; nothing was imported")
+                                            f"death_date {chart.death_date.isoformat()}; nothing from this file was imported")
                 self._write_visit_rows(visit_rows(pid, visits, prepared.snapshots))
                 added = [v.date for v in visits]
             for d in added:
@@ -1013,7 +1013,7 @@ class ChartStore(ChartFile):
                   if k != "id" and v is not None and old[k] != v]
         if differ:
             raise ImportRefused(f"patient {pid}: the file differs from the chart in {', '.join(differ)}; "
-                                "nothing was imported (correct the file, or the chart with "
+                                "nothing from this file was imported (correct the file, or the chart with "
                                 "`motorchart patient edit`, then import again)")
 
     def add_cases(self, items, *, progress=None, batch: int = 500, workers: int = 1) -> int:

@@ -457,19 +457,19 @@ def prepare_import(case: Case, today: dt.date) -> PreparedImport:
     p = case.patient
     problems = case_problems(case, today=today)
     if problems:
-        raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; nothing was imported")
+        raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; nothing from this file was imported")
     snapshots: dict[dt.date, bytes] = {}
     for v in case.visits:
         if v.signature is not None:
             if v.marks is not None and (v.marks.not_reviewed or v.marks.alsfrs_draft):
                 raise ImportRefused(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
-                                    "draft marks (not reviewed, a part-scored ALSFRS-R); nothing was imported")
+                                    "draft marks (not reviewed, a part-scored ALSFRS-R); nothing from this file was imported")
             snapshot = verified_snapshot(v, v.signature)
             if snapshot is None:
                 raise ImportRefused(
                     f"patient {p.id}: visit {v.date.isoformat()} does not match its signature "
                     f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
-                    "changed after signing; nothing was imported")
+                    "changed after signing; nothing from this file was imported")
             snapshots[v.date] = pack_canonical(snapshot)
     pid = p.id.strip()
     if pid != p.id:

@@ -70,11 +70,11 @@ def test_a_conflicting_file_is_refused_whole_named_and_the_run_goes_on(chart, tm
     assert rc == 2
     assert err.splitlines() == [
         f"{b}: refused: patient {PID}: the file differs from the chart in birth_date (chart: 1961-04-02, "
-        "file: 1962-01-01); nothing was imported (correct the file, or the chart with `motorchart patient "
+        "file: 1962-01-01); nothing from this file was imported (correct the file, or the chart with `motorchart patient "
         "edit`, then import again)"]
     lines = out.splitlines()
     assert lines[0].startswith(f"{a}: new patient MRN-1") and lines[1].startswith(f"{c}: new patient MRN-2")
-    assert lines[-1] == "2 imported, 1 refused"
+    assert lines[-1] == "2 imported, 1 refused (2 visit(s) added, 0 already there)"
     counts, patients = state(chart)
     # the non-conflicting new visit of b.json (2025-09-01) was not written either
     assert dict(patients)[PID] == [dt.date(2025, 3, 1)]
@@ -89,8 +89,8 @@ def test_a_visit_before_the_charts_birth_date_names_its_file_and_the_run_goes_on
     rc, out, err = run("import", "--db", chart, bad, good)
     assert rc == 2
     assert err.splitlines() == [f"{bad}: refused: patient {PID}: visit 1950-06-01 would be before birth_date "
-                                "1961-04-02; nothing was imported"]
-    assert out.splitlines()[-1] == "1 imported, 1 refused"
+                                "1961-04-02; nothing from this file was imported"]
+    assert out.splitlines()[-1] == "1 imported, 1 refused (1 visit(s) added, 0 already there)"
     assert dict(state(chart)[1])[PID] == [dt.date(2025, 3, 1)]
     assert dict(state(chart)[1])["MRN-3"] == [dt.date(2025, 4, 1)]
 
@@ -99,7 +99,7 @@ def test_a_run_with_nothing_refused_ends_with_its_summary_and_exit_status_0(char
     a = write(tmp_path / "a.json", make_case(PID, dates=("2025-03-01", "2025-07-10")))
     rc, out, err = run("import", "--db", chart, a)
     assert (rc, err) == (0, "")
-    assert out.splitlines() == [f"{a}: merged into {PID}: 1 visit(s) added, 1 already there", "1 imported, 0 refused"]
+    assert out.splitlines() == [f"{a}: merged into {PID}: 1 visit(s) added, 1 already there", "1 imported, 0 refused (1 visit(s) added, 1 already there)"]
 
 
 def test_the_readme_says_what_import_does(run):

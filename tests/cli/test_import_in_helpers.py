@@ -118,7 +118,10 @@ def test_an_import_in_helpers_writes_and_says_what_one_process_does(clinic, tmp_
     lines = out.splitlines()
     assert lines[0] == f"{clinic[0]}: merged into {PID}: 1 visit(s) added, 1 already there"
     assert lines[-2].startswith(f"{clinic[-1]}: merged into {clinic[11].stem}: 0 visit(s) added, 1 already there")
-    assert lines[-1] == f"{len(clinic) - 1} imported, 1 refused"
+    assert lines[-1].startswith(f"{len(clinic) - 1} imported, 1 refused (")
+    added = sum(int(line.split(": ")[-1].split(" visit(s) added")[0]) for line in lines[:-1])
+    already = sum(int(line.split(", ")[-1].split(" already there")[0]) for line in lines[:-1] if "already" in line)
+    assert lines[-1].endswith(f"({added} visit(s) added, {already} already there)") and added > 100
     assert _content(parallel) == _content(serial)
     assert _content(parallel)["counts"]["patients"] == FILES  # PID, and the clinic but the refused one
 
@@ -154,7 +157,7 @@ def test_a_file_changed_between_its_check_and_its_merge_is_refused_alone(clinic,
     rc, out, err = _import(chart, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
     assert rc == 2
     assert f"{clinic[0]}: refused: {clinic[0]}: not valid JSON: Expecting value (line 1, column 1)" in err.splitlines()
-    assert out.splitlines()[-1] == f"{len(clinic) - 2} imported, 2 refused"
+    assert out.splitlines()[-1].startswith(f"{len(clinic) - 2} imported, 2 refused (")
     assert "Traceback" not in err
 
 
@@ -209,3 +212,40 @@ def test_an_import_stopped_while_its_helpers_read_leaves_no_helper_and_no_chart(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc (Linux)")
+def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_imported(clinic, tmp_path):
+    """Ctrl+C once the files are checked and being written: the file being written is finished
+    and reported, nothing after it is written, and the summary says how many were not imported
+    (exit status 130, no traceback). Every patient reported is in the chart, and no other."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    chart = tmp_path / "chart.sqlite"
+    files = [str(f) for f in clinic] * 20  # (long enough to be stopped while writing)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from desktop.cli import main; sys.exit(main(sys.argv[1:]))",
+         "import", "--db", str(chart), *files],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+        env=dict(os.environ, PYTHONUNBUFFERED="1"), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        reported = [proc.stdout.readline() for _ in range(5)]  # (five files written and reported)
+        assert all(": new patient " in line or ": merged into " in line for line in reported), reported
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = reported + out.splitlines(keepends=True)
+    summary = lines[-1].strip()
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert summary.endswith("— interrupted (Ctrl+C)")
+    imported, refused = int(summary.split(" imported")[0]), int(summary.split(", ")[1].split(" refused")[0])
+    not_tried = int(summary.split(", ")[2].split(" not imported")[0])
+    assert imported == len(lines) - 1 and imported + refused + not_tried == len(files) and not_tried > 0, summary
+    new = {line.split(": new patient ")[1].split(":")[0] for line in lines[:-1] if ": new patient " in line}
+    with sqlite3.connect(chart) as conn:
+        assert {pid for (pid,) in conn.execute("SELECT id FROM patients")} == new

@@ -43,7 +43,7 @@ def test_a_visit_that_conflicts_refuses_the_whole_file_even_its_new_visits(store
     incoming = case_factory(dates=("2025-03-01", "2025-07-10", "2025-11-20"))
     changed = incoming.visits[1].model_copy(update={"notes": "another reading"})
     incoming = incoming.model_copy(update={"visits": (incoming.visits[0], changed, incoming.visits[2])})
-    with pytest.raises(ImportRefused, match="already has a different visit on 2025-07-10; nothing was imported"):
+    with pytest.raises(ImportRefused, match="already has a different visit on 2025-07-10; nothing from this file was imported"):
         store.import_case(incoming)
     assert store.counts() == before
     assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1), dt.date(2025, 7, 10)]
@@ -57,7 +57,7 @@ def test_a_different_birth_date_refuses_the_whole_file_naming_the_field(store, c
     other = case_factory(dates=("2025-03-01", "2025-09-01"))
     other = other.model_copy(update={"patient": patient_factory(birth_date=dt.date(1962, 1, 1))})
     with pytest.raises(ImportRefused, match=r"differs from the chart in birth_date \(chart: 1961-04-02, "
-                                            r"file: 1962-01-01\); nothing was imported"):
+                                            r"file: 1962-01-01\); nothing from this file was imported"):
         store.import_case(other)
     assert store.counts() == before and len(store.audit_trail()) == audit
     assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1)]
