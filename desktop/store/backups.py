@@ -608,25 +608,29 @@ def _key_of(path: Path):
 
 # ------------------------------------------------------------------------------ partials
 
-def remove_partials(chart: Path | str) -> list[Path]:
-    """Remove the ``*.partial`` files in the chart's backups folder that no live process holds
-    (what a killed backup, restore or expansion left); returns them."""
+def abandoned_partials(chart: Path | str) -> list[Path]:
+    """The ``*.partial`` files in the chart's backups folder that no live process holds: what a
+    killed backup, restore or expansion left (``check`` names them; :func:`remove_partials`
+    removes them)."""
     folder = backups_dir(Path(chart))
     try:
-        names = [n for n in os.listdir(folder) if n.endswith(PARTIAL_SUFFIX)]
+        names = sorted(n for n in os.listdir(folder) if n.endswith(PARTIAL_SUFFIX))
     except OSError:
         return []
+    return [folder / n for n in names if _abandoned(folder / n)]
+
+
+def remove_partials(chart: Path | str) -> list[Path]:
+    """Remove the abandoned ``*.partial`` files (:func:`abandoned_partials`); returns them."""
     removed = []
-    for n in names:
-        p = folder / n
-        if _abandoned(p):
-            try:
-                p.unlink()
-                removed.append(p)
-            except OSError:
-                pass
-            for side in ("-journal", "-wal", "-shm"):
-                _unlink(p.with_name(p.name + side))
+    for p in abandoned_partials(chart):
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+        for side in ("-journal", "-wal", "-shm"):
+            _unlink(p.with_name(p.name + side))
     return removed
 
 

@@ -141,3 +141,26 @@ def test_backup_refuses_a_file_that_is_not_a_chart(tmp_path, capsys):
     assert main(["backup", "--db", str(path)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"{path}: this SQLite file is not a Motorchart chart"]
     assert list_backups(path) == []
+
+
+def test_check_names_a_backup_cut_short_and_the_next_change_removes_it(demo_chart, capsys):
+    """A backup killed while it was written leaves ``<name>.partial``: not a backup, so ``check``
+    does not count it, but names it (a tryout found a 17.8 MB one that ``check`` never mentioned),
+    and the next change to the chart removes it."""
+    from desktop.store.backups import backups_dir
+
+    folder = backups_dir(demo_chart)
+    folder.mkdir(exist_ok=True)
+    partial = folder / "clinic-2026-12-02T100000Z-daily.sqlite.gz.partial"
+    partial.write_bytes(b"\x1f\x8b" + bytes(4094))
+    main(["check", "--db", str(demo_chart), "--backups"])
+    out = capsys.readouterr().out.splitlines()
+    assert "unfinished backups: 1, 4.1 KB (cut short: Motorchart was stopped while writing them; not backups, " \
+           "removed at the next change to the chart)" in out
+    assert f"  {partial}" in out
+    store = ChartStore.open(demo_chart, user="dr.test", daily_backup=False)
+    store.set_setting("tryout", 1)
+    store.close(backup=False)
+    assert not partial.exists()
+    main(["check", "--db", str(demo_chart), "--backups"])
+    assert not any(line.startswith("unfinished backups") for line in capsys.readouterr().out.splitlines())
