@@ -105,13 +105,15 @@ def cmd_import(args) -> int:
         raise UserError(*problems, "nothing was imported")
     store = _open(args)
     imported = refused = not_tried = added = already = 0
-    ctrl_c = HeldCtrlC()
-    try:
-        keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
-        with ctrl_c:  # (a file is written and reported whole; Ctrl+C stops before the next)
+    interrupted = False
+    # (a file is written and reported whole, and the chart closed with its backup: Ctrl+C
+    # stops the run before the next file)
+    with HeldCtrlC() as ctrl_c:
+        try:
+            keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
             for i, item in enumerate(prepared):
                 if ctrl_c.pressed:
-                    not_tried = len(prepared) - i
+                    interrupted, not_tried = True, len(prepared) - i
                     break
                 outcome = _import_one(store, item, keys, today, args)
                 prepared[i] = None  # (its rows are written or refused: let them go)
@@ -124,12 +126,12 @@ def cmd_import(args) -> int:
                 imported += 1
                 added += len(outcome.added)
                 already += len(outcome.unchanged)
-    finally:
-        store.close()
+        finally:
+            store.close()
     summary = f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else "")
     print(f"{summary} ({added} visit(s) added, {already} already there)"
-          + (" — interrupted (Ctrl+C)" if ctrl_c.pressed else ""))
-    if ctrl_c.pressed:
+          + (" — interrupted (Ctrl+C)" if interrupted else ""))
+    if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REFUSED if refused or not_tried else 0
 
@@ -586,7 +588,10 @@ def cmd_demo(args) -> int:
     try:
         n = build_demo(store, args.patients, args.seed)
         counts = store.counts()
-    finally:
+    except BaseException:
+        store.close()
+        raise
+    with HeldCtrlC():  # built: the chart is closed with its backup and the result said, Ctrl+C or not
         store.close()
     print(f"{store.path}: {n} demo patients, {counts['visits']} visits")
     return 0
