@@ -19,6 +19,7 @@ from desktop.store import ChartStore
 from desktop.store.demo import build_demo
 from domain.case import case_to_data
 from tests.store.conftest import make_case
+from tests.store.conftest import process_alive as _alive
 
 PID = "MRN-0042"
 FILES = 70  # (more than PARALLEL_FROM: the helpers do the reading)
@@ -167,15 +168,6 @@ def _children(pid: int) -> list[int]:
             return [int(x) for x in fh.read().split()]
     except OSError:
         return []
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process runs (a zombie left for its new parent to reap does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc (Linux)")

@@ -44,6 +44,15 @@ def write_outside(chart, *statements: str) -> None:
         conn.close()
 
 
+def process_alive(pid: int) -> bool:
+    """Whether the process runs (a zombie left for its new parent to reap does not; Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def make_visit(date: str = "2025-03-01", **changes) -> Visit:
     """A small plausible visit; keyword arguments replace its fields."""
     base = Visit(

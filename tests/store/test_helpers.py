@@ -11,17 +11,9 @@ from pathlib import Path
 import pytest
 
 from desktop.store.helpers import chunks, helper_pool, in_order
+from tests.store.conftest import process_alive as _alive
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process runs (a zombie left for its new parent to reap does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _square(x: int) -> int:
