@@ -49,7 +49,10 @@ WORKER = textwrap.dedent('''
     rng = random.Random(rnd)
 
     def say(*words):
-        print(*words, flush=True)
+        # one write a line (with PYTHONUNBUFFERED, print writes word by word, and a kill between
+        # two writes left a line cut short)
+        sys.stdout.write(" ".join(map(str, words)) + "\\n")
+        sys.stdout.flush()
 
     def cases(n, batch=0):
         for k, (case, signed) in enumerate(demo_cases(n, seed=1000 + rnd)):
@@ -125,7 +128,8 @@ def _run_round(chart: Path, op: str, rnd: int, rng: random.Random) -> tuple[list
     out, err = proc.communicate()
     if not killed:
         assert proc.returncode == 0, err
-    return [line.split() for line in out.splitlines()], killed
+    # (a line without its newline was cut short by the kill: what it reported is not counted)
+    return [line.split() for line in out.splitlines(keepends=True) if line.endswith("\n")], killed
 
 
 def _verify(chart: Path, ledger: dict, seen_backups: set) -> dict:
