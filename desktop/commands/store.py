@@ -415,7 +415,7 @@ def _print_backups(chart: Path, *, every: bool) -> int:
     back, the before-restore copies on a line of their own; with ``every``, one line per
     backup. Returns how many backups were found damaged."""
     from desktop.store.backups import (
-        LOCKED, abandoned_partials, backup_infos, backup_problem, holdings, human_size, summarize)
+        LOCKED, abandoned_partials, backup_infos, backup_problem, file_size, holdings, human_size, summarize)
 
     infos = backup_infos(chart)
     kinds = summarize(infos)
@@ -449,19 +449,12 @@ def _print_backups(chart: Path, *, every: bool) -> int:
             print(f"  {i.path}: {verdict(i)}")
     cut_short = abandoned_partials(chart)
     if cut_short:
-        size = sum(_size(p) for p in cut_short)
+        size = sum(map(file_size, cut_short))
         print(f"unfinished backups: {len(cut_short)}, {human_size(size)} (cut short: Motorchart was stopped while "
               "writing them; not backups, removed at the next change to the chart)")
         for p in cut_short:
             print(f"  {p}")
     return damaged
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 # ------------------------------------------------------------------------------ audit

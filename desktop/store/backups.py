@@ -125,10 +125,15 @@ class BackupInfo:
         return self.path.name.endswith(ENCRYPTED_SUFFIX)
 
     def size(self) -> int:
-        try:
-            return self.path.stat().st_size
-        except OSError:
-            return 0
+        return file_size(self.path)
+
+
+def file_size(path: Path) -> int:
+    """The file's size in bytes, 0 if it is gone (a backup removed meanwhile)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass(frozen=True)

@@ -937,7 +937,7 @@ class ChartStore(ChartFile):
         processes). A new patient is written from those rows; into a patient the chart has,
         the visits are merged from ``case``, and without it nothing is written and None is
         returned (the caller then imports the case itself)."""
-        from .errors import ImportRefused
+        from .errors import NOT_IMPORTED, ImportRefused
 
         p = prepared.patient
         with self._write():
@@ -965,15 +965,15 @@ class ChartStore(ChartFile):
                 if conflicts:
                     raise ImportRefused(
                         f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
-                        "nothing from this file was imported")
+                        f"{NOT_IMPORTED}")
                 chart = self.get_patient(pid)
                 for v in visits:
                     if chart.birth_date and v.date < chart.birth_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be before "
-                                            f"birth_date {chart.birth_date.isoformat()}; nothing from this file was imported")
+                                            f"birth_date {chart.birth_date.isoformat()}; {NOT_IMPORTED}")
                     if chart.death_date and v.date > chart.death_date:
                         raise ImportRefused(f"patient {pid}: visit {v.date.isoformat()} would be after "
-                                            f"death_date {chart.death_date.isoformat()}; nothing from this file was imported")
+                                            f"death_date {chart.death_date.isoformat()}; {NOT_IMPORTED}")
                 self._write_visit_rows(visit_rows(pid, visits, prepared.snapshots))
                 added = [v.date for v in visits]
             for d in added:
@@ -1004,7 +1004,7 @@ class ChartStore(ChartFile):
     def _refuse_patient_conflicts(self, pid: str, incoming: Patient) -> None:
         """ImportRefused naming each field the incoming patient gives with a value other than
         the chart's (its id aside, matched already)."""
-        from .errors import ImportRefused
+        from .errors import NOT_IMPORTED, ImportRefused
 
         old = self._patient_row(pid)
         new = patient_row(incoming)
@@ -1013,7 +1013,7 @@ class ChartStore(ChartFile):
                   if k != "id" and v is not None and old[k] != v]
         if differ:
             raise ImportRefused(f"patient {pid}: the file differs from the chart in {', '.join(differ)}; "
-                                "nothing from this file was imported (correct the file, or the chart with "
+                                f"{NOT_IMPORTED} (correct the file, or the chart with "
                                 "`motorchart patient edit`, then import again)")
 
     def add_cases(self, items, *, progress=None, batch: int = 500, workers: int = 1) -> int:

@@ -12,6 +12,10 @@ class ImportRefused(StoreError):
     it was written, and an import of several files goes on with the next one."""
 
 
+NOT_IMPORTED = "nothing from this file was imported"
+"""How an :class:`ImportRefused` message ends: beside an import's other files, it speaks of this one."""
+
+
 class ChartMissing(StoreError):
     """The chart file is missing or empty (0 bytes) but backups of it exist: it is not created
     silently (issue 17). ``backup`` is the newest good backup (None when none reads back), and

@@ -452,24 +452,24 @@ def prepare_import(case: Case, today: dt.date) -> PreparedImport:
     from domain.patient_rules import case_problems, mrn_key
     from domain.signature import verified_snapshot
 
-    from .errors import ImportRefused
+    from .errors import NOT_IMPORTED, ImportRefused
 
     p = case.patient
     problems = case_problems(case, today=today)
     if problems:
-        raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; nothing from this file was imported")
+        raise ImportRefused(f"patient {p.id}: {'; '.join(problems)}; {NOT_IMPORTED}")
     snapshots: dict[dt.date, bytes] = {}
     for v in case.visits:
         if v.signature is not None:
             if v.marks is not None and (v.marks.not_reviewed or v.marks.alsfrs_draft):
                 raise ImportRefused(f"patient {p.id}: visit {v.date.isoformat()} is signed but carries "
-                                    "draft marks (not reviewed, a part-scored ALSFRS-R); nothing from this file was imported")
+                                    f"draft marks (not reviewed, a part-scored ALSFRS-R); {NOT_IMPORTED}")
             snapshot = verified_snapshot(v, v.signature)
             if snapshot is None:
                 raise ImportRefused(
                     f"patient {p.id}: visit {v.date.isoformat()} does not match its signature "
                     f"(signed by {v.signature.signed_by} at {v.signature.signed_at}): its content was "
-                    "changed after signing; nothing from this file was imported")
+                    f"changed after signing; {NOT_IMPORTED}")
             snapshots[v.date] = pack_canonical(snapshot)
     pid = p.id.strip()
     if pid != p.id:
