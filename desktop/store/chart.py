@@ -156,15 +156,20 @@ def _check_signing_text(clinician: str, reason: str | None = None) -> None:
 
 def _case_rows_job(job) -> list[tuple[str, VisitRows | str]]:
     """The rows of some new patients (:func:`desktop.store.rows.new_case_rows`), in a helper
-    process or this one: ``(chunk of (case, signed), options, today)``."""
+    process or this one: ``(chunk of items, options, today, make)``; an item is ``(case,
+    {date: clinician or (clinician, signing time)})``, or what ``make`` turns into one."""
     from desktop.resources import load_catalogue
     from domain.gc_pause import paused_gc
 
-    chunk, options, today = job
+    chunk, options, today, make = job
     catalogue = load_catalogue()  # (the store's own: ChartStore.catalogue)
-
+    out = []
     with paused_gc():
-        return [(case.patient.id, new_case_rows(case, signed, catalogue, options, today)) for case, signed in chunk]
+        for item in chunk:
+            case, signed = make(item) if make is not None else item
+            signed = {d: (c if isinstance(c, tuple) else (c, None)) for d, c in (signed or {}).items()}
+            out.append((case.patient.id, new_case_rows(case, signed, catalogue, options, today)))
+    return out
 
 
 class ChartStore(ChartFile):
@@ -1016,9 +1021,12 @@ class ChartStore(ChartFile):
                                 f"{NOT_IMPORTED} (correct the file, or the chart with "
                                 "`motorchart patient edit`, then import again)")
 
-    def add_cases(self, items, *, progress=None, batch: int = 500, workers: int = 1) -> int:
+    def add_cases(self, items, *, make=None, progress=None, batch: int = 500, workers: int = 1) -> int:
         """Add new patients with their visits in bulk, in one transaction, and sign the visits
-        listed for each: ``items`` yields ``(case, {date: clinician or (clinician, time)})``.
+        listed for each: ``items`` yields ``(case, {date: clinician or (clinician, time)})``,
+        or, with ``make`` (a module-level function: it may run in a helper process), what
+        ``make`` turns into that where the rows are made (the demo clinic sends patient
+        numbers, so that its cases are made, and never copied, there).
         The façade's bulk path (the demo clinic, large imports): prepared ``executemany``
         inserts, the same row mapping, triggers and audit as single writes, and signatures made
         as :meth:`sign_visit` makes them (:func:`desktop.store.rows.new_case_rows`: one
@@ -1035,8 +1043,7 @@ class ChartStore(ChartFile):
         today = dt.date.today()
         from .helpers import chunks
 
-        jobs = chunks(((case, {d: (c if isinstance(c, tuple) else (c, None)) for d, c in (signed or {}).items()})
-                        for case, signed in items), 25)
+        jobs = chunks(items, 25)
         pool = None
         if workers > 1:
             from .helpers import helper_pool
@@ -1044,11 +1051,12 @@ class ChartStore(ChartFile):
             self.catalogue  # noqa: B018  (loaded before the helpers fork: they inherit it)
             pool = helper_pool(workers)
         if pool is None:
-            made = (_case_rows_job((chunk, options, today)) for chunk in jobs)
+            made = (_case_rows_job((chunk, options, today, make)) for chunk in jobs)
         else:
             from .helpers import in_order
 
-            made = in_order(pool, _case_rows_job, ((chunk, options, today) for chunk in jobs), ahead=4 * workers)
+            made = in_order(pool, _case_rows_job, ((chunk, options, today, make) for chunk in jobs),
+                            ahead=4 * workers)
         n = 0
         with paused_gc(), self._write():
             taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}

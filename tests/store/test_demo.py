@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.store.chart import _case_rows_job as _MAKE_ROWS
-from desktop.store.demo import KINDS, build_demo, demo_case, demo_cases
+from desktop.store.demo import KINDS, build_demo, demo_case, demo_cases, demo_item, demo_patient
 from domain.case import case_from_data, case_to_data
 
 
@@ -95,6 +95,48 @@ def test_the_bulk_path_writes_the_same_chart_with_helper_processes(tmp_path, mon
     assert len(charts[0]["signatures"]) > 100
 
 
+def test_each_demo_patient_is_made_from_its_own_seed_whoever_makes_it():
+    """Issue 20: helper processes make the demo clinic patient by patient, so a patient may not
+    depend on those made before it (the clinic used to come from one random stream)."""
+    from domain.case import case_to_data
+
+    clinic = list(demo_cases(12, seed=4))
+    assert [c.patient.id for c, _ in clinic] == [f"DEMO-{k:06d}" for k in range(1, 13)]
+    for k in (12, 3, 1):  # any order, alone
+        case, signed = demo_patient(k, seed=4)
+        assert (case_to_data(case), signed) == (case_to_data(clinic[k - 1][0]), clinic[k - 1][1])
+    assert case_to_data(demo_patient(3, seed=5)[0]) != case_to_data(clinic[2][0])  # the seed matters
+    # the first patients take the course kinds in order (a small clinic has every course)
+    assert clinic[KINDS.index("bulbar")][0].patient.onset_region == "bulbar"
+    assert clinic[KINDS.index("flail_arm")][0].patient.onset_region == "upper_limb"
+
+
+def test_the_demo_clinic_made_in_helpers_is_the_one_made_here(tmp_path):
+    """The demo's own bulk path: patient numbers go to the helpers (``make``), which make the
+    cases there; the chart is the one this process alone makes."""
+    from desktop.store import ChartStore
+
+    charts = []
+    for workers in (1, 2):
+        store = ChartStore.open(tmp_path / f"d{workers}.sqlite", user="dr.test", daily_backup=False)
+        assert store.add_cases(((k, 8) for k in range(1, 41)), make=demo_item, batch=15, workers=workers) == 40
+        assert store.verify_signatures() == []
+        charts.append(_written(store))
+        store.close(backup=False)
+    assert charts[0] == charts[1]
+    assert sorted(charts[0]["cases"]) == [f"DEMO-{k:06d}" for k in range(1, 41)]
+
+
+def test_a_demo_clinic_over_one_already_in_the_chart_is_refused_before_anything_is_written(store):
+    from desktop.store import StoreError
+
+    build_demo(store, 3, seed=2)
+    before = store.counts()
+    with pytest.raises(StoreError, match="already holds demo patient DEMO-000001"):
+        build_demo(store, 10, seed=3)
+    assert store.counts() == before
+
+
 def test_a_bad_case_met_by_the_helpers_refuses_the_whole_batch(store):
     from desktop.store import StoreError
     from tests.store.conftest import make_case
@@ -104,3 +146,24 @@ def test_a_bad_case_met_by_the_helpers_refuses_the_whole_batch(store):
     with pytest.raises(StoreError, match="MRN-FUTURE"):
         store.add_cases([*good, (future, {})], batch=10, workers=2)
     assert store.counts()["patients"] == 0
+
+
+@pytest.mark.parametrize("values", [
+    {"muscle": "deltoid", "side": "left", "mrc": "4", "wasting": "mild", "fasciculations": True, "other_cause": False},
+    {"muscle": "tongue", "side": "midline"},
+])
+def test_the_demos_unvalidated_findings_are_what_model_construct_makes(values):
+    """The demo's fast maker (``unvalidated``) must give what pydantic's ``model_construct``
+    gives: the same fields with defaults, the same set fields, equal and dumped alike."""
+    from desktop.store.demo import unvalidated
+    from domain.case import Emg, MuscleFinding
+
+    for model, kw in ((MuscleFinding, values),
+                      (Emg, {"fibrillations": 2, "positive_sharp_waves": 1, "fasciculation_potentials": "present",
+                             "mup_large": True, "mup_unstable": False, "recruitment": "reduced"})):
+        fast, slow = unvalidated(model)(**kw), model.model_construct(**kw)
+        assert type(fast) is model and fast == slow
+        assert fast.__dict__ == slow.__dict__ and list(fast.__dict__) == list(slow.__dict__)
+        assert fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__
+        assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
+        assert fast.model_dump() == slow.model_dump()
