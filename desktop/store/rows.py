@@ -166,7 +166,7 @@ def marks_to_values(marks: VisitMarks) -> dict[str, Any]:
 def pack_canonical(text: str) -> bytes:
     """The frozen classification, compactly: zlib over its canonical JSON ``text``
     (:func:`domain.signature.signature_hash_and_snapshot` makes it while hashing)."""
-    return zlib.compress(text.encode("utf-8"), 9)
+    return zlib.compress(text.encode("utf-8"), 6)  # (9: 40% slower for 1% smaller)
 
 
 def unpack_snapshot(blob: bytes) -> dict[str, Any]:
