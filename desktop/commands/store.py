@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generator, Iterator
 
 from desktop.cli import EXIT_INTERRUPTED, HeldCtrlC, UserError, arguments, command
 
@@ -84,8 +86,9 @@ def cmd_import(args) -> int:
     (nothing written). Then each file is imported all or nothing: one the chart refuses (it
     conflicts with the chart, or a signed visit no longer matches its signature) is named on
     stderr and the run goes on with the next; a summary line ends the run, and its exit status
-    is 2 if any file was refused. Many files are read, checked and turned into rows by helper
-    processes (:func:`prepare_files`); the chart is written by this one.
+    is 2 if any file was refused. Many files are read and checked by helper processes, which
+    then read them again and turn them into rows while this process writes the chart
+    (:func:`read_files`).
 
     Ctrl+C while the files are read and checked imports nothing; while they are written, it
     stops after the file being written, whose line is printed, and the summary says how many
@@ -93,41 +96,43 @@ def cmd_import(args) -> int:
     import datetime as dt
 
     today = dt.date.today()
+    format = getattr(args, "format", "auto")
     if len(args.files) >= PARALLEL_FROM and sys.stderr.isatty():
         print(f"reading and checking {len(args.files)} files…", file=sys.stderr, flush=True)
-    try:
-        prepared = prepare_files(args.files, today=today, format=getattr(args, "format", "auto"))
-    except KeyboardInterrupt:
-        print("interrupted (Ctrl+C) while the files were read and checked: nothing was imported", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    problems = [line for item in prepared if item.problems for line in item.problems]
-    if problems:
-        raise UserError(*problems, "nothing was imported")
-    store = _open(args)
-    imported = refused = not_tried = added = already = 0
-    interrupted = False
-    # (a file is written and reported whole, and the chart closed with its backup: Ctrl+C
-    # stops the run before the next file)
-    with HeldCtrlC() as ctrl_c:
+    with import_helpers(len(args.files)) as pool:
         try:
-            keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
-            for i, item in enumerate(prepared):
-                if ctrl_c.pressed:
-                    interrupted, not_tried = True, len(prepared) - i
-                    break
-                outcome = _import_one(store, item, keys, today, args)
-                prepared[i] = None  # (its rows are written or refused: let them go)
-                if outcome == "stop":
-                    not_tried = len(prepared) - i
-                    break
-                if outcome is None:
-                    refused += 1
-                    continue
-                imported += 1
-                added += len(outcome.added)
-                already += len(outcome.unchanged)
-        finally:
-            store.close()
+            problems, prepared = read_files(args.files, today=today, format=format, pool=pool)
+        except KeyboardInterrupt:
+            print("interrupted (Ctrl+C) while the files were read and checked: nothing was imported",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if problems:
+            raise UserError(*problems, "nothing was imported")
+        store = _open(args)  # (after the helpers started: they hold no connection to it)
+        imported = refused = not_tried = added = already = 0
+        interrupted = False
+        # (a file is written and reported whole, and the chart closed with its backup: Ctrl+C
+        # stops the run before the next file)
+        with HeldCtrlC() as ctrl_c:
+            try:
+                keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
+                for i, item in enumerate(prepared):
+                    if ctrl_c.pressed:
+                        interrupted, not_tried = True, len(args.files) - i
+                        break
+                    outcome = _import_one(store, item, keys, today, args)
+                    if outcome == "stop":
+                        not_tried = len(args.files) - i
+                        break
+                    if outcome is None:
+                        refused += 1
+                        continue
+                    imported += 1
+                    added += len(outcome.added)
+                    already += len(outcome.unchanged)
+            finally:
+                prepared.close()  # (the helpers' work still waiting is dropped)
+                store.close()
     summary = f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else "")
     print(f"{summary} ({added} visit(s) added, {already} already there)"
           + (" — interrupted (Ctrl+C)" if interrupted else ""))
@@ -146,6 +151,8 @@ def _import_one(store, item: PreparedFile, keys, today, args):
 
     f = item.path
     try:
+        if item.problems:  # (it changed after it was checked: it no longer reads as a valid case)
+            raise ImportRefused("; ".join(item.problems))
         if isinstance(item.prepared, str):  # refused while it was prepared
             raise ImportRefused(item.prepared)
         r = store.import_prepared(item.prepared, case=item.case, visit_uuids=item.uuids, mrn_keys=keys)
@@ -189,8 +196,10 @@ def _read_for_import(path: str, today, format: str):
     return read_import_file(path, today=today, format=format)
 
 
-def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = True) -> PreparedFile:
-    """Read, check and turn into rows one import file (:func:`desktop.store.rows.prepare_import`);
+def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = True, rows: bool = True
+                 ) -> PreparedFile:
+    """Read, check and turn into rows one import file (:func:`desktop.store.rows.prepare_import`;
+    without ``rows``, only read and checked);
     the cyclic garbage collector is paused meanwhile (a case file is a large tree of fresh
     objects that reference counting frees)."""
     from desktop.store.errors import ImportRefused
@@ -202,11 +211,28 @@ def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = Tr
             case, uuids = _read_for_import(path, today, format)
         except UserError as e:
             return PreparedFile(path, problems=list(e.problems))
+        if not rows:  # (only checked)
+            return PreparedFile(path)
         try:
             prepared = prepare_import(case, today)
         except ImportRefused as e:
             prepared = str(e)
         return PreparedFile(path, prepared=prepared, uuids=uuids, case=case if keep_case else None)
+
+
+def _read_in_helper(job) -> list[tuple[list[str] | None, bytes | None]]:
+    """A helper's job in the import's first pass: for each file, why it is not a valid case
+    (or None) and, if ``keep`` and it is one, its :class:`PreparedFile` pickled (the rows, held
+    compactly until they are written); without ``keep``, the file is only checked."""
+    import pickle
+
+    paths, today, format, keep = job
+    out = []
+    for path in paths:
+        item = prepare_file(path, today, format, keep_case=False, rows=keep)
+        out.append((item.problems, pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+                    if keep and not item.problems else None))
+    return out
 
 
 def _prepare_in_helper(job) -> list[PreparedFile]:
@@ -215,33 +241,142 @@ def _prepare_in_helper(job) -> list[PreparedFile]:
 
 
 PARALLEL_FROM = 64
-"""Files from which an import prepares them in helper processes (fewer: in this one, where
+"""Files from which an import reads them in helper processes (fewer: in this one, where
 starting the helpers would cost more than it saves)."""
 
+CHUNK = 8
+"""Files in one helper job."""
 
-def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int | None = None) -> list[PreparedFile]:
-    """:func:`prepare_file` of every path, in order. From :data:`PARALLEL_FROM` files, helper
-    processes (one a core, forked before the chart is opened, so they hold no connection to
-    it) do it in parallel and send back rows, not cases: a file whose patient the chart turns
-    out to have is read again by the writer (:func:`cmd_import`). Where helper processes cannot
-    be started, this process does it all."""
-    from desktop.store.helpers import chunks, cores, helper_pool, in_order
+HELD_BYTES = 256 * 2**20
+"""How much of an import's rows its first pass holds (pickled, about 4.4 kB a visit: some
+60,000 visits). The files after that are only checked, and read again for their rows while
+the chart is written, so a registry of any size is imported in bounded memory."""
+
+
+@contextmanager
+def import_helpers(n_files: int, workers: int | None = None) -> Iterator[object | None]:
+    """The helper processes an import of ``n_files`` files reads them with (one a core, from
+    :data:`PARALLEL_FROM` files), or None (this process reads them); shut down on the way out,
+    whatever is still waiting for them dropped. Start them before the chart is opened: forked
+    then, they hold no connection to it."""
+    from desktop.store.helpers import cores, helper_pool
 
     workers = workers if workers is not None else cores()
-    if workers > 1 and len(paths) >= PARALLEL_FROM:
-        from concurrent.futures.process import BrokenProcessPool
-
+    pool = None
+    if workers > 1 and n_files >= PARALLEL_FROM:
         from desktop.resources import load_catalogue
 
         load_catalogue()  # (read once, here: the helpers inherit it)
         pool = helper_pool(workers)
+    try:
+        yield pool
+    finally:
         if pool is not None:
-            jobs = ((chunk, today, format) for chunk in chunks(paths, 8))
-            try:
-                return [done for made in in_order(pool, _prepare_in_helper, jobs, ahead=4 * workers) for done in made]
-            except BrokenProcessPool:  # a helper was killed (out of memory?): nothing is written yet
-                pass
-    return [prepare_file(p, today, format) for p in paths]
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def read_files(paths: list[str], *, today, format: str = "auto", pool=None, held_bytes: int | None = None
+               ) -> tuple[list[str], PreparedFiles]:
+    """Every file read and checked: the lines saying why files are not valid cases (none:
+    the import may go on), then the files turned into rows (:func:`prepare_file`), in order,
+    as they are taken.
+
+    With helper processes (``pool``, :func:`import_helpers`), the first pass keeps the rows of
+    the first files, pickled, up to ``held_bytes`` (:data:`HELD_BYTES`); the files after those are only checked, and
+    the helpers read them again for their rows while the chart is written (a file changed in
+    between is then refused alone: :func:`_import_one`). Should a helper be killed (out of
+    memory?), this process goes on with the files it has not had yet. Without helpers, every
+    file is prepared once and held (a small import)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from desktop.store.helpers import chunks, cores, in_order
+
+    if pool is not None:
+        held_bytes = HELD_BYTES if held_bytes is None else held_bytes
+        held: list[bytes] = []
+        size = 0
+
+        def jobs():
+            for chunk in chunks(paths, CHUNK):
+                yield chunk, today, format, size < held_bytes  # (decided as the jobs go out)
+
+        problems: list[str] = []
+        ahead = 4 * cores()  # (jobs out at once: what is waiting is bounded)
+        taken = 0
+        try:
+            for made in in_order(pool, _read_in_helper, jobs(), ahead=ahead, keep=True):
+                for lines, blob in made:
+                    problems += lines or ()
+                    if blob is not None and len(held) == taken and size < held_bytes:
+                        held.append(blob)  # (a prefix of the files: the rest are read again)
+                        size += len(blob)
+                    else:
+                        size = max(size, held_bytes)  # (from here on, the jobs only check)
+                    taken += 1
+        except BrokenProcessPool:  # (nothing is written yet: this process reads them all)
+            pool = None
+        else:
+            return problems, PreparedFiles(_rows(paths, held, today, format, pool, ahead), len(held),
+                                           sum(map(len, held)))
+    prepared = [prepare_file(p, today, format) for p in paths]
+    return ([line for item in prepared if item.problems for line in item.problems],
+            PreparedFiles((item for item in prepared), len(prepared)))
+
+
+class PreparedFiles:
+    """An import's files turned into rows (:class:`PreparedFile`), in order, as they are taken
+    (:func:`read_files`); ``held``: how many of them the first pass held (``held_size``: in how
+    many pickled bytes), the rest being read again as they are taken."""
+
+    def __init__(self, files: Generator[PreparedFile, None, None], held: int, held_size: int = 0):
+        self._files = files
+        self.held = held
+        self.held_size = held_size
+
+    def __iter__(self) -> Iterator[PreparedFile]:
+        return self._files
+
+    def close(self) -> None:
+        """Stop: what the helpers still had to do is dropped."""
+        self._files.close()
+
+
+def _rows(paths, held: list[bytes], today, format, pool, ahead) -> Generator[PreparedFile, None, None]:
+    """The prepared files: the first ones from ``held`` (pickled), the rest made by the
+    helpers in ``pool`` as they are taken (this process takes over if a helper is killed)."""
+    import pickle
+    from concurrent.futures.process import BrokenProcessPool
+
+    from desktop.store.helpers import chunks, in_order
+
+    for i in range(len(held)):
+        blob, held[i] = held[i], b""  # (let each go once it is taken)
+        yield pickle.loads(blob)
+    rest = paths[len(held):]
+    done = 0
+    if rest:
+        try:
+            for made in in_order(pool, _prepare_in_helper, ((chunk, today, format) for chunk in chunks(rest, CHUNK)),
+                                 ahead=ahead):
+                for item in made:
+                    done += 1
+                    yield item
+            return
+        except BrokenProcessPool:
+            pass
+    for path in rest[done:]:
+        yield prepare_file(path, today, format)
+
+
+def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int | None = None) -> list[PreparedFile]:
+    """:func:`prepare_file` of every path, in order, by helper processes from
+    :data:`PARALLEL_FROM` files (they send back rows, not cases)."""
+    with import_helpers(len(paths), workers) as pool:
+        if pool is None:
+            return [prepare_file(p, today, format) for p in paths]
+        from desktop.store.helpers import cores
+
+        return list(_rows(paths, [], today, format, pool, 4 * cores()))
 
 
 EXIT_REFUSED = 2

@@ -97,11 +97,12 @@ def chunks(items, size: int):
         yield chunk
 
 
-def in_order(pool, fn, jobs, *, ahead: int):
+def in_order(pool, fn, jobs, *, ahead: int, keep: bool = False):
     """``fn(job)`` of every job in ``jobs`` (an iterator, read as the results are taken) by the
     helpers in ``pool``, yielded in order; at most ``ahead`` jobs are out at once, so memory
-    stays bounded however many jobs there are. Stopping (an error, Ctrl+C) cancels what is
-    still waiting and shuts the pool down."""
+    stays bounded however many jobs there are. Stopping (an error, Ctrl+C, the generator
+    closed) cancels what is still waiting and shuts the pool down; so does the end, unless
+    ``keep`` (the pool has more to do)."""
     from collections import deque
 
     out: deque = deque()
@@ -116,4 +117,5 @@ def in_order(pool, fn, jobs, *, ahead: int):
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
+    if not keep:
+        pool.shutdown()

@@ -127,6 +127,73 @@ def test_an_import_in_helpers_writes_and_says_what_one_process_does(clinic, tmp_
     assert _content(parallel)["counts"]["patients"] == FILES  # PID, and the clinic but the refused one
 
 
+@pytest.mark.parametrize("held", [0, 60_000])
+def test_an_import_over_its_memory_bound_reads_the_rest_again_and_writes_the_same(clinic, tmp_path, capsys,
+                                                                                  monkeypatch, held):
+    """The first pass holds the rows of the first files only up to HELD_BYTES; the others are
+    only checked then, and read again for their rows while the chart is written. Nothing held
+    (0) or some files held (60 kB): the same chart and the same lines as all held."""
+    bounded = _chart(tmp_path / "bounded.sqlite")
+    whole = _chart(tmp_path / "whole.sqlite")
+    monkeypatch.setattr(import_command, "HELD_BYTES", held)
+    got = _import(bounded, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
+    monkeypatch.setattr(import_command, "HELD_BYTES", 2**40)
+    expected = _import(whole, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
+    assert got == expected and got[0] == 2
+    assert _content(bounded) == _content(whole)
+
+
+def test_the_first_pass_holds_a_prefix_of_the_rows_up_to_its_bound(clinic):
+    """What the first pass holds: the rows of the first files until ``held_bytes`` is
+    reached; the rest are read again, and give the same rows."""
+    import datetime as dt
+
+    today = dt.date.today()
+    paths = [str(f) for f in clinic]
+    whole = None
+    for bound in (2**40, 30_000, 0):
+        with import_command.import_helpers(len(paths), workers=2) as pool:
+            assert pool is not None
+            problems, stream = import_command.read_files(paths, today=today, pool=pool, held_bytes=bound)
+            held, size = stream.held, stream.held_size
+            got = [(p.path, p.prepared if isinstance(p.prepared, str)  # (the tampered one: its refusal)
+                    else (p.prepared.patient, p.prepared.dates, vars(p.prepared.rows.rows))) for p in stream]
+        assert problems == [] and [g[0] for g in got] == paths
+        whole = whole or got
+        assert got == whole  # (held or read again: the same rows)
+        if bound == 2**40:
+            assert held == len(paths)
+        elif bound == 0:
+            assert (held, size) == (0, 0)
+        else:  # (a prefix, up to the first file that reached the bound)
+            assert 0 < held < len(paths) and size >= bound
+
+
+def test_a_file_changed_after_the_check_and_read_again_is_refused_alone(clinic, tmp_path, capsys, monkeypatch):
+    """Past the memory bound a file is read twice (checked, then read for its rows): if it no
+    longer reads as a valid case the second time, that file is refused and the run goes on."""
+    chart = _chart(tmp_path / "chart.sqlite")
+    marker = tmp_path / "read-once"
+    read = import_command._read_for_import
+    victim = str(clinic[30])
+
+    def changed_after_its_check(path, today, format):  # (in the helpers: a file says what was read)
+        from desktop.cli import UserError
+
+        if path == victim:
+            if marker.exists():
+                raise UserError(f"{path}: not valid JSON: Expecting value (line 1, column 1)")
+            marker.write_text("checked")
+        return read(path, today, format)
+
+    monkeypatch.setattr(import_command, "_read_for_import", changed_after_its_check)
+    monkeypatch.setattr(import_command, "HELD_BYTES", 0)
+    rc, out, err = _import(chart, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
+    assert rc == 2 and "Traceback" not in err
+    assert f"{victim}: refused: {victim}: not valid JSON: Expecting value (line 1, column 1)" in err.splitlines()
+    assert out.splitlines()[-1].startswith(f"{len(clinic) - 2} imported, 2 refused (")  # (and the tampered one)
+
+
 def test_an_invalid_file_among_many_refuses_the_run_and_nothing_is_written(clinic, tmp_path, capsys, monkeypatch):
     chart = _chart(tmp_path / "chart.sqlite")
     before = _content(chart)
