@@ -92,7 +92,7 @@ def _step_bulk_import(run: _Run) -> str:
 
     from domain.case import case_to_data
 
-    from .commands.store import PARALLEL_FROM, prepare_files
+    from .commands.store import PARALLEL_FROM, import_helpers, read_files
 
     folder = run.tmp / "bulk-import"
     folder.mkdir()
@@ -103,12 +103,14 @@ def _step_bulk_import(run: _Run) -> str:
         path = folder / f"case-{i:03d}.json"
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         paths.append(str(path))
-    done = prepare_files(paths, today=dt.date.today(), workers=2)
+    with import_helpers(len(paths), workers=2) as helpers:
+        problems, prepared = read_files(paths, today=dt.date.today(), helpers=helpers)
+        if not prepared.in_helpers:
+            raise RuntimeError("the case files were read in this process: the helper processes did not start")
+        done = list(prepared)
     wrong = [d.path for d in done if d.problems or isinstance(d.prepared, str)]
-    if wrong:
+    if problems or wrong:
         raise RuntimeError(f"{len(wrong)} case file(s) were not read as valid cases, e.g. {wrong[0]}")
-    if any(d.case is not None for d in done):
-        raise RuntimeError("the case files were read in this process: the helper processes did not start")
     visits = sum(len(d.prepared.dates) for d in done)
     return f"{len(paths)} case files ({visits} visits) read and checked by 2 helper processes"
 

@@ -9,7 +9,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generator, Iterator
+from typing import Iterator
 
 from desktop.cli import EXIT_INTERRUPTED, HeldCtrlC, UserError, arguments, command
 
@@ -86,9 +86,9 @@ def cmd_import(args) -> int:
     (nothing written). Then each file is imported all or nothing: one the chart refuses (it
     conflicts with the chart, or a signed visit no longer matches its signature) is named on
     stderr and the run goes on with the next; a summary line ends the run, and its exit status
-    is 2 if any file was refused. Many files are read and checked by helper processes, which
-    then read them again and turn them into rows while this process writes the chart
-    (:func:`read_files`).
+    is 2 if any file was refused. Many files are read, checked and turned into rows by helper
+    processes, and the chart is written by this one; past a memory bound, the files are only
+    checked first and read again for their rows as they are written (:func:`read_files`).
 
     Ctrl+C while the files are read and checked imports nothing; while they are written, it
     stops after the file being written, whose line is printed, and the summary says how many
@@ -99,9 +99,9 @@ def cmd_import(args) -> int:
     format = getattr(args, "format", "auto")
     if len(args.files) >= PARALLEL_FROM and sys.stderr.isatty():
         print(f"reading and checking {len(args.files)} files…", file=sys.stderr, flush=True)
-    with import_helpers(len(args.files)) as pool:
+    with import_helpers(len(args.files)) as helpers:
         try:
-            problems, prepared = read_files(args.files, today=today, format=format, pool=pool)
+            problems, prepared = read_files(args.files, today=today, format=format, helpers=helpers)
         except KeyboardInterrupt:
             print("interrupted (Ctrl+C) while the files were read and checked: nothing was imported",
                   file=sys.stderr)
@@ -131,8 +131,10 @@ def cmd_import(args) -> int:
                     added += len(outcome.added)
                     already += len(outcome.unchanged)
             finally:
-                prepared.close()  # (the helpers' work still waiting is dropped)
-                store.close()
+                try:
+                    prepared.close()  # (the helpers' work still waiting is dropped)
+                finally:
+                    store.close()
     summary = f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else "")
     print(f"{summary} ({added} visit(s) added, {already} already there)"
           + (" — interrupted (Ctrl+C)" if interrupted else ""))
@@ -220,24 +222,19 @@ def prepare_file(path: str, today, format: str = "auto", *, keep_case: bool = Tr
         return PreparedFile(path, prepared=prepared, uuids=uuids, case=case if keep_case else None)
 
 
-def _read_in_helper(job) -> list[tuple[list[str] | None, bytes | None]]:
-    """A helper's job in the import's first pass: for each file, why it is not a valid case
-    (or None) and, if ``keep`` and it is one, its :class:`PreparedFile` pickled (the rows, held
-    compactly until they are written); without ``keep``, the file is only checked."""
+def _read_one(path: str, today, format: str, keep: bool) -> tuple[list[str] | None, bytes | None]:
+    """One file read by an import: why it is not a valid case (or None) and, if ``keep`` and
+    it is one, its :class:`PreparedFile` pickled (its rows, compact until they are written);
+    without ``keep``, the file is only checked."""
     import pickle
 
+    item = prepare_file(path, today, format, keep_case=False, rows=keep)
+    return item.problems, (pickle.dumps(item, pickle.HIGHEST_PROTOCOL) if keep and not item.problems else None)
+
+
+def _read_in_helper(job) -> list[tuple[list[str] | None, bytes | None]]:
     paths, today, format, keep = job
-    out = []
-    for path in paths:
-        item = prepare_file(path, today, format, keep_case=False, rows=keep)
-        out.append((item.problems, pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-                    if keep and not item.problems else None))
-    return out
-
-
-def _prepare_in_helper(job) -> list[PreparedFile]:
-    paths, today, format = job
-    return [prepare_file(path, today, format, keep_case=False) for path in paths]
+    return [_read_one(path, today, format, keep) for path in paths]
 
 
 PARALLEL_FROM = 64
@@ -253,8 +250,16 @@ HELD_BYTES = 256 * 2**20
 the chart is written, so a registry of any size is imported in bounded memory."""
 
 
+@dataclass
+class Helpers:
+    """An import's helper processes (:func:`import_helpers`): the pool, and how many."""
+
+    pool: object
+    workers: int
+
+
 @contextmanager
-def import_helpers(n_files: int, workers: int | None = None) -> Iterator[object | None]:
+def import_helpers(n_files: int, workers: int | None = None) -> Iterator[Helpers | None]:
     """The helper processes an import of ``n_files`` files reads them with (one a core, from
     :data:`PARALLEL_FROM` files), or None (this process reads them); shut down on the way out,
     whatever is still waiting for them dropped. Start them before the chart is opened: forked
@@ -269,114 +274,100 @@ def import_helpers(n_files: int, workers: int | None = None) -> Iterator[object 
         load_catalogue()  # (read once, here: the helpers inherit it)
         pool = helper_pool(workers)
     try:
-        yield pool
+        yield None if pool is None else Helpers(pool, workers)
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def read_files(paths: list[str], *, today, format: str = "auto", pool=None, held_bytes: int | None = None
-               ) -> tuple[list[str], PreparedFiles]:
-    """Every file read and checked: the lines saying why files are not valid cases (none:
-    the import may go on), then the files turned into rows (:func:`prepare_file`), in order,
-    as they are taken.
-
-    With helper processes (``pool``, :func:`import_helpers`), the first pass keeps the rows of
-    the first files, pickled, up to ``held_bytes`` (:data:`HELD_BYTES`); the files after those are only checked, and
-    the helpers read them again for their rows while the chart is written (a file changed in
-    between is then refused alone: :func:`_import_one`). Should a helper be killed (out of
-    memory?), this process goes on with the files it has not had yet. Without helpers, every
-    file is prepared once and held (a small import)."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from desktop.store.helpers import chunks, cores, in_order
-
-    if pool is not None:
-        held_bytes = HELD_BYTES if held_bytes is None else held_bytes
-        held: list[bytes] = []
-        size = 0
-
-        def jobs():
-            for chunk in chunks(paths, CHUNK):
-                yield chunk, today, format, size < held_bytes  # (decided as the jobs go out)
-
-        problems: list[str] = []
-        ahead = 4 * cores()  # (jobs out at once: what is waiting is bounded)
-        taken = 0
-        try:
-            for made in in_order(pool, _read_in_helper, jobs(), ahead=ahead, keep=True):
-                for lines, blob in made:
-                    problems += lines or ()
-                    if blob is not None and len(held) == taken and size < held_bytes:
-                        held.append(blob)  # (a prefix of the files: the rest are read again)
-                        size += len(blob)
-                    else:
-                        size = max(size, held_bytes)  # (from here on, the jobs only check)
-                    taken += 1
-        except BrokenProcessPool:  # (nothing is written yet: this process reads them all)
-            pool = None
-        else:
-            return problems, PreparedFiles(_rows(paths, held, today, format, pool, ahead), len(held),
-                                           sum(map(len, held)))
-    prepared = [prepare_file(p, today, format) for p in paths]
-    return ([line for item in prepared if item.problems for line in item.problems],
-            PreparedFiles((item for item in prepared), len(prepared)))
-
-
 class PreparedFiles:
     """An import's files turned into rows (:class:`PreparedFile`), in order, as they are taken
-    (:func:`read_files`); ``held``: how many of them the first pass held (``held_size``: in how
-    many pickled bytes), the rest being read again as they are taken."""
+    (:func:`read_files`). ``held``: how many of them the first pass held (``held_size``: in how
+    many pickled bytes), the rest being read again as they are taken; ``in_helpers``: whether
+    helper processes did the first pass."""
 
-    def __init__(self, files: Generator[PreparedFile, None, None], held: int, held_size: int = 0):
+    def __init__(self, files: Iterator[PreparedFile], held: int, held_size: int, in_helpers: bool):
         self._files = files
         self.held = held
         self.held_size = held_size
+        self.in_helpers = in_helpers
 
     def __iter__(self) -> Iterator[PreparedFile]:
         return self._files
 
     def close(self) -> None:
         """Stop: what the helpers still had to do is dropped."""
-        self._files.close()
+        close = getattr(self._files, "close", None)
+        if close is not None:
+            close()
 
 
-def _rows(paths, held: list[bytes], today, format, pool, ahead) -> Generator[PreparedFile, None, None]:
-    """The prepared files: the first ones from ``held`` (pickled), the rest made by the
-    helpers in ``pool`` as they are taken (this process takes over if a helper is killed)."""
+def read_files(paths: list[str], *, today, format: str = "auto", helpers: Helpers | None = None,
+               held_bytes: int | None = None) -> tuple[list[str], PreparedFiles]:
+    """Every file read and checked: the lines saying why files are not valid cases (none:
+    the import may go on), then the files turned into rows (:func:`prepare_file`), in order,
+    as they are taken.
+
+    The first pass holds the rows of the first files, pickled, up to ``held_bytes``
+    (:data:`HELD_BYTES`); the files after those are only checked, and read again for their rows
+    as they are taken (while the chart is written; a file changed in between is then refused
+    alone: :func:`_import_one`). ``helpers`` (:func:`import_helpers`) read the files, in order;
+    should one be killed (out of memory?), this process reads the files they had not given back
+    yet, on the same terms."""
+    held_bytes = HELD_BYTES if held_bytes is None else held_bytes
+    held: list[bytes] = []
+    size = 0
+    problems: list[str] = []
+    reader = _Reader(paths, today, format, helpers)
+    for lines, blob in reader.read(lambda: size < held_bytes):
+        problems += lines or ()
+        if blob is not None and size < held_bytes:  # (a prefix of the files: the rest are read again)
+            held.append(blob)
+            size += len(blob)
+        else:
+            size = max(size, held_bytes)  # (from here on, the files are only checked)
+    return problems, PreparedFiles(_rows(reader, held), len(held), size, reader.helpers is not None)
+
+
+class _Reader:
+    """Reads an import's files in order, by its helpers or, without them (or once one was
+    killed), in this process."""
+
+    def __init__(self, paths: list[str], today, format: str, helpers: Helpers | None):
+        self.paths, self.today, self.format, self.helpers = paths, today, format, helpers
+
+    def read(self, keep, start: int = 0) -> Iterator[tuple[list[str] | None, bytes | None]]:
+        """:func:`_read_one` of each file from ``start``, ``keep()`` asked as each is sent."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from desktop.store.helpers import chunks, in_order
+
+        paths, done = self.paths[start:], 0
+        if self.helpers is not None:
+            jobs = ((chunk, self.today, self.format, keep()) for chunk in chunks(paths, CHUNK))
+            try:
+                for made in in_order(self.helpers.pool, _read_in_helper, jobs, ahead=4 * self.helpers.workers,
+                                     keep=True):
+                    for result in made:
+                        done += 1
+                        yield result
+                return
+            except BrokenProcessPool:  # (the pool is shut down: this process goes on)
+                self.helpers = None
+        for path in paths[done:]:
+            yield _read_one(path, self.today, self.format, keep())
+
+
+def _rows(reader: _Reader, held: list[bytes]) -> Iterator[PreparedFile]:
+    """The prepared files: the first ones from ``held`` (pickled), the rest read again."""
     import pickle
-    from concurrent.futures.process import BrokenProcessPool
-
-    from desktop.store.helpers import chunks, in_order
 
     for i in range(len(held)):
         blob, held[i] = held[i], b""  # (let each go once it is taken)
         yield pickle.loads(blob)
-    rest = paths[len(held):]
-    done = 0
-    if rest:
-        try:
-            for made in in_order(pool, _prepare_in_helper, ((chunk, today, format) for chunk in chunks(rest, CHUNK)),
-                                 ahead=ahead):
-                for item in made:
-                    done += 1
-                    yield item
-            return
-        except BrokenProcessPool:
-            pass
-    for path in rest[done:]:
-        yield prepare_file(path, today, format)
-
-
-def prepare_files(paths: list[str], *, today, format: str = "auto", workers: int | None = None) -> list[PreparedFile]:
-    """:func:`prepare_file` of every path, in order, by helper processes from
-    :data:`PARALLEL_FROM` files (they send back rows, not cases)."""
-    with import_helpers(len(paths), workers) as pool:
-        if pool is None:
-            return [prepare_file(p, today, format) for p in paths]
-        from desktop.store.helpers import cores
-
-        return list(_rows(paths, [], today, format, pool, 4 * cores()))
+    paths = reader.paths
+    for i, (lines, blob) in enumerate(reader.read(lambda: True, start=len(held)), start=len(held)):
+        yield pickle.loads(blob) if blob is not None else PreparedFile(paths[i], problems=lines)
 
 
 EXIT_REFUSED = 2

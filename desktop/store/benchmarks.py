@@ -262,8 +262,8 @@ def case_files(n: int = IMPORT_PATIENTS) -> list[str]:
 
 @figure("store.demo_build_visits_per_s", target=2000, unit="/s", higher_is_better=True,
         description="building the demo clinic (2,100 patients: generating, classifying and signing "
-                    "most visits, one bulk write; helper processes classify and sign while this one "
-                    "writes): visits per second")
+                    "most visits, one bulk write; helper processes make, classify and sign the "
+                    "patients while this one writes): visits per second")
 def _demo_build(quick: bool):
     from .chart import ChartStore
     from .demo import build_demo

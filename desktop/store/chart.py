@@ -1027,7 +1027,7 @@ class ChartStore(ChartFile):
         or, with ``make`` (a module-level function: it may run in a helper process), what
         ``make`` turns into that where the rows are made (the demo clinic sends patient
         numbers, so that its cases are made, and never copied, there).
-        The façade's bulk path (the demo clinic, large imports): prepared ``executemany``
+        The façade's bulk path (the demo clinic): prepared ``executemany``
         inserts, the same row mapping, triggers and audit as single writes, and signatures made
         as :meth:`sign_visit` makes them (:func:`desktop.store.rows.new_case_rows`: one
         classification per patient). With ``workers`` > 1, helper processes

@@ -202,8 +202,9 @@ def unvalidated(model: type):
 
     # every field in the model's order (an update keeps it), required ones given by the caller
     # (like model_construct, it trusts the caller to give them)
-    template = {name: PydanticUndefined if f.is_required() else f.get_default(call_default_factory=True)
-                for name, f in model.model_fields.items()}
+    if any(f.default_factory is not None for f in model.model_fields.values()):
+        raise TypeError(f"{model.__name__} has a default factory: one default would be shared by every instance")
+    template = {name: PydanticUndefined if f.is_required() else f.default for name, f in model.model_fields.items()}
     new, setattr_ = model.__new__, object.__setattr__
 
     def make(**values):
@@ -345,7 +346,7 @@ def demo_item(job: tuple[int, int]) -> tuple[Case, dict[dt.date, tuple[str, str]
 
 
 HELPERS_FROM = 500
-"""Patients from which the demo clinic's classifications and signatures are made by helper
+"""Patients from which the demo clinic's patients are made, classified and signed by helper
 processes (:mod:`desktop.store.helpers`); the window's own demo clinic (200) is made here."""
 
 
@@ -358,8 +359,10 @@ def build_demo(store: ChartStore, n_patients: int = 200, seed: int = 2026, *, pr
     from .errors import StoreError
     from .helpers import cores
 
-    existing = {r[0] for r in store.db.execute("SELECT id FROM patients WHERE id LIKE 'DEMO-%'")}
-    taken = sorted(existing & {demo_mrn(k) for k in range(1, n_patients + 1)})
+    from domain.patient_rules import mrn_key
+
+    known = store.mrn_keys()  # (MRNs compared as the import compares them: case and spaces aside)
+    taken = [known[key] for key in (mrn_key(demo_mrn(k)) for k in range(1, n_patients + 1)) if key in known]
     if taken:
         raise StoreError(f"the chart already holds demo patient {taken[0]}")
     conn = store.db.conn

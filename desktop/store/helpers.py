@@ -1,6 +1,6 @@
-"""Helper processes for the bulk paths (issue 20): a bulk import's files and the demo clinic's
-classifications and signatures are prepared in them, and the chart is written by the process
-that has it open. One place says how they start and end."""
+"""Helper processes for the bulk paths (issue 20): a bulk import's files are read, checked and
+turned into rows in them, and the demo clinic's patients made, classified and signed; the
+chart is written by the process that has it open. One place says how they start and end."""
 
 from __future__ import annotations
 

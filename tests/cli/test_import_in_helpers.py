@@ -63,7 +63,10 @@ def _chart(path: Path) -> Path:
 
 
 def _import(chart: Path, files, capsys, *, helpers: bool, monkeypatch):
+    import desktop.store.helpers
+
     monkeypatch.setattr(import_command, "PARALLEL_FROM", 64 if helpers else 10**9)
+    monkeypatch.setattr(desktop.store.helpers, "cores", lambda: 2)  # (helpers even on a one-core runner)
     rc = main(["import", "--db", str(chart), *map(str, files)])
     cap = capsys.readouterr()
     return rc, cap.out, cap.err
@@ -86,23 +89,27 @@ def _content(chart: Path) -> dict:
     return {"cases": cases, "counts": counts, "signatures": sigs, "audit": audit}
 
 
-def test_helpers_send_back_rows_not_cases(clinic):
+def _read(paths, *, workers: int, held_bytes: int | None = None):
+    """``read_files`` as the import runs it: (problems, prepared files, held, whether helpers
+    read them, a comparable form of each file's rows)."""
     import datetime as dt
 
-    today = dt.date.today()
-    in_helpers = import_command.prepare_files([str(f) for f in clinic], today=today, workers=2)
-    here = import_command.prepare_files([str(f) for f in clinic], today=today, workers=1)
-    assert [p.path for p in in_helpers] == [str(f) for f in clinic]
-    assert all(p.case is None for p in in_helpers) and all(p.case is not None for p in here)
-    for a, b in zip(in_helpers, here):
-        if isinstance(a.prepared, str):
-            assert a.prepared == b.prepared
-        else:
-            assert (a.prepared.patient, a.prepared.dates, a.prepared.snapshots) == \
-                   (b.prepared.patient, b.prepared.dates, b.prepared.snapshots)
-            assert vars(a.prepared.rows.rows) == vars(b.prepared.rows.rows)
-            assert (a.prepared.rows.signatures, a.prepared.rows.signed) == \
-                   (b.prepared.rows.signatures, b.prepared.rows.signed)
+    with import_command.import_helpers(len(paths), workers=workers) as helpers:
+        problems, stream = import_command.read_files(paths, today=dt.date.today(), helpers=helpers,
+                                                     held_bytes=held_bytes)
+        files = list(stream)
+    rows = [(p.path, p.problems, p.prepared if isinstance(p.prepared, str)  # (the tampered one: its refusal)
+             else (p.prepared.patient, p.prepared.dates, p.prepared.snapshots, vars(p.prepared.rows.rows),
+                   p.prepared.rows.signatures, p.prepared.rows.signed)) for p in files]
+    return problems, files, stream.held, stream.in_helpers, rows
+
+
+def test_helpers_send_back_the_rows_this_process_makes(clinic):
+    paths = [str(f) for f in clinic]
+    problems, files, held, in_helpers, rows = _read(paths, workers=2)
+    assert in_helpers and problems == [] and held == len(paths)
+    assert [p.path for p in files] == paths and all(p.case is None for p in files)
+    assert rows == _read(paths, workers=1)[4]
 
 
 def test_an_import_in_helpers_writes_and_says_what_one_process_does(clinic, tmp_path, capsys, monkeypatch):
@@ -143,30 +150,49 @@ def test_an_import_over_its_memory_bound_reads_the_rest_again_and_writes_the_sam
     assert _content(bounded) == _content(whole)
 
 
-def test_the_first_pass_holds_a_prefix_of_the_rows_up_to_its_bound(clinic):
-    """What the first pass holds: the rows of the first files until ``held_bytes`` is
-    reached; the rest are read again, and give the same rows."""
-    import datetime as dt
-
-    today = dt.date.today()
+@pytest.mark.parametrize("workers", [2, 1])
+def test_the_first_pass_holds_a_prefix_of_the_rows_up_to_its_bound(clinic, workers):
+    """What the first pass holds, with helpers or without: the rows of the first files until
+    ``held_bytes`` is reached; the rest are read again, and give the same rows."""
     paths = [str(f) for f in clinic]
-    whole = None
-    for bound in (2**40, 30_000, 0):
-        with import_command.import_helpers(len(paths), workers=2) as pool:
-            assert pool is not None
-            problems, stream = import_command.read_files(paths, today=today, pool=pool, held_bytes=bound)
-            held, size = stream.held, stream.held_size
-            got = [(p.path, p.prepared if isinstance(p.prepared, str)  # (the tampered one: its refusal)
-                    else (p.prepared.patient, p.prepared.dates, vars(p.prepared.rows.rows))) for p in stream]
-        assert problems == [] and [g[0] for g in got] == paths
-        whole = whole or got
-        assert got == whole  # (held or read again: the same rows)
-        if bound == 2**40:
-            assert held == len(paths)
-        elif bound == 0:
-            assert (held, size) == (0, 0)
+    whole = _read(paths, workers=workers, held_bytes=2**40)
+    assert whole[2] == len(paths) and whole[3] == (workers > 1)
+    for bound in (30_000, 0):
+        problems, _files, held, _, rows = _read(paths, workers=workers, held_bytes=bound)
+        assert problems == [] and rows == whole[4]  # (held or read again: the same rows)
+        if bound == 0:
+            assert held == 0
         else:  # (a prefix, up to the first file that reached the bound)
-            assert 0 < held < len(paths) and size >= bound
+            assert 0 < held < len(paths)
+
+
+def _killing_read(path, today, format):
+    """``_read_for_import`` that kills the helper reading the 30th file (as the kernel's
+    out-of-memory killer would)."""
+    import os
+
+    if os.environ.get("MOTORCHART_TEST_WRITER") != str(os.getpid()) and path.endswith("DEMO-000030.json"):
+        os._exit(9)
+    return _READ(path, today, format)
+
+
+_READ = import_command._read_for_import
+
+
+@pytest.mark.parametrize("held_bytes", [2**40, 0])
+def test_a_helper_killed_while_reading_leaves_this_process_to_read_the_rest(clinic, monkeypatch, held_bytes):
+    """A helper killed mid-import (out of memory?): this process reads the files the helpers
+    had not given back, on the same terms (rows held up to the bound), and the rows are the
+    same."""
+    import os
+
+    paths = [str(f) for f in clinic]
+    expected = _read(paths, workers=1)[4]
+    monkeypatch.setenv("MOTORCHART_TEST_WRITER", str(os.getpid()))
+    monkeypatch.setattr(import_command, "_read_for_import", _killing_read)
+    problems, _files, held, in_helpers, rows = _read(paths, workers=2, held_bytes=held_bytes)
+    assert problems == [] and rows == expected
+    assert held == (len(paths) if held_bytes else 0)
 
 
 def test_a_file_changed_after_the_check_and_read_again_is_refused_alone(clinic, tmp_path, capsys, monkeypatch):
@@ -274,10 +300,12 @@ def test_an_import_stopped_while_its_helpers_read_leaves_no_helper_and_no_chart(
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc (Linux)")
-def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_imported(clinic, tmp_path):
+@pytest.mark.parametrize("held_bytes", [None, 0])
+def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_imported(clinic, tmp_path, held_bytes):
     """Ctrl+C once the files are checked and being written: the file being written is finished
     and reported, nothing after it is written, and the summary says how many were not imported
-    (exit status 130, no traceback). Every patient reported is in the chart, and no other."""
+    (exit status 130, no traceback). Every patient reported is in the chart, and no other. With
+    the rows held (None: the default bound) or read again by the helpers meanwhile (0)."""
     import os
     import signal
     import subprocess
@@ -285,8 +313,9 @@ def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_i
 
     chart = tmp_path / "chart.sqlite"
     files = [str(f) for f in clinic] * 20  # (long enough to be stopped while writing)
+    bound = "" if held_bytes is None else f"import desktop.commands.store as s; s.HELD_BYTES = {held_bytes}; "
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from desktop.cli import main; sys.exit(main(sys.argv[1:]))",
+        [sys.executable, "-c", bound + "import sys; from desktop.cli import main; sys.exit(main(sys.argv[1:]))",
          "import", "--db", str(chart), *files],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
         env=dict(os.environ, PYTHONUNBUFFERED="1"), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

@@ -130,6 +130,13 @@ def test_the_demo_clinic_made_in_helpers_is_the_one_made_here(tmp_path):
 def test_a_demo_clinic_over_one_already_in_the_chart_is_refused_before_anything_is_written(store):
     from desktop.store import StoreError
 
+    from tests.store.conftest import make_case
+
+    store.import_case(make_case("demo-000005", dates=("2025-03-01",)))  # (another spelling of DEMO-000005)
+    before = store.counts()
+    with pytest.raises(StoreError, match="already holds demo patient demo-000005"):
+        build_demo(store, 10, seed=3)
+    assert store.counts() == before
     build_demo(store, 3, seed=2)
     before = store.counts()
     with pytest.raises(StoreError, match="already holds demo patient DEMO-000001"):
