@@ -162,6 +162,7 @@ def make_case(rng: random.Random, kind: str, mrn: str) -> Case:
         dates = [min(first_visit, REFERENCE_DATE)]
 
     emg_visits = {0} | ({rng.randrange(len(dates))} if len(dates) > 3 else set())
+    usual_weight = rng.uniform(55, 95)  # (kg, before the disease)
     visits = []
     gastrostomy = None
     niv = None
@@ -170,7 +171,7 @@ def make_case(rng: random.Random, kind: str, mrn: str) -> Case:
         sev = {r: _clamp((t - at) * ppm / 12, 0, 1) if t >= at else 0.0
                for r, at in involved_at.items()}
         loss = {r: (t - at) * ppm for r, at in involved_at.items() if t >= at}
-        v = _visit(rng, course, vd, i, sev, loss, side, first, i in emg_visits, kind)
+        v = _visit(rng, course, vd, i, sev, loss, side, first, i in emg_visits, kind, usual_weight)
         frs = v.alsfrs_r
         if frs and frs.swallowing <= 2 and gastrostomy is None:
             gastrostomy = vd
@@ -225,7 +226,7 @@ _muscle, _reflex, _sign, _emg_of = map(unvalidated, (MuscleFinding, ReflexFindin
 
 # Findings are made without validation (:func:`unvalidated`; the generator only produces valid
 # values, and tests validate demo cases against the catalogue): making a case takes 30% less time.
-def _visit(rng, course: Course, date, index, sev, loss, onset_side, first, emg, kind) -> Visit:
+def _visit(rng, course: Course, date, index, sev, loss, onset_side, first, emg, kind, usual_weight) -> Visit:
     muscles = []
     for region, items in EXAM.items():
         s = sev.get(region, 0.0)
@@ -273,7 +274,9 @@ def _visit(rng, course: Course, date, index, sev, loss, onset_side, first, emg, 
         items[item] = int(_clamp(round(4 - lost), 0, 4))
     frs = AlsfrsR(**items, gastrostomy=items["swallowing"] <= 1)
     fvc = round(_clamp(105 - (12 - frs.respiratory) * 7 - rng.uniform(0, 8), 20, 130), 1)
-    weight = round(rng.uniform(52, 95) - sum(loss.values()) * 0.1, 1)
+    # the patient's own weight, lost as function is (up to about a sixth at ALSFRS-R 0), give or
+    # take a kilogram between visits
+    weight = round(usual_weight * (1 - 0.0035 * (48 - frs.total)) + rng.uniform(-1, 1), 1)
     notes = rng.choice(NOTES) if rng.random() < 0.35 else None
     return Visit(
         date=date, progressive_by_history=True if index else None,

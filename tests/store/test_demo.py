@@ -20,6 +20,17 @@ def test_each_demo_course_is_a_valid_case_with_a_declining_alsfrs_r(kind, catalo
     assert any(m.emg is not None for m in case.visits[0].muscles)
 
 
+def test_a_demo_patients_weight_follows_their_course():
+    """A patient keeps their own weight, lost as function is: no 30 kg swings between visits
+    (each visit used to draw a new weight between 52 and 95 kg)."""
+    for case, _ in demo_cases(150, seed=3):
+        weights = [v.weight_kg for v in case.visits]
+        assert all(abs(b - a) <= 8 for a, b in zip(weights, weights[1:])), (case.patient.id, weights)
+        first, last = case.visits[0], case.visits[-1]
+        if last.alsfrs_r.total <= first.alsfrs_r.total - 12:
+            assert last.weight_kg < first.weight_kg, (case.patient.id, weights)
+
+
 def test_a_pls_course_has_brisk_reflexes_and_no_wasting():
     case = demo_case("pls")
     last = case.visits[-1]
