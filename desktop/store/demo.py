@@ -253,8 +253,9 @@ def _visit(rng, course: Course, date, index, sev, loss, onset_side, first, emg, 
                 if course.umn and s > 0:
                     grade = 4 if s * course.umn > 0.45 else 3
                     spread = grade == 3 and rng.random() < 0.5
-                elif course.lmn and s > 0.5:
-                    grade, spread = 1, False
+                elif course.lmn and s > 0.3:  # (a pure LMN course: reflexes fade before the
+                    # muscle is moderately wasted, so none is "preserved in a weak, wasted muscle")
+                    grade, spread = (0 if s > 0.7 else 1), False
                 else:
                     grade, spread = 2, False
                 reflexes.append(_reflex(reflex=reflex, side=side, grade=grade, spread=spread))

@@ -31,6 +31,18 @@ def test_a_demo_patients_weight_follows_their_course():
             assert last.weight_kg < first.weight_kg, (case.patient.id, weights)
 
 
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_a_pma_course_looks_like_pma_not_classic_als(seed, catalogue):
+    """A pure LMN course's reflexes fade as its muscles waste, so that no reflex is "preserved in a
+    weak, wasted muscle" (an UMN sign by clinical-rules): its last visit reads as an LMN
+    phenotype, not classic ALS."""
+    from domain.classify import classify_case
+
+    result = classify_case(demo_case("pma", seed), catalogue)
+    assert result.visits[-1].phenotype.label in {"pma", "flail_arm", "flail_leg"}
+    assert result.visits[-1].umn_score == 0
+
+
 def test_a_pls_course_has_brisk_reflexes_and_no_wasting():
     case = demo_case("pls")
     last = case.visits[-1]
