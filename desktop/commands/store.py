@@ -282,14 +282,12 @@ def import_helpers(n_files: int, workers: int | None = None) -> Iterator[Helpers
 
 class PreparedFiles:
     """An import's files turned into rows (:class:`PreparedFile`), in order, as they are taken
-    (:func:`read_files`). ``held``: how many of them the first pass held (``held_size``: in how
-    many pickled bytes), the rest being read again as they are taken; ``in_helpers``: whether
-    helper processes did the first pass."""
+    (:func:`read_files`). ``held``: how many of them the first pass held, the rest being read
+    again as they are taken; ``in_helpers``: whether helper processes did the first pass."""
 
-    def __init__(self, files: Iterator[PreparedFile], held: int, held_size: int, in_helpers: bool):
+    def __init__(self, files: Iterator[PreparedFile], held: int, in_helpers: bool):
         self._files = files
         self.held = held
-        self.held_size = held_size
         self.in_helpers = in_helpers
 
     def __iter__(self) -> Iterator[PreparedFile]:
@@ -326,7 +324,7 @@ def read_files(paths: list[str], *, today, format: str = "auto", helpers: Helper
             size += len(blob)
         else:
             size = max(size, held_bytes)  # (from here on, the files are only checked)
-    return problems, PreparedFiles(_rows(reader, held), len(held), size, reader.helpers is not None)
+    return problems, PreparedFiles(_rows(reader, held), len(held), reader.helpers is not None)
 
 
 class _Reader:
