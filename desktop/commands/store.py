@@ -9,7 +9,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Generator, Iterator
 
 from desktop.cli import EXIT_INTERRUPTED, HeldCtrlC, UserError, arguments, command
 
@@ -285,7 +285,7 @@ class PreparedFiles:
     (:func:`read_files`). ``held``: how many of them the first pass held, the rest being read
     again as they are taken; ``in_helpers``: whether helper processes did the first pass."""
 
-    def __init__(self, files: Iterator[PreparedFile], held: int, in_helpers: bool):
+    def __init__(self, files: Generator[PreparedFile, None, None], held: int, in_helpers: bool):
         self._files = files
         self.held = held
         self.in_helpers = in_helpers
@@ -295,9 +295,7 @@ class PreparedFiles:
 
     def close(self) -> None:
         """Stop: what the helpers still had to do is dropped."""
-        close = getattr(self._files, "close", None)
-        if close is not None:
-            close()
+        self._files.close()
 
 
 def read_files(paths: list[str], *, today, format: str = "auto", helpers: Helpers | None = None,
@@ -315,15 +313,17 @@ def read_files(paths: list[str], *, today, format: str = "auto", helpers: Helper
     held_bytes = HELD_BYTES if held_bytes is None else held_bytes
     held: list[bytes] = []
     size = 0
+    holding = held_bytes > 0  # (a prefix of the files: once one is not held, the rest are read again)
     problems: list[str] = []
     reader = _Reader(paths, today, format, helpers)
-    for lines, blob in reader.read(lambda: size < held_bytes):
+    for lines, blob in reader.read(lambda: holding):
         problems += lines or ()
-        if blob is not None and size < held_bytes:  # (a prefix of the files: the rest are read again)
+        if holding and blob is not None:
             held.append(blob)
             size += len(blob)
+            holding = size < held_bytes
         else:
-            size = max(size, held_bytes)  # (from here on, the files are only checked)
+            holding = False  # (from here on, the files are only checked)
     return problems, PreparedFiles(_rows(reader, held), len(held), reader.helpers is not None)
 
 
@@ -356,7 +356,7 @@ class _Reader:
             yield _read_one(path, self.today, self.format, keep())
 
 
-def _rows(reader: _Reader, held: list[bytes]) -> Iterator[PreparedFile]:
+def _rows(reader: _Reader, held: list[bytes]) -> Generator[PreparedFile, None, None]:
     """The prepared files: the first ones from ``held`` (pickled), the rest read again."""
     import pickle
 

@@ -1059,7 +1059,7 @@ class ChartStore(ChartFile):
                             ahead=4 * workers)
         n = 0
         with paused_gc(), self._write():
-            taken = {mrn_key(pid) for (pid,) in conn.execute("SELECT id FROM patients")}
+            taken = set(self.mrn_keys())
             parts: list[VisitRows] = []
 
             def flush():
