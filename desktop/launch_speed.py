@@ -1,6 +1,6 @@
 """Every trick that keeps Motorchart's launch fast, in one place, with why it exists.
 
-The window must be on screen within 1.2x of a bare PySide6 window (issue 20). Python's import
+The window must be on screen within 1.2x of a bare PySide6 window of the same size (issue 20). Python's import
 time is most of a launch, so the tricks below all move an import off the path to the first
 paint or split it into steps short enough not to hold the event loop. Each is guarded by a
 ``motorchart bench`` figure: if a change breaks one, the figure shows it against its target in

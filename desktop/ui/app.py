@@ -194,8 +194,8 @@ def paint_main_window(chart: Path, patient_id: str) -> str:
 
 
 PROBE_ENV = "MOTORCHART_LAUNCH_PROBE"
-"""Set (to anything) by ``motorchart bench``: the app prints ``interactive rss_kb=N`` (its
-resident memory then) when the window is on screen with its patient list, ``ready`` with the
+"""Set (to anything) by ``motorchart bench``: the app prints ``interactive rss_kb=N size=WxH``
+(its resident memory and its window's size then) when the window is on screen with its patient list, ``ready`` with the
 longest event-loop stall of the loading once the chart is attached, and then quits."""
 
 
@@ -407,7 +407,8 @@ def run_app(db: str | None, demo: bool, new: bool = False) -> int:
     resume_gc()  # paused by the entry point (desktop.launch) until the window is painted
     QTimer.singleShot(0, window.finish_shell)  # Find patient (Ctrl+F), first thing after the paint
     if probe:
-        print(f"interactive rss_kb={resident_kb()}", flush=True)
+        size = window.size()
+        print(f"interactive rss_kb={resident_kb()} size={size.width()}x{size.height()}", flush=True)
         if encrypted:  # the bench's encrypted run: the time from the passphrase to a usable chart
             passphrase = os.environ.get("MOTORCHART_PASSPHRASE")
             if not passphrase:

@@ -15,6 +15,7 @@ from desktop.store import ChartStore
 from desktop.store.patient_index import PatientIndex
 from desktop.ui.lock import NoPatients
 from desktop.ui.app import ChartLoader
+from desktop.ui.main_window import WINDOW_SIZE
 from desktop.ui.main_window import MainWindow
 
 
@@ -135,9 +136,26 @@ def test_the_real_entry_point_reaches_an_interactive_then_a_ready_window(chart):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("interactive rss_kb=") and int(lines[0].split("=")[1]) > 10_000
+    first = dict(word.split("=") for word in lines[0].split()[1:])
+    assert lines[0].startswith("interactive ") and int(first["rss_kb"]) > 10_000
+    assert first["size"] == "{}x{}".format(*WINDOW_SIZE)  # the size the bench's bare window takes
     assert lines[1].startswith("ready max_stall_ms=")
     assert "Traceback" not in out.stderr
+
+
+def test_the_bench_reference_window_takes_the_size_it_is_given():
+    """The bare window the launch figures compare with: sized like the app's, or PySide6's default."""
+    from desktop.ui.benchmarks import _BARE
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    sizes = []
+    for args in ([str(n) for n in WINDOW_SIZE], []):
+        out = subprocess.run([sys.executable, "-c", _BARE, *args], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        words = dict(w.split("=") for w in out.stdout.split()[1:])
+        assert int(words["rss_kb"]) > 10_000
+        sizes.append(words["size"])
+    assert sizes[0] == "{}x{}".format(*WINDOW_SIZE) and sizes[1] != sizes[0]
 
 
 def test_the_launch_region_labels_follow_the_domain_regions():
