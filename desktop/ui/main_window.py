@@ -135,11 +135,13 @@ class MainWindow(QMainWindow):
             self._patient_index.use_store_driver()
 
     def finish_shell(self) -> None:
-        """The shell's one action, Patient > Find patient (Ctrl+F). At launch it is made in the
+        """The shell's one action, Patient > Find patient (Ctrl+F), and the search box's clear
+        button (:meth:`PatientListView.finish`). At launch it is made in the
         event loop's first turn after the window is painted (making a QAction builds QAction's,
         QKeySequence's and QIcon's enums: ~4 ms, half of it QIcon's 151 theme icons), else with
         the window; :meth:`attach` makes it if it is not there yet. Made once."""
         if self.find_action is None:
+            self.patients.finish()
             self.find_action = self._act(self._patient_menu, "Find patient", "Ctrl+F", self._focus_search)
             if self.locked:  # (locked meanwhile: every action is off until the unlock)
                 self._actions_before[self.find_action] = True

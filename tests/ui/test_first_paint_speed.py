@@ -102,6 +102,7 @@ def test_the_loader_never_opens_the_chart_while_the_stdlib_reads_it(qtbot, chart
         assert w.store is not None and not getattr(w.store, "read_only_reason", None)
         assert w.patients.source is w.store and w._patient_index is None
         assert w.find_action is not None  # attach made it (the launch makes it after the paint)
+        assert w.patients.search.isClearButtonEnabled()
     finally:
         w.close()
         w.store.close(backup=False)
@@ -112,10 +113,12 @@ def test_find_patient_comes_after_the_first_paint_and_then_works(qtbot, chart):
     qtbot.addWidget(w)
     w.show()
     assert w.find_action is None and w._patient_menu.actions() == []
+    assert not w.patients.search.isClearButtonEnabled()  # (an icon: after the paint too)
     QTimer.singleShot(0, w.finish_shell)  # what run_app does once the window is painted
     qtbot.waitUntil(lambda: w.find_action is not None, timeout=5000)
     w.finish_shell()  # once only
     assert [a.text() for a in w._patient_menu.actions()] == ["Find patient"]
+    assert w.patients.search.isClearButtonEnabled()
     w.patients.search.setText("łukas")
     w.patients.search.deselect()
     w.find_action.trigger()  # focuses the search box and selects what is typed there
