@@ -92,7 +92,7 @@ def _step_bulk_import(run: _Run) -> str:
 
     from domain.case import case_to_data
 
-    from .commands.store import PARALLEL_FROM, import_helpers, read_files
+    from .commands.import_reading import PARALLEL_FROM, import_helpers, read_files
 
     folder = run.tmp / "bulk-import"
     folder.mkdir()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import desktop.commands.store as import_command
+import desktop.commands.import_reading as import_command
 from desktop.cli import main
 from desktop.store import ChartStore
 from desktop.store.demo import build_demo
@@ -313,7 +313,7 @@ def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_i
 
     chart = tmp_path / "chart.sqlite"
     files = [str(f) for f in clinic] * 20  # (long enough to be stopped while writing)
-    bound = "" if held_bytes is None else f"import desktop.commands.store as s; s.HELD_BYTES = {held_bytes}; "
+    bound = "" if held_bytes is None else f"import desktop.commands.import_reading as s; s.HELD_BYTES = {held_bytes}; "
     proc = subprocess.Popen(
         [sys.executable, "-c", bound + "import sys; from desktop.cli import main; sys.exit(main(sys.argv[1:]))",
          "import", "--db", str(chart), *files],
