@@ -267,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
             from .ui.app import run_app
 
             return run_app(db=args.db, demo=args.demo, new=args.new)
+        from .resources import ResourcesMissing, resources_dir
+
+        try:
+            resources_dir()  # (before any command writes: a chart made by a broken install is of no use)
+        except ResourcesMissing as e:
+            print(f"motorchart: {e}", file=sys.stderr)
+            return EXIT_USAGE
         from .present.terminal import clean_output
 
         with clean_output():  # no name, MRN or note printed can drive the terminal

@@ -9,8 +9,14 @@ from pathlib import Path
 from domain.catalogue import Catalogue, parse_catalogue
 
 
+class ResourcesMissing(FileNotFoundError):
+    """This installation has no resources folder (a broken or partial install): nothing can be
+    classified, drawn or printed without the catalogue."""
+
+
 def resources_dir() -> Path:
-    """`resources/` beside the packages, or inside a PyInstaller bundle."""
+    """`resources/` beside the packages (a checkout, an editable install), as ``desktop/_resources``
+    in an installed wheel (installer/wheel_resources.py), or inside a PyInstaller bundle."""
     bundle = getattr(sys, "_MEIPASS", None)
     candidates = []
     if bundle:
@@ -20,8 +26,8 @@ def resources_dir() -> Path:
     for c in candidates:
         if (c / "catalogue" / "muscles.csv").is_file():
             return c
-    raise FileNotFoundError("Motorchart resources folder not found (looked in: "
-                            + ", ".join(str(c) for c in candidates) + ")")
+    raise ResourcesMissing("this Motorchart installation is incomplete: its resources folder was not found "
+                           "(looked in: " + ", ".join(str(c) for c in candidates) + "); install Motorchart again")
 
 
 def resource_path(*parts: str) -> Path:
