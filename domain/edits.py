@@ -38,7 +38,13 @@ def copy_forward(previous: Visit, date) -> Visit:
     """A new visit on ``date`` starting from the previous visit's examination findings.
 
     Scores that describe the day (ALSFRS-R, FVC, weight, notes) are not carried. Carried EMG
-    keeps the date of the study it comes from (the previous visit's, or its own study date)."""
+    keeps the date of the study it comes from (the previous visit's, or its own study date).
+
+    The history answers (``progressive_by_history``, ``alternatives_excluded``) are not copied
+    either: clinical-rules "Flags carry forward" already keeps their last recorded value at later
+    visits, with the date it was recorded. Copied, they read as recorded on the new date although
+    nobody asked them again, and no "not reviewed" mark covered them, so signing with
+    ``carried="drop"`` kept them."""
     muscles = tuple(
         f.model_copy(update={"emg": f.emg.model_copy(update={"study_date": f.emg.study_date or previous.date})})
         if f.emg is not None else f
@@ -46,8 +52,6 @@ def copy_forward(previous: Visit, date) -> Visit:
     )
     return Visit(
         date=date,
-        progressive_by_history=previous.progressive_by_history,
-        alternatives_excluded=previous.alternatives_excluded,
         muscles=muscles,
         reflexes=previous.reflexes,
         signs=previous.signs,

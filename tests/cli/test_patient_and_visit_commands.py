@@ -295,6 +295,29 @@ def test_visit_new_with_copy_forward_copies_the_previous_visit_marked_not_review
                    f"copied from {SECOND}, marked not reviewed (review them before signing)\n")
 
 
+def test_a_copied_visit_signed_with_drop_cites_the_history_answers_at_the_visit_that_recorded_them(chart, cli):
+    """A new user's report: after ``visit new --copy-forward`` and ``sign --carried drop``, the
+    visit said "Progressive motor impairment: yes (recorded 2025-11-01)", a date on which
+    nobody recorded it. The answers are not copied; they carry forward with their own date."""
+    assert cli("visit", "new", "--patient", PID, "--date", "2025-11-01", "--copy-forward")[0] == 0
+    assert cli("sign", "--patient", PID, "--visit", "2025-11-01", "--by", "Dr Q", "--carried", "drop")[0] == 0
+    store = ChartStore.open(chart, readonly=True)
+    try:
+        signed = store.get_visit(PID, _day("2025-11-01"))
+    finally:
+        store.close()
+    assert signed.progressive_by_history is None and not signed.muscles  # nothing recorded that day
+    rc, out, _ = cli("classify", "--patient", PID, "--json")
+    assert rc == 0
+    last = json.loads(out)["visits"][-1]
+    assert last["date"] == "2025-11-01"
+    assert last["progression"]["recorded"]["progressive_by_history"] == SECOND
+    rc, text, _ = cli("classify", "--patient", PID)
+    tail = text.split("Visit 2025-11-01", 1)[1]
+    assert f"Progressive motor impairment: yes (recorded {SECOND})" in tail
+    assert "(recorded 2025-11-01)" not in tail
+
+
 def test_visit_new_with_copy_forward_and_no_earlier_visit_says_it_is_empty(cli):
     rc, out, _ = cli("visit", "new", "--patient", PID, "--date", "2025-01-15", "--copy-forward")
     assert rc == 0 and "there is no earlier visit to copy from, so it is empty" in out

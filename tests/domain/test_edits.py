@@ -41,3 +41,23 @@ def test_other_cause_keeps_the_findings_and_clearing_it_drops_a_finding_kept_onl
     v = D.with_other_cause(v, [("biceps", "right"), ("deltoid", "left")], None)
     assert [f.muscle for f in v.muscles] == ["biceps", "tongue"]
     assert not v.muscles[0].other_cause and v.muscles[0].other_cause_reason is None
+
+
+def test_copy_forward_copies_the_findings_but_not_the_history_answers_which_carry_with_their_own_date():
+    """clinical-rules "Flags carry forward": the classification keeps the last recorded answers,
+    dated when they were recorded. Copied into the new visit, they read as recorded that day
+    although nobody asked them again (found by a new user: they survived signing with drop)."""
+    from tests.builders import case, classify, m, visit
+
+    before = visit("2025-03-01", m("biceps", mrc="4", wasting="mild"), progressive=True, excluded=True)
+    copied = D.copy_forward(before, dt.date(2025, 9, 1))
+    assert copied.progressive_by_history is None and copied.alternatives_excluded is None
+    assert copied.muscles == before.muscles and copied.date == dt.date(2025, 9, 1)
+    last = classify(case(before, copied)).visits[-1]
+    assert last.flags_recorded == {"progressive_by_history": dt.date(2025, 3, 1),
+                                   "alternatives_excluded": dt.date(2025, 3, 1)}
+    # answered again at the new visit, the new answer and its date are what count
+    asked = copied.model_copy(update={"alternatives_excluded": False})
+    last = classify(case(before, asked)).visits[-1]
+    assert last.flags_recorded["alternatives_excluded"] == dt.date(2025, 9, 1)
+    assert last.flags_recorded["progressive_by_history"] == dt.date(2025, 3, 1)
