@@ -106,12 +106,18 @@ def unlock_backups(chart: Path, backup: Path | None = None) -> None:
             keys.unlock_older(chart, passphrase)
     if backup is None or not keys.is_encrypted_file(backup) or keys.key_for(backup) is not None:
         return
+    from desktop.store.driver import whole_pages
+
+    if not whole_pages(backup):  # (not SQLite, not gzip, and not the size of an encrypted file)
+        raise UserError(f"{backup}: not a Motorchart chart or backup (neither SQLite, nor compressed, nor the "
+                        "size of an encrypted one); nothing was restored")
     value = os.environ.get(BACKUP_ENV)
     if not value and _tty():
         value = _prompt(f"Passphrase of the time {backup.name} was made: ")
     if not value:
-        raise UserError(f"{backup}: the backup is encrypted with an older key (before a rekey --new-key): give "
-                        f"the passphrase of its time in {BACKUP_ENV}; nothing was restored")
+        raise UserError(f"{backup}: no key this chart holds opens it: an encrypted backup from before a rekey "
+                        f"--new-key needs the passphrase of its time in {BACKUP_ENV} (otherwise the file is "
+                        "damaged or not a Motorchart backup); nothing was restored")
     keys.unlock_older(chart, value)
     if keys.key_for(backup) is None:
         raise UserError(f"{backup}: the passphrase is wrong for this backup's key; nothing was restored")

@@ -16,6 +16,8 @@ SQLCipher and OpenSSL) is not needed yet (``ui.launch_ratio``, ``ui.launch_rss_r
 
 from __future__ import annotations
 
+import os
+
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,3 +93,14 @@ def file_kind(path) -> str:
     if head[:2] == b"\x1f\x8b":
         return "gzip"
     return "encrypted"
+
+
+def whole_pages(path) -> bool:
+    """Whether a file ``file_kind`` calls ``encrypted`` has the shape of one: SQLCipher writes
+    whole pages (512 bytes at the least, a power of two), so a file of another size is not an
+    encrypted chart or backup but something else (a text file, a truncated copy)."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False
+    return size >= 512 and size % 512 == 0

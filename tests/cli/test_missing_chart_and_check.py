@@ -111,3 +111,21 @@ def test_check_fails_naming_a_missing_trigger_and_an_orphaned_visit(demo_chart, 
     assert main(["visit", "new", "--db", str(demo_chart), "--patient", "DEMO-000001", "--date", "2026-01-05"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "safety triggers are missing (patients_no_delete_with_visits)" in err[0]
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"hello\n", "not a Motorchart chart or backup"),  # no encrypted file has that size
+    (bytes(range(256)) * 32, "no key this chart holds opens it"),  # 8 KiB: an encrypted file's shape
+])
+def test_restoring_a_file_that_is_not_a_backup_says_so_and_changes_nothing(demo_chart, tmp_path, capsys,
+                                                                           content, says):
+    """A new user's report: ``restore`` of a text file said it was encrypted with an older key,
+    on a chart that was never encrypted."""
+    stranger = tmp_path / "g.sqlite"
+    stranger.write_bytes(content)
+    chart_before = demo_chart.read_bytes()
+    backups_before = set(list_backups(demo_chart))
+    assert main(["restore", str(stranger), "--yes", "--db", str(demo_chart)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and says in err[0] and err[0].endswith("nothing was restored")
+    assert demo_chart.read_bytes() == chart_before and set(list_backups(demo_chart)) == backups_before
