@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 from xml.sax.saxutils import escape
 
-from .fonts import MONO, SANS, SANS_BOLD, SANS_OBLIQUE, use_report_fonts
+from .fonts import FALLBACK, MONO, SANS, SANS_BOLD, SANS_OBLIQUE, text_runs, use_report_fonts, with_fallback
 
 use_report_fonts()
 
@@ -24,7 +24,8 @@ from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.lib.units import mm  # noqa: E402
 from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
-from reportlab.platypus import CondPageBreak, Paragraph, Table, TableStyle  # noqa: E402
+from reportlab.platypus import CondPageBreak, Table, TableStyle  # noqa: E402
+from reportlab.platypus import Paragraph as _Paragraph  # noqa: E402
 
 from domain.scores import months_between  # noqa: E402
 
@@ -94,6 +95,27 @@ STYLES = {
     "note": style("note", fontName=SANS_OBLIQUE, fontSize=8.5, leading=11),
     "mono": style("mono", fontName=MONO, fontSize=8, leading=10),
 }
+
+
+class Paragraph(_Paragraph):
+    """reportlab's paragraph, with the letters DejaVu lacks written in the fallback font
+    (:func:`desktop.reports.fonts.with_fallback`): every paragraph of a report is made here."""
+
+    def __init__(self, text, style=None, *args, **kwargs):
+        super().__init__(with_fallback(text) if isinstance(text, str) else text, style, *args, **kwargs)
+
+
+def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, *, align: str = "left") -> None:
+    """``text`` drawn on ``canvas`` at ``x`` (its left, right or centre edge: ``align``), the
+    letters DejaVu lacks in the fallback font; the canvas is left with ``font`` set."""
+    runs = [(run, FALLBACK if fb else font) for run, fb in text_runs(text)]
+    width = sum(stringWidth(run, f, size) for run, f in runs)
+    x -= {"left": 0, "right": width, "centre": width / 2}[align]
+    for run, f in runs:
+        canvas.setFont(f, size)
+        canvas.drawString(x, y, run)
+        x += stringWidth(run, f, size)
+    canvas.setFont(font, size)
 
 
 def p(text: str, st: str = "body") -> Paragraph:
@@ -238,7 +260,7 @@ def make_canvas(*, footer_left: str, printed_at: dt.datetime, draft: bool):
             self.line(MARGIN, MARGIN - 3 * mm, w - MARGIN, MARGIN - 3 * mm)
             self.setFont(SANS, 7)
             self.setFillColor(MUTED)
-            self.drawString(MARGIN, MARGIN - 7 * mm, footer_left)
+            draw_text(self, MARGIN, MARGIN - 7 * mm, footer_left, SANS, 7)  # (the patient's name)
             self.drawRightString(w - MARGIN, MARGIN - 7 * mm,
                                  f"Printed {fmt_datetime(printed_at)} \u00b7 page {n} of {total}")
             if draft:

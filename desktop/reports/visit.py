@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 from .common import (
     ACCENT,
     MARGIN,
+    Paragraph,
     ReportError,
     ReportMeta,
     STYLES,
@@ -39,7 +40,6 @@ from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.platypus import (  # noqa: E402
     CondPageBreak,
     KeepTogether,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,

@@ -23,6 +23,7 @@ def report(c=None, date=V2, **kw):
 
 @pytest.mark.parametrize("given,family", [
     ("Zofia", "Łukasiewicz-Nowak"), ("Renée", "Côté"), ("Дмитрий", "Иванов"), ("Søren", "Kierkegård-Ølund"),
+    ("花子", "山田"), ("민준", "김"), ("Ελένη", "Παπαδοπούλου"),
 ])
 def test_the_report_prints_the_patient_name_in_any_script_and_the_visit_date(given, family):
     t = text(report(sample_case(given, family), meta=SIGNED, clinic="Clinique Saint-Éloi"))
@@ -73,6 +74,20 @@ def test_every_font_is_embedded_and_none_is_helvetica():
     assert used, "the walk found the fonts"
     assert all(used.values()), used
     assert not any("Helvetica" in name or "Times" in name for name in used)
+
+
+def test_letters_dejavu_lacks_print_in_the_embedded_fallback_font_on_every_page_and_only_then():
+    """A new user's report: 山田 花子 printed as empty boxes, in the header and in every page's
+    footer. The fallback (Droid Sans Fallback) is embedded only when a report needs it."""
+    pdf = report(sample_case("花子", "山田"), meta=SIGNED)
+    used = fonts(pdf)
+    fallback = [name for name in used if "DroidSansFallback" in name]
+    assert fallback and all(used[name] for name in fallback)
+    pages = reader(pdf).pages
+    assert len(pages) > 1
+    for page in pages:  # the footer names the patient on each page
+        assert "花子 山田" in " ".join((page.extract_text() or "").split())
+    assert not [name for name in fonts(report(sample_case("Zofia", "Łukasiewicz-Nowak"))) if "Droid" in name]
 
 
 def test_a_draft_is_marked_draft_on_every_page():
