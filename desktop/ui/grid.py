@@ -36,7 +36,9 @@ ABNORMAL_FG = QColor("#b3261e")
 READONLY_BG = QColor("#f4f4f4")
 
 MIDLINE_MUSCLES = frozenset({"tongue", "palate"})
-"""Examined as one midline structure: their single finding sits in the left-side columns."""
+"""Examined as one midline structure: their single finding sits in the left-side columns. Any
+other bulbar or thoracic muscle recorded ``midline`` (the case format allows it: exam-format.md)
+gets a midline row of its own for that finding (:func:`build_rows`)."""
 
 SIDE_LETTER = {"left": "L", "right": "R", "midline": "midline"}
 
@@ -45,6 +47,7 @@ SIDE_LETTER = {"left": "L", "right": "R", "midline": "midline"}
 class GridRow:
     region: str
     muscle: Muscle | None = None  # None = the region header row
+    midline: bool = False  # one midline finding, in the left-side columns (else left and right)
 
     @property
     def is_header(self) -> bool:
@@ -52,9 +55,14 @@ class GridRow:
 
     def side_for(self, side: str) -> str | None:
         """The finding side a column's side maps to in this row (None = not applicable)."""
-        if self.muscle is not None and self.muscle.id in MIDLINE_MUSCLES:
+        if self.midline:
             return "midline" if side == "left" else None
         return side
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The finding sides the row shows."""
+        return ("midline",) if self.midline else ("left", "right")
 
 
 @dataclass(frozen=True)
@@ -111,15 +119,34 @@ _TIPS = {
 
 
 def build_rows(catalogue: Catalogue, muscle_ids: set[str] | None, visit: Visit | None) -> list[GridRow]:
-    """Header + muscle rows for the protocol's muscles, plus any muscle recorded in the visit."""
-    recorded = {f.muscle for f in visit.muscles} if visit is not None else set()
+    """Header + muscle rows for the protocol's muscles, plus any muscle recorded in the visit.
+
+    A muscle of :data:`MIDLINE_MUSCLES` has one midline row. Another muscle recorded ``midline``
+    in the visit (a bulbar or thoracic one: thoracic paraspinals examined as one) gets a midline
+    row for that finding, above its left/right row, which stays when the protocol lists the
+    muscle or a side is recorded too: every recorded finding is shown and can be corrected."""
+    recorded: dict[str, set[str]] = {}
+    for f in visit.muscles if visit is not None else ():
+        recorded.setdefault(f.muscle, set()).add(f.side)
     rows: list[GridRow] = []
     for region in REGIONS:
-        ms = [m for m in catalogue.muscles if m.region == region
-              and (muscle_ids is None or m.id in muscle_ids or m.id in recorded)]
-        if ms:
+        muscle_rows: list[GridRow] = []
+        for m in catalogue.muscles:
+            if m.region != region:
+                continue
+            sides = recorded.get(m.id, set())
+            listed = muscle_ids is None or m.id in muscle_ids
+            if m.id in MIDLINE_MUSCLES:
+                if listed or sides:
+                    muscle_rows.append(GridRow(region, m, midline=True))
+                continue
+            if "midline" in sides:
+                muscle_rows.append(GridRow(region, m, midline=True))
+            if listed or sides - {"midline"}:
+                muscle_rows.append(GridRow(region, m))
+        if muscle_rows:
             rows.append(GridRow(region))
-            rows.extend(GridRow(region, m) for m in ms)
+            rows.extend(muscle_rows)
     return rows
 
 
@@ -398,7 +425,7 @@ class FindingsTableModel(CellTableModel):
         super().__init__(catalogue, parent)
         self._mixed: set[tuple[str, str]] = set()
         self._states: dict[tuple[str, str], Any] = {}
-        self._name_rows: dict[str, int] = {}
+        self._name_rows: dict[str, list[int]] = {}  # (a muscle may have a midline row too)
         self._italic = QFont()
         self._italic.setItalic(True)
 
@@ -406,17 +433,19 @@ class FindingsTableModel(CellTableModel):
     def _index_cells(self) -> None:
         """The base's cell index, and the row of each muscle's name."""
         super()._index_cells()
-        self._name_rows = {row.muscle.id: r for r, row in enumerate(self._rows) if row.muscle is not None}
+        self._name_rows = {}
+        for r, row in enumerate(self._rows):
+            if row.muscle is not None:
+                self._name_rows.setdefault(row.muscle.id, []).append(r)
 
     def _repaint_finding(self, kind, id_, side, old, new, cells) -> bool:
-        name = self._name_rows.get(id_) if kind == "muscle" else None
-        if name is not None and self.SHOWS_EMG_DATES and _study_date(old) != _study_date(new):
-            cells.add((name, 0))  # "EMG of DATE" after the name
+        names = self._name_rows.get(id_, ()) if kind == "muscle" else ()
+        if names and self.SHOWS_EMG_DATES and _study_date(old) != _study_date(new):
+            cells.update((name, 0) for name in names)  # "EMG of DATE" after the name
         if kind == "muscle" and _attribution(old) != _attribution(new):
             # attributed to another cause, or no more: the side's cells grey, the name's label
             cells.update((r, c) for r, c, _k in self._cells.get((kind, id_, side), ()))
-            if name is not None:
-                cells.add((name, 0))
+            cells.update((name, 0) for name in names)
             return True
         return False
 
@@ -424,8 +453,7 @@ class FindingsTableModel(CellTableModel):
         cells = self._marked(highlight, unreviewed)
 
         def name(muscle_id: str) -> None:
-            if muscle_id in self._name_rows:
-                cells.add((self._name_rows[muscle_id], 0))
+            cells.update((r, 0) for r in self._name_rows.get(muscle_id, ()))
 
         if mixed is not None:
             for m, side in self._mixed ^ set(mixed):  # background of the cells and the name
@@ -553,9 +581,9 @@ class FindingsTableModel(CellTableModel):
         f = self._ix.muscles.get((muscle_id, side))
         return (True, f.other_cause_reason) if f is not None and f.other_cause else (False, None)
 
-    def _other_cause_label(self, m: Muscle) -> str:
+    def _other_cause_label(self, row: GridRow) -> str:
         """ "(other cause: reason)" after the name; with the side when only one side is."""
-        sides = ("midline",) if m.id in MIDLINE_MUSCLES else ("left", "right")
+        m, sides = row.muscle, row.sides
         flagged = [(s, self._ix.muscles[(m.id, s)].other_cause_reason) for s in sides if self._other_cause(m.id, s)]
         if not flagged:
             return ""
@@ -564,9 +592,8 @@ class FindingsTableModel(CellTableModel):
             return f" (other cause: {why})" if why else " (other cause)"
         return " (" + "; ".join(f"{SIDE_LETTER[s]} other cause" + (f": {r}" if r else "") for s, r in flagged) + ")"
 
-    def _all_other_cause(self, m: Muscle) -> bool:
-        sides = ("midline",) if m.id in MIDLINE_MUSCLES else ("left", "right")
-        return all(self._other_cause(m.id, s) for s in sides)
+    def _all_other_cause(self, row: GridRow) -> bool:
+        return all(self._other_cause(row.muscle.id, s) for s in row.sides)
 
     def other_cause_targets(self, indexes) -> list[tuple[str, str]]:
         """The (muscle, side) findings the given cells belong to: a finding cell its side, the
@@ -608,17 +635,17 @@ class FindingsTableModel(CellTableModel):
     def _name_data(self, row: GridRow, role):
         m = row.muscle
         if role == Qt.ItemDataRole.DisplayRole:
-            return (f"   {m.name}" + (" (midline)" if m.id in MIDLINE_MUSCLES else "") + self._emg_of(m.id)
-                    + self._other_cause_label(m))
+            return (f"   {m.name}" + (" (midline)" if row.midline else "") + self._emg_of(m.id)
+                    + self._other_cause_label(row))
         if role == Qt.ItemDataRole.ToolTipRole:
             st = [self._states.get((m.id, s)) for s in ("left", "right", "midline")]
             labels = [s for s in st if s]
             extra = ("\n" + "\n".join(labels)) if labels else ""
-            oc = self._other_cause_label(m).strip()
+            oc = self._other_cause_label(row).strip()
             if oc:
                 extra += f"\nAttributed to another cause {oc}: the classifier ignores it (Ctrl+Shift+O clears)"
             return f"{m.name}: {m.nerve.replace('_', ' ')}, {m.roots_text}{extra}"
-        if role == Qt.ItemDataRole.ForegroundRole and self._all_other_cause(m):
+        if role == Qt.ItemDataRole.ForegroundRole and self._all_other_cause(row):
             return QBrush(GREY)
         if role == Qt.ItemDataRole.BackgroundRole:
             if any((m.id, s) in self._mixed for s in ("left", "right", "midline")):

@@ -91,6 +91,12 @@ class HistoryScoresView(QWidget):
             cb.addItems(["·"] + [grade_text(key, g) for g in range(5)])
             cb.setToolTip(ALSFRS_LABELS[key] + ": 0-4, the wording of each grade in the list")
             cb.setObjectName(f"alsfrs_{key}")
+            # (sized to ~28 letters, not to the longest wording, which made the window's middle
+            # 1,100 px wide at least and squeezed the patient list to 150 px; the list opens wide)
+            cb.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            cb.setMinimumContentsLength(28)
+            metrics = cb.fontMetrics()  # (the open list still shows each wording whole)
+            cb.view().setMinimumWidth(max(metrics.horizontalAdvance(cb.itemText(i)) for i in range(cb.count())) + 32)
             cb.activated.connect(self._alsfrs_changed)
             label = QLabel(ALSFRS_LABELS[key])
             self.item_labels[key] = label
@@ -328,11 +334,11 @@ class VisitEditorView(QWidget):
     def load(self) -> None:
         s = self.session
         v = s.visit
-        rows_key = (id(self.protocol), frozenset(f.muscle for f in v.muscles) if v else frozenset())
+        rows_key = (id(self.protocol), frozenset((f.muscle, f.side == "midline") for f in v.muscles) if v else frozenset())
         if rows_key != self._rows_for:
             rows = build_rows(self.catalogue, self.protocol, v)
             cur = [view.currentIndex() for view in (self.exam_view, self.emg_view)]
-            if [r.muscle for r in rows] != [r.muscle for r in self.exam_model.rows]:
+            if rows != self.exam_model.rows:
                 self.exam_model.set_rows(rows)
                 self.emg_model.set_rows(rows)
                 for view, idx in zip((self.exam_view, self.emg_view), cur):

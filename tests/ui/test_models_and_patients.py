@@ -68,6 +68,55 @@ def test_set_data_asks_for_an_undoable_edit_and_never_changes_the_visit_itself(c
     assert "MRC grade" in bad.args[0]
 
 
+MIDLINE_VISIT = Visit(
+    date=dt.date(2025, 3, 1),
+    muscles=(MuscleFinding(muscle="thoracic_paraspinals_lower", side="midline", mrc="3-", wasting="severe",
+                           emg={"fibrillations": 2}),
+             MuscleFinding(muscle="masseter", side="midline", mrc="4"),
+             MuscleFinding(muscle="masseter", side="left", wasting="mild")),
+)
+
+
+@pytest.mark.parametrize("cls", [ExamTableModel, EmgTableModel])
+def test_a_muscle_recorded_midline_has_its_own_row_showing_that_finding(qtmodeltester, catalogue, cls):
+    """A new user's report: thoracic paraspinals recorded midline (as the demo and the case
+    format may record them) drove "Thoracic: LMN" in the panel but showed nowhere in the grid."""
+    protocol = {"masseter", "deltoid"}  # thoracic_paraspinals_lower only because it is recorded
+    rows = build_rows(catalogue, protocol, MIDLINE_VISIT)
+    tpl = [r for r in rows if r.muscle is not None and r.muscle.id == "thoracic_paraspinals_lower"]
+    mas = [r for r in rows if r.muscle is not None and r.muscle.id == "masseter"]
+    assert [r.midline for r in tpl] == [True]  # recorded midline only, not in the protocol
+    assert [r.midline for r in mas] == [True, False]  # midline and left recorded: both rows
+    model = cls(catalogue)
+    model.set_rows(rows)
+    model.set_visit(MIDLINE_VISIT, readonly=False)
+    qtmodeltester.check(model)
+    t = rows.index(tpl[0])
+    assert model.index(t, 0).data().strip().startswith("Thoracic paraspinals T6-T12 (midline)")
+    if cls is ExamTableModel:
+        assert model.index(t, model.column_of("mrc", "left")).data() == "3-"
+        assert not model.index(t, model.column_of("mrc", "right")).flags() & Qt.ItemFlag.ItemIsEditable
+        mid, lat = rows.index(mas[0]), rows.index(mas[1])
+        assert model.index(mid, model.column_of("mrc", "left")).data() == "4"
+        assert model.index(lat, model.column_of("wasting", "left")).data() == "mild"
+        assert model.index(lat, model.column_of("mrc", "left")).data() == E.NOT_EXAMINED
+    else:
+        assert model.index(t, model.column_of("fibrillations", "left")).data() not in (None, E.NOT_EXAMINED)
+
+
+def test_a_midline_finding_is_corrected_in_its_row(catalogue, qtbot):
+    rows = build_rows(catalogue, None, MIDLINE_VISIT)
+    model = ExamTableModel(catalogue)
+    model.set_rows(rows)
+    model.set_visit(MIDLINE_VISIT, readonly=False)
+    t = next(i for i, r in enumerate(rows) if r.midline and r.muscle.id == "thoracic_paraspinals_lower")
+    with qtbot.waitSignal(model.edit_requested) as sig:
+        assert model.setData(model.index(t, model.column_of("mrc", "left")), "4")
+    new_visit, key, _text = sig.args
+    assert key == ("muscle", "thoracic_paraspinals_lower", "midline", "mrc")
+    assert [(f.side, f.mrc) for f in new_visit.muscles if f.muscle == "thoracic_paraspinals_lower"] == [("midline", "4")]
+
+
 def test_the_signs_model_passes_the_model_tester(qtmodeltester, catalogue):
     model = SignsTableModel(catalogue)
     model.set_visit(VISIT, readonly=True)
@@ -205,3 +254,20 @@ def test_the_window_remembers_how_wide_the_clinician_made_the_panel(qtbot, store
     again.show()
     again.open_patient(patient.id)
     assert again._split.sizes() == got
+
+
+def test_the_patient_list_keeps_its_width_once_a_visit_is_open(visit_window, qtbot):
+    """A new user's report: the list opened about 150 px wide (names cut to "Håkonsen, …", the
+    MRN column hidden) because the longest ALSFRS-R wording made the window's middle at least
+    1,100 px wide. The list keeps the width it is given and the window the size it asked for."""
+    from desktop.ui.main_window import WINDOW_SIZE
+
+    w = visit_window
+    w.resize(*WINDOW_SIZE)
+    qtbot.waitUntil(lambda: w.width() == WINDOW_SIZE[0], timeout=3000)
+    w._split.setSizes([300, 880, 380])
+    sizes = w._split.sizes()
+    assert sizes[0] >= 280, sizes
+    assert w.minimumSizeHint().width() <= WINDOW_SIZE[0]
+    table = w.patients.table
+    assert table.columnViewportPosition(1) + table.columnWidth(1) <= table.viewport().width()  # the MRN shows
