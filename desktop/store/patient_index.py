@@ -49,12 +49,50 @@ def _d(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+FOLDED_AWAY = {"l": ("ł",), "o": ("ø",), "d": ("đ", "ð"), "i": ("ı",),
+               "ae": ("æ",), "oe": ("œ",), "ss": ("ß",), "th": ("þ",)}
+"""Letters the index's ``unicode61 remove_diacritics 2`` keeps as they are (they do not
+decompose into a plain letter and an accent, as é or å do), under the plain letters a clinician
+types for them: "lucja" finds Łucja, "odegard" Ødegård, "yilmaz" Yılmaz, "strauss" Strauß."""
+
+MAX_SPELLINGS = 64
+"""At most this many spellings of one typed word are looked for: the typed one first, then
+those with fewest letters put back."""
+
+
+def _spellings(word: str) -> list[str]:
+    """``word`` (lower case) and its spellings with letters of :data:`FOLDED_AWAY` put back."""
+    found: list[tuple[int, str]] = []
+
+    def walk(i: int, built: str, replaced: int) -> None:
+        if len(found) >= 8 * MAX_SPELLINGS:
+            return
+        if i == len(word):
+            found.append((replaced, built))
+            return
+        walk(i + 1, built + word[i], replaced)
+        for plain, letters in FOLDED_AWAY.items():
+            if word.startswith(plain, i):
+                for letter in letters:
+                    walk(i + len(plain), built + letter, replaced + 1)
+
+    walk(0, "", 0)
+    return list(dict.fromkeys(w for _n, w in sorted(found)))[:MAX_SPELLINGS]
+
+
 def fts_query(text: str) -> str | None:
-    """Each word of ``text`` as a prefix term, all required (FTS5 syntax, quotes escaped)."""
+    """Each word of ``text`` as a prefix term, all required (FTS5 syntax, quotes escaped); a
+    word holding letters a clinician may type for ł, ø, đ, ı, æ, ß... (:data:`FOLDED_AWAY`)
+    matches those spellings too."""
     words = "".join(ch if ch.isalnum() else " " for ch in text).split()
     if not words:
         return None
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    terms = []
+    for w in words:
+        spellings = _spellings(w.lower())
+        quoted = ['"' + s.replace('"', '""') + '"*' for s in spellings]
+        terms.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
+    return " AND ".join(terms)  # (FTS5 takes no implicit AND beside a parenthesis)
 
 
 def folder_is_read_only(folder: Path) -> bool:

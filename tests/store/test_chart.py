@@ -204,6 +204,25 @@ def test_search_finds_name_prefixes_ignoring_accents_and_case(store, patient_fac
     assert store.count_patients() == 4
 
 
+def test_search_finds_letters_that_have_no_accent_to_remove_from_their_plain_spelling(store, patient_factory):
+    """A new user's report: "lucja", "odeg" and "nowak odegard" found no Łucja Nowak-Ødegård,
+    while "cote" found Côté. ł, ø, đ, ı, æ, ß... do not decompose, so the index keeps them:
+    the query looks for them under the plain letters typed for them."""
+    store.add_patient(patient_factory("P-1", family_name="Nowak-Ødegård", given_names="Łucja"))
+    store.add_patient(patient_factory("P-2", family_name="Yılmaz-Örnek", given_names="Ayşe"))
+    store.add_patient(patient_factory("P-3", family_name="Strauß", given_names="Æsa"))
+    store.add_patient(patient_factory("P-4", family_name="Đurić", given_names="Þóra"))
+    store.add_patient(patient_factory("P-5", family_name="Lund", given_names="Ola"))
+    ids = lambda q: sorted(r.id for r in store.search_patients(q))  # noqa: E731
+    assert ids("lucja") == ids("Łucja") == ["P-1"]
+    assert ids("odeg") == ids("nowak odegard") == ["P-1"]
+    assert ids("yilmaz") == ids("yilmaz ornek") == ["P-2"]
+    assert ids("strauss") == ids("aesa") == ["P-3"]
+    assert ids("duric") == ids("thora") == ["P-4"]
+    assert ids("lund") == ["P-5"] and ids("ola") == ["P-5"]  # a plain name is found as before
+    assert ids("lx") == []
+
+
 def test_classify_goes_through_the_domain(store, limb_case, catalogue):
     store.add_patient(limb_case.patient)
     for v in limb_case.visits:
