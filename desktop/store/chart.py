@@ -451,7 +451,7 @@ class ChartStore(ChartFile):
             dates = self.visit_dates(patient_id)
             problem = visit_date_problem(date, patient, today=today or dt.date.today(), taken=dates)
             if problem:
-                raise StoreError(f"patient {patient_id}: no visit on {date.isoformat()}: {problem}")
+                raise StoreError(f"patient {patient_id}: cannot start a visit on {date.isoformat()}: {problem}")
             before = [d for d in dates if d < date]
             visit, marks = Visit(date=date), VisitMarks()
             if copy_forward and before:

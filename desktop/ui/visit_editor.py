@@ -300,7 +300,7 @@ class VisitEditorView(QWidget):
 
         for m in (self.exam_model, self.emg_model, self.signs_model):
             m.edit_requested.connect(self._on_edit)
-            m.entry_refused.connect(self.message)
+            m.entry_refused.connect(self._refused)
         for v in (self.exam_view, self.emg_view, self.signs_view):
             v.message.connect(self.message)
             v.confirm_requested.connect(session.confirm_reviewed)
@@ -308,6 +308,7 @@ class VisitEditorView(QWidget):
         self.history_view.message.connect(self.message)
         session.changed.connect(self._on_changed)
         self._highlight: set = set()
+        self._refusal_shown = False  # a refused entry's message is on the status bar
         self._rows_for = None
         self.load()
 
@@ -328,7 +329,14 @@ class VisitEditorView(QWidget):
         self._rows_for = None
         self.load()
 
+    def _refused(self, text: str) -> None:
+        self._refusal_shown = True
+        self.message.emit(text)
+
     def _on_edit(self, new_visit, key, text) -> None:
+        if self._refusal_shown:  # an entry taken after a refused one: the refusal is old news
+            self._refusal_shown = False
+            self.message.emit("")
         self.session.request_edit(new_visit, key, text)
 
     def load(self) -> None:

@@ -271,3 +271,19 @@ def test_the_patient_list_keeps_its_width_once_a_visit_is_open(visit_window, qtb
     assert w.minimumSizeHint().width() <= WINDOW_SIZE[0]
     table = w.patients.table
     assert table.columnViewportPosition(1) + table.columnWidth(1) <= table.viewport().width()  # the MRN shows
+
+
+def test_a_refusal_on_the_status_bar_goes_once_an_entry_is_taken(visit_window, qtbot):
+    """A new user's report: after "6" was refused and "5-" taken, the bar still said that
+    "6" is not an MRC grade, as if the last entry had been refused."""
+    w = visit_window
+    model = w.editor.exam_model
+    idx = model.index(model.row_of("deltoid"), model.column_of("mrc", "left"))
+    assert not model.setData(idx, "6")
+    assert "not an MRC grade" in w.statusBar().currentMessage()
+    assert model.setData(idx, "5-")
+    qtbot.waitUntil(lambda: model.index(idx.row(), idx.column()).data() == "5-", timeout=3000)
+    assert w.statusBar().currentMessage() == ""
+    w.show_message("Saved.")  # other messages are left alone by entries
+    assert model.setData(idx, "4")
+    assert w.statusBar().currentMessage() == "Saved."

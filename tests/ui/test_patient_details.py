@@ -185,6 +185,6 @@ def test_after_death_the_header_shows_the_date_and_age_at_death_and_no_later_vis
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("2025-07-01", True))
     w.new_visit(copy=False)
     assert w.statusBar().currentMessage() == (
-        "patient MRN-0042: no visit on 2025-07-01: 2025-07-01 is after the date of death 2025-06-01")
+        "patient MRN-0042: cannot start a visit on 2025-07-01: 2025-07-01 is after the date of death 2025-06-01")
     assert store.visit_dates("MRN-0042") == [V1, V2, V3] and w.session.visit.date == V3
     assert w.visit_combo.count() == 3
