@@ -512,6 +512,7 @@ class MainWindow(QMainWindow):
         dlg = NewPatientDialog(self.store, self)
         if dlg.exec() and dlg.patient is not None:
             self.patients.refresh()
+            self.patients.select(dlg.patient.id)  # (the new patient's row, when the list shows it)
             self.open_patient(dlg.patient.id)
             self.show_message(f"Patient {dlg.patient.display_name} created.")
 

@@ -152,6 +152,23 @@ def test_new_patients_with_accents_and_non_latin_letters_are_created_and_found(w
     assert f"{family}, {given}" in names
 
 
+def test_a_patient_made_from_the_window_is_opened_and_its_row_chosen_in_the_list(window, qtbot, monkeypatch):
+    """A new user's report: the new patient opened, but the list still pointed at another row."""
+    def fill_and_accept(dlg):
+        for widget, text in ((dlg.mrn, "MRN-8"), (dlg.family, "Nowak-Ødegård"), (dlg.given, "Łucja"),
+                             (dlg.birth, "1950-02-03"), (dlg.onset, "2024-01-05")):
+            widget.setFocus()
+            type_into(widget, text)
+        dlg.accept()
+        return dlg.result()
+
+    monkeypatch.setattr(NewPatientDialog, "exec", fill_and_accept)
+    window.new_patient()
+    assert window.session.patient.id == "MRN-8"
+    current = window.patients.table.currentIndex()
+    assert current.isValid() and current.siblingAtColumn(1).data() == "MRN-8"
+
+
 def test_the_new_patient_form_refuses_bad_input_with_one_clear_line(window, qtbot):
     dlg = NewPatientDialog(window.store, window)
     qtbot.addWidget(dlg)
