@@ -25,12 +25,9 @@ SOURCE = "resources"
 TARGET = ("desktop", "_resources")
 """Where a wheel holds it, below the installed packages."""
 
-SKIPPED = ("__pycache__", "*.pyc")
-"""Left out (a script in ``resources/`` run in place leaves its bytecode there)."""
-
-
 def resource_files(root: str | os.PathLike = ".") -> list[str]:
-    """Every file of ``resources/`` that is shipped, as paths from the project root ``root``."""
+    """Every file of ``resources/`` that is shipped, as paths from the project root ``root``:
+    all but bytecode (a script in ``resources/`` run in place leaves it there)."""
     out = []
     for folder, dirs, files in os.walk(os.path.join(root, SOURCE)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -46,15 +43,10 @@ class BuildPy(build_py):
         target = Path(self.build_lib).joinpath(*TARGET)
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns(*SKIPPED))
-
-    def get_outputs(self, include_bytecode=True):
-        outputs = list(super().get_outputs(include_bytecode))
-        if getattr(self, "editable_mode", False):
-            return outputs
-        base = Path(self.build_lib).joinpath(*TARGET)
-        outputs += [str(base / Path(f).relative_to(SOURCE)) for f in resource_files()]
-        return outputs
+        for f in resource_files():
+            dest = target / Path(f).relative_to(SOURCE)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, dest)
 
 
 class Sdist(sdist):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from desktop.cli import EXIT_INTERRUPTED, HeldCtrlC, UserError, arguments, command
 from desktop.commands import import_reading as reading
-from desktop.commands.import_reading import PreparedFile
 
 
 def _chart(args) -> Path:
@@ -143,7 +142,7 @@ def cmd_import(args) -> int:
     return EXIT_REFUSED if refused or not_tried else 0
 
 
-def _import_one(store, item: PreparedFile, keys, today, args):
+def _import_one(store, item: reading.PreparedFile, keys, today, args):
     """Write one prepared file and print its line: its :class:`ImportResult`, None if the
     chart refused it (named on stderr), or "stop" if the chart itself failed (the run cannot
     go on)."""

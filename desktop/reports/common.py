@@ -105,13 +105,10 @@ class Paragraph(_Paragraph):
         super().__init__(with_fallback(text) if isinstance(text, str) else text, style, *args, **kwargs)
 
 
-def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, *, align: str = "left") -> None:
-    """``text`` drawn on ``canvas`` at ``x`` (its left, right or centre edge: ``align``), the
-    letters DejaVu lacks in the fallback font; the canvas is left with ``font`` set."""
-    runs = [(run, FALLBACK if fb else font) for run, fb in text_runs(text)]
-    width = sum(stringWidth(run, f, size) for run, f in runs)
-    x -= {"left": 0, "right": width, "centre": width / 2}[align]
-    for run, f in runs:
+def draw_text(canvas, x: float, y: float, text: str, font: str, size: float) -> None:
+    """``text`` drawn on ``canvas`` from ``x`` (its left edge), the letters DejaVu lacks in the
+    fallback font; the canvas is left with ``font`` set."""
+    for run, f in ((run, FALLBACK if fb else font) for run, fb in text_runs(text)):
         canvas.setFont(f, size)
         canvas.drawString(x, y, run)
         x += stringWidth(run, f, size)

@@ -6,6 +6,7 @@ left as it was."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,10 +18,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "installer"))
-from wheel_resources import resource_files  # noqa: E402
 
-SHIPPED = [Path(f).relative_to("resources").as_posix() for f in resource_files(ROOT)]
+
+def _hooks():
+    """installer/wheel_resources.py, loaded from its file (installer/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("wheel_resources", ROOT / "installer" / "wheel_resources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SHIPPED = [Path(f).relative_to("resources").as_posix() for f in _hooks().resource_files(ROOT)]
 
 
 @pytest.fixture(scope="module")
