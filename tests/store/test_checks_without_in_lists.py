@@ -100,3 +100,23 @@ def test_a_chart_is_upgraded_with_its_rows_and_the_rules_hold_at_once(tmp_path):
         with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
             store.db.execute("INSERT INTO audit (time_utc, user, table_name, action) VALUES ('t', 'u', 'x', 'erase')")
         store.db.conn.rollback()
+
+
+def test_an_sqlite_that_refuses_to_write_its_schema_keeps_the_lists_and_the_chart_opens(tmp_path, monkeypatch):
+    """A "defensive" SQLite refuses ``UPDATE sqlite_master``: m013 then changes nothing (the same
+    rules, written as before) instead of leaving a chart that cannot be opened."""
+    import desktop.store.migrations as m
+
+    path = tmp_path / "chart.sqlite"
+    db = _before_m013(path)
+    before = _schema(db)
+    monkeypatch.setattr(m, "SCHEMA_TEXT_UPDATE", "UPDATE sqlite_master SET nothing = ? WHERE name = ?")
+    migrate(db)
+    assert migrations.pending(db) == []
+    assert _schema(db) == before
+    assert db.execute("PRAGMA writable_schema").fetchone()[0] == 0
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        db.execute("INSERT INTO audit (time_utc, user, table_name, action) VALUES ('t', 'u', 'x', 'erase')")
+    db.conn.close()
+    with ChartStore.open(path, user="dr.test", daily_backup=False) as store:
+        assert store.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
