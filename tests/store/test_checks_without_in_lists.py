@@ -120,3 +120,37 @@ def test_an_sqlite_that_refuses_to_write_its_schema_keeps_the_lists_and_the_char
     db.conn.close()
     with ChartStore.open(path, user="dr.test", daily_backup=False) as store:
         assert store.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+
+_KILLED_MID_MIGRATION = r"""
+import os, sys
+from sqlite_utils import Database
+from desktop.store.migrations import migrations
+db = Database(sys.argv[1])
+# (dies when the schema text is written and the schema version is about to be raised, before
+# the migration's transaction commits)
+db.conn.set_trace_callback(lambda sql: os._exit(9) if sql.startswith("PRAGMA schema_version =") else None)
+migrations.apply(db)
+"""
+
+
+def test_a_process_killed_inside_m013_leaves_the_chart_as_it_was_and_it_upgrades_next_time(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "chart.sqlite"
+    db = _before_m013(path)
+    db.execute("INSERT INTO patients (id, family_name, given_names) VALUES ('MRN-1', '山田', '花子')")
+    db.conn.commit()
+    before = _schema(db)
+    db.conn.close()
+    done = subprocess.run([sys.executable, "-c", _KILLED_MID_MIGRATION, str(path)], capture_output=True, timeout=120)
+    assert done.returncode == 9, done.stderr[-2000:]
+    db = Database(path)
+    assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    assert _schema(db) == before
+    assert [m.name for m in migrations.pending(db)] == ["m013_checks_without_in_lists"]
+    migrate(db)
+    assert [t for t, sql in _schema(db).items() if _IN_LIST.search(sql)] == []
+    assert db.execute("SELECT family_name FROM patients").fetchall() == [("山田",)]
+    assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
