@@ -34,6 +34,11 @@ def resource_path(*parts: str) -> Path:
     return resources_dir().joinpath(*parts)
 
 
+FALLBACK_FONT = ("fonts", "DroidSansFallback.ttf")
+"""The font for the letters DejaVu lacks (CJK): the reports embed it where a text needs it
+(:mod:`desktop.reports.fonts`) and the window adds it to Qt's fonts (:mod:`desktop.ui.fonts`)."""
+
+
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
     """Read and validate the shipped catalogue (muscles, reflexes, signs)."""

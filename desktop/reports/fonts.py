@@ -18,7 +18,7 @@ import re
 import sys
 from functools import lru_cache
 
-from desktop.resources import resource_path
+from desktop.resources import FALLBACK_FONT, resource_path
 
 SANS = "DejaVuSans"
 SANS_BOLD = "DejaVuSans-Bold"
@@ -32,7 +32,6 @@ _FILES = {
     SANS_OBLIQUE: "DejaVuSans-Oblique.ttf",
     MONO: "DejaVuSansMono.ttf",
 }
-_FALLBACK_FILE = "DroidSansFallback.ttf"  # registered when first needed (~60 ms to read)
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +81,7 @@ def _fallback_coverage() -> frozenset[int]:
     from reportlab.pdfbase.ttfonts import TTFont
 
     use_report_fonts()
-    font = TTFont(FALLBACK, str(resource_path("fonts", _FALLBACK_FILE)))
+    font = TTFont(FALLBACK, str(resource_path(*FALLBACK_FONT)))
     pdfmetrics.registerFont(font)
     # one weight: inside <b> or <i> the fallback's letters stay regular
     pdfmetrics.registerFontFamily(FALLBACK, normal=FALLBACK, bold=FALLBACK, italic=FALLBACK, boldItalic=FALLBACK)

@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         """Put the store, session, visit editor and classification panel in place."""
         self.finish_shell()  # (first in the Patient menu)
         from .classification import ClassificationView
+        from .fonts import add_fallback_font
         from .patients import PatientHeader
         from .protocols import protocol_names
         from .session import VisitSession
@@ -158,6 +159,8 @@ class MainWindow(QMainWindow):
 
         self.store = store
         self.catalogue = catalogue
+        if add_fallback_font():  # (names the list already shows in CJK letters: drawn again with them)
+            self.patients.table.viewport().update()
         self.session = s = VisitSession(store, catalogue, self)
         header = PatientHeader(s)
         header.edit_requested.connect(self.edit_patient)
