@@ -46,14 +46,22 @@ def figure(name: str, *, target: float, unit: str, description: str, higher_is_b
 
 
 def median_ms(fn: Callable[[], object], repeat: int, warmup: int = 3) -> float:
+    return interleaved_median_ms([fn], repeat, warmup)[0]
+
+
+def interleaved_median_ms(fns: list[Callable[[], object]], repeat: int, warmup: int = 3) -> list[float]:
+    """The median milliseconds of each of ``fns``, timed in turn round after round: a ratio of
+    two of them is then not moved by a busy moment of the machine that one of them alone met."""
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        for fn, out in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1000)
+    return [statistics.median(t) for t in times]
 
 
 def _load() -> None:

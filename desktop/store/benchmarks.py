@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from desktop.bench import figure, median_ms
+from desktop.bench import figure, interleaved_median_ms, median_ms
 
 BENCH_PATIENTS = 20_000
 QUICK_PATIENTS = 2_000
@@ -124,30 +124,47 @@ PREFIXES = ("ko", "Łu", "cô", "ив", "sa", "mü", "Zof", "Kier", "ya", "Dmi",
 
 @figure("store.search_name_prefix", target=20, unit="ms",
         description="patient search by a name or MRN prefix (50 rows), median")
-def _search(quick: bool, opener=_open):
-    store, n = opener(quick)
+def _search(quick: bool):
+    store, n = _open(quick)
     try:
-        queries = list(PREFIXES)
-        hits = [len(store.search_patients(q)) for q in queries]
-        ms = median_ms(lambda: [store.search_patients(q) for q in queries], repeat=5 if quick else 20)
+        fn, note = _search_work(store, n, quick)
+        ms = median_ms(fn, repeat=5 if quick else 20)
     finally:
         store.close()
-    return ms / len(queries), "ms", f"{n} patients, {sum(hits)} rows over {len(queries)} prefixes"
+    return ms / len(PREFIXES), "ms", note
+
+
+def _search_work(store, n: int, quick: bool):
+    """What the search figures time on ``store``: every prefix of :data:`PREFIXES` searched."""
+    hits = [len(store.search_patients(q)) for q in PREFIXES]
+    return (lambda: [store.search_patients(q) for q in PREFIXES],
+            f"{n} patients, {sum(hits)} rows over {len(PREFIXES)} prefixes")
 
 
 @figure("store.load_history_classified", target=50, unit="ms",
         description="load one patient's full history and classify it (get_case + classify_case), median")
-def _history(quick: bool, opener=_open):
-    store, n = opener(quick)
+def _history(quick: bool):
+    store, n = _open(quick)
     try:
-        rng = random.Random(1)
-        ids = [f"DEMO-{rng.randint(1, n):06d}" for _ in range(40 if quick else 200)]
-        it = iter(ids * 10)
-        visits = sum(len(store.visit_dates(i)) for i in ids)
-        ms = median_ms(lambda: store.classify(next(it)), repeat=len(ids) - 3)
+        fn, note = _history_work(store, n, quick)
+        ms = median_ms(fn, repeat=_history_repeat(quick))
     finally:
         store.close()
-    return ms, "ms", f"{n} patients, {visits / len(ids):.1f} visits per patient on average"
+    return ms, "ms", note
+
+
+def _history_repeat(quick: bool) -> int:
+    return (40 if quick else 200) - 3
+
+
+def _history_work(store, n: int, quick: bool):
+    """What the history figures time on ``store``: one patient's history loaded and classified,
+    the next of the same seeded patients each time."""
+    rng = random.Random(1)
+    ids = [f"DEMO-{rng.randint(1, n):06d}" for _ in range(_history_repeat(quick) + 3)]
+    it = iter(ids * 10)
+    visits = sum(len(store.visit_dates(i)) for i in ids)
+    return (lambda: store.classify(next(it))), f"{n} patients, {visits / len(ids):.1f} visits per patient on average"
 
 
 @figure("store.bytes_per_visit", target=12000, unit="bytes",
@@ -165,32 +182,41 @@ def _size(quick: bool, opener=_open):
 
 # ------------------------------------------------------------------------------ encryption (issue 18)
 
-def _ratio(fn, quick: bool) -> tuple[float, str]:
-    plain = fn(quick)
-    encrypted = fn(quick, opener=_open_encrypted)
-    return encrypted[0] / plain[0], (f"encrypted {encrypted[0]:.3f} {encrypted[1]} / plain {plain[0]:.3f} "
-                                     f"{plain[1]}; {plain[2] if len(plain) > 2 else ''}")
+def _timed_ratio(work, quick: bool, repeat: int, per: int = 1) -> tuple[float, str]:
+    """Encrypted copy / plain chart for the same ``work`` (:func:`_search_work`,
+    :func:`_history_work`), both charts open and timed in turn (:func:`interleaved_median_ms`)."""
+    plain, n = _open(quick)
+    encrypted, _ = _open_encrypted(quick)
+    try:
+        fp, note = work(plain, n, quick)
+        fe, _ = work(encrypted, n, quick)
+        p, e = interleaved_median_ms([fp, fe], repeat)
+    finally:
+        plain.close()
+        encrypted.close()
+    return e / p, f"encrypted {e / per:.3f} ms / plain {p / per:.3f} ms (timed in turn); {note}"
 
 
 @figure("store.encrypted.search_ratio", target=1.5, unit="x",
         description="patient search on the encrypted copy / on the plain chart (medians, same run)")
 def _encrypted_search(quick: bool):
-    ratio, note = _ratio(_search, quick)
+    ratio, note = _timed_ratio(_search_work, quick, repeat=5 if quick else 20, per=len(PREFIXES))
     return ratio, "x", note
 
 
 @figure("store.encrypted.history_ratio", target=1.5, unit="x",
         description="load and classify one patient's history, encrypted copy / plain chart (medians)")
 def _encrypted_history(quick: bool):
-    ratio, note = _ratio(_history, quick)
+    ratio, note = _timed_ratio(_history_work, quick, repeat=_history_repeat(quick))
     return ratio, "x", note
 
 
 @figure("store.encrypted.size_ratio", target=1.1, unit="x",
         description="encrypted chart file size / plain chart file size")
 def _encrypted_size(quick: bool):
-    ratio, note = _ratio(_size, quick)
-    return ratio, "x", note
+    plain, encrypted = _size(quick), _size(quick, opener=_open_encrypted)
+    return encrypted[0] / plain[0], "x", (f"encrypted {encrypted[0]:.3f} bytes / plain {plain[0]:.3f} bytes; "
+                                          f"{plain[2]}")
 
 
 @figure("store.encrypted.argon2", target=1000, unit="ms",

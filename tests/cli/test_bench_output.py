@@ -34,3 +34,15 @@ def test_a_rate_below_its_target_is_a_miss_and_a_time_under_it_is_met(figures, c
     assert lines[0].startswith("MISS test.rate") and "target >= 2000 /s" in lines[0]
     assert lines[1].startswith("ok   test.time") and "target <= 16 ms" in lines[1]
     assert not figures["test.rate"].met(1999.9) and figures["test.rate"].met(2000)
+
+
+def test_interleaved_medians_time_each_call_in_turn_round_after_round():
+    """A ratio's two sides are timed alternately (after the warm-up rounds), so that a busy moment
+    of the machine meets both; each side's own median is returned."""
+    from desktop import bench
+
+    calls = []
+    medians = bench.interleaved_median_ms([lambda: calls.append("a"), lambda: calls.append("b")], repeat=5, warmup=2)
+    assert calls == ["a", "b"] * 7
+    assert len(medians) == 2 and all(m >= 0 for m in medians)
+    assert bench.median_ms(lambda: calls.append("c"), repeat=3, warmup=1) >= 0 and calls.count("c") == 4
