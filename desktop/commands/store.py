@@ -22,13 +22,14 @@ NEW_HELP = ("start a new, empty chart at --db even though backups of a chart are
             "empty chart beside its backups is otherwise refused, naming the newest good backup)")
 
 
-def _open(args, *, readonly: bool = False, existing: bool = False):
+def _open(args, *, readonly: bool = False, existing: bool = False, say_upgrade: bool = True):
     """Open the chart; ``readonly`` or ``existing``: a missing chart is an error (not created).
     A missing or empty chart beside backups of one is refused (naming the newest good backup
     and the restore command) unless the command was given ``--new``. An encrypted chart is
     unlocked here, the one place the commands open charts (MOTORCHART_PASSPHRASE or a prompt:
     :func:`desktop.commands.encryption.unlock_chart`)."""
     from desktop.commands.encryption import unlock_chart
+    from desktop.present.terminal import plain
     from desktop.store import ChartStore, StoreError
     from desktop.store.files import missing_chart
 
@@ -39,7 +40,10 @@ def _open(args, *, readonly: bool = False, existing: bool = False):
                         else f"{path}: no chart file there (use --db PATH or MOTORCHART_DB)")
     key = unlock_chart(path)
     try:
-        return ChartStore.open(path, readonly=readonly, new=bool(getattr(args, "new", False)), key=key)
+        store = ChartStore.open(path, readonly=readonly, new=bool(getattr(args, "new", False)), key=key)
+        if store.upgrade is not None and say_upgrade:  # (whatever the command then does, the file has changed)
+            print(plain(store.upgrade.message(store.path)), file=sys.stderr)
+        return store
     except StoreError as e:
         if not hasattr(args, "new"):  # a command without --new: do not suggest it
             retold = missing_chart(path, creating=False) if path.exists() and path.stat().st_size == 0 else None
@@ -440,6 +444,26 @@ def cmd_audit(args) -> int:
             table = TABLE_WORDS.get(e.table, e.table.replace("_", " "))
             print(f"{e.time_utc}  {plain(e.user):<14} {e.action:<6} {table:<16} {plain(e.row_key or ''):<40} "
                   f"{_changed(e.old, e.new)}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ upgrade
+
+@command("upgrade", "upgrade a chart written by an older Motorchart to this one's schema (a backup is made "
+                    "first; any command that changes the chart, or opening it in the window, does the same)")
+@_store_errors
+def cmd_upgrade(args) -> int:
+    from desktop.present.terminal import plain
+    from desktop.store.migrations import SCHEMA_VERSION
+
+    store = _open(args, existing=True, say_upgrade=False)
+    try:
+        if store.upgrade is None:
+            print(f"{store.path}: the chart is at schema {SCHEMA_VERSION}, this Motorchart's; nothing to upgrade")
+        else:
+            print(plain(store.upgrade.message(store.path)))
+    finally:
+        store.close()
     return 0
 
 

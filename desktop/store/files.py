@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -54,6 +56,31 @@ except ImportError:  # pragma: no cover
 BACKUP_SUFFIX = COMPRESSED_SUFFIX
 
 
+@dataclass(frozen=True)
+class Upgrade:
+    """An existing chart's schema upgraded as it was opened for writing: from ``old`` (its
+    ``PRAGMA user_version``; 0 before m001 recorded one) to ``new``, after a backup (``backup``)."""
+
+    old: int
+    new: int
+    backup: Path
+
+    def message(self, path: Path) -> str:
+        """One line for the clinician: what happened, what it means for older copies of
+        Motorchart, and where the chart as it was is kept."""
+        was = f"schema {self.old}" if self.old else "an older schema"
+        return (f"{path}: upgraded the chart from {was} to schema {self.new}; a Motorchart older than this one "
+                f"can no longer open it (the chart as it was: {self.backup})")
+
+
+def upgrade_needed_message(path: Path, version: int) -> str:
+    """Why a chart from an older Motorchart cannot be opened read-only yet, and how to upgrade it."""
+    was = f"schema {version}" if version else "an older schema"
+    return (f"{path}: the chart was written by an older Motorchart ({was}; this one uses schema {SCHEMA_VERSION}) "
+            f"and must be upgraded once: run `motorchart upgrade --db {shlex.quote(str(path))}` or open it in the window "
+            "(a backup is made first)")
+
+
 class ChartFile:
     """The chart file, open: its connection, lock, integrity check and backups.
 
@@ -78,6 +105,7 @@ class ChartFile:
         self._head_ok = False  # the head file agrees with the chart: it may move forward
         self._head_since: str | None = None  # when the chart was started or last restored
         self._unchecked = False  # opened with check_in_background and no write made since
+        self.upgrade: Upgrade | None = None  # this open upgraded an existing chart's schema
         self._check_thread: threading.Thread | None = None
         self._check_problem: str | None = None
         self._check_done = threading.Event()
@@ -260,14 +288,19 @@ class ChartFile:
                         raise StoreError(f"{path}: the chart was written by an older Motorchart and must be "
                                          f"upgraded once, which a read-only chart cannot be ({reason}); copy it "
                                          "to a writable folder and open it there")
-                    raise StoreError(f"{path}: the chart file needs upgrading; open it once for writing")
+                    raise StoreError(upgrade_needed_message(path, conn.execute("PRAGMA user_version").fetchone()[0]))
                 if not checked:
                     check_now()
                     checked = True
+                upgrade = None
                 if exists and _has_table(conn, "patients"):
-                    write_backup(conn, path, tag="before-upgrade", key=key)
+                    upgrade = Upgrade(conn.execute("PRAGMA user_version").fetchone()[0], SCHEMA_VERSION,
+                                      write_backup(conn, path, tag="before-upgrade", key=key))
                 migrate(db, chain_key=chain_key)
+            else:
+                upgrade = None
             store = cls(path, db, readonly=readonly, user=user, lock_fd=lock_fd)
+            store.upgrade = upgrade
             store.key = key
             store.chain_key = chain_key
             store._unchecked = not checked

@@ -273,6 +273,7 @@ class ChartLoader(QObject):
 
         self.window.attach(self.store, load_catalogue())
         say_if_read_only(self.window, self.store)
+        say_if_upgraded(self.window, self.store)
         resume_gc()  # the modules, catalogue and widgets just made live as long as the window
 
 
@@ -312,6 +313,14 @@ def locked_launch(path: Path, *, daily_backup: bool = True) -> tuple[MainWindow,
     loader = ChartLoader(window, path, window, daily_backup=daily_backup, wait_for_key=True)
     window.key_unlocked.connect(loader.provide_key)
     return window, loader
+
+
+def say_if_upgraded(window: MainWindow, store: ChartStore) -> None:
+    """A chart from an older Motorchart, upgraded as it was opened: the window says so, and where
+    the chart as it was is kept (older copies of Motorchart can no longer open it)."""
+    upgrade = getattr(store, "upgrade", None)
+    if upgrade is not None:
+        window.show_message(upgrade.message(store.path))
 
 
 def say_if_read_only(window: MainWindow, store: ChartStore) -> None:
@@ -384,6 +393,7 @@ def run_app(db: str | None, demo: bool, new: bool = False) -> int:
             return 2
         window = make_window(store)
         say_if_read_only(window, store)
+        say_if_upgraded(window, store)
     else:
         if encrypted:  # the unlock prompt first; the chart opens once the key is unwrapped
             window, loader = locked_launch(path, daily_backup=not probe)
