@@ -238,8 +238,11 @@ def _load_extra_commands() -> None:
 def build_parser() -> argparse.ArgumentParser:
     from domain import __version__
 
+    from desktop.store.patient_index import SCHEMA_VERSION  # (light: no SQLite driver, no sqlite-utils)
+
     parser = _Parser(prog="motorchart", description="Motorchart: charting for motor neuron disease.")
-    parser.add_argument("--version", action="version", version=f"motorchart {__version__}")
+    # (the chart schema too: two copies of one version that open charts differently tell apart)
+    parser.add_argument("--version", action="version", version=f"motorchart {__version__} (chart schema {SCHEMA_VERSION})")
     parser.add_argument("--db", metavar="PATH", help="the chart file (default: MOTORCHART_DB or the user data folder)")
     parser.add_argument("--demo", action="store_true", help="open the app on a demo clinic")
     parser.add_argument("--new", action="store_true",

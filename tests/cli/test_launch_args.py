@@ -31,6 +31,10 @@ def test_the_command_line_still_answers_through_the_entry_point(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--version"])
     assert e.value.code == 0
-    assert capsys.readouterr().out.startswith("motorchart ")
+    from domain import __version__
+
+    from desktop.store.migrations import SCHEMA_VERSION
+
+    assert capsys.readouterr().out.strip() == f"motorchart {__version__} (chart schema {SCHEMA_VERSION})"
     assert main(["--db"]) == 2  # one clear line from the full parser, not a traceback
     assert "--db" in capsys.readouterr().err

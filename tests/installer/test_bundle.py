@@ -18,6 +18,8 @@ import pytest
 
 from domain import __version__
 
+from desktop.store.migrations import SCHEMA_VERSION
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # What lintian (Debian 12's 2.116, default profile: errors and warnings) may say about the .deb:
@@ -183,7 +185,8 @@ def test_the_bundle_draws_every_view_in_screenshots_of_the_demo_clinic(built, tm
 
 @pytest.mark.slow
 def test_the_bundle_reports_the_package_version_and_classifies_a_case_file(built, tmp_path):
-    assert _bare_run([str(built.bundle / "motorchart"), "--version"], tmp_path).stdout.strip() == f"motorchart {__version__}"
+    assert (_bare_run([str(built.bundle / "motorchart"), "--version"], tmp_path).stdout.strip()
+            == f"motorchart {__version__} (chart schema {SCHEMA_VERSION})")
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "motorchart-case/1"}', encoding="utf-8")
     proc = _bare_run([str(built.bundle / "motorchart"), "classify", str(bad)], tmp_path)
