@@ -966,7 +966,7 @@ class ChartStore(ChartFile):
                     elif self._same_record(row, v):
                         unchanged.append(v.date)
                     else:
-                        conflicts.append(v.date.isoformat())
+                        conflicts.append(f"{v.date.isoformat()} ({self._difference(row, v)})")
                 if conflicts:
                     raise ImportRefused(
                         f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
@@ -1108,6 +1108,17 @@ class ChartStore(ChartFile):
         if rows.signatures:
             flush_pending_audit(self.db.conn, self._pending_before)  # the visits' audit rows before their signatures
             rows.sign(self.db.conn, offset)
+
+    def _difference(self, row: dict[str, Any], v: Visit) -> str:
+        """How the chart's current version of a visit differs from an imported one that is not
+        the same record (:meth:`_same_record`), in a few words for the refusal."""
+        if self._load_visits([row])[0] != plain_visit(v):
+            return "other findings or values"
+        if v.signature is None:
+            return f"{row['status']} in the chart since; the file's is a draft"
+        if row["status"] == "draft":
+            return "a draft in the chart; the file's is signed"
+        return "the same content, another signature"
 
     def _same_record(self, row: dict[str, Any], v: Visit) -> bool:
         if self._load_visits([row])[0] != plain_visit(v):

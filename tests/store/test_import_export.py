@@ -43,11 +43,30 @@ def test_a_visit_that_conflicts_refuses_the_whole_file_even_its_new_visits(store
     incoming = case_factory(dates=("2025-03-01", "2025-07-10", "2025-11-20"))
     changed = incoming.visits[1].model_copy(update={"notes": "another reading"})
     incoming = incoming.model_copy(update={"visits": (incoming.visits[0], changed, incoming.visits[2])})
-    with pytest.raises(ImportRefused, match="already has a different visit on 2025-07-10; nothing from this file was imported"):
+    with pytest.raises(ImportRefused, match=r"already has a different visit on 2025-07-10 \(other findings or values\); "
+                                            "nothing from this file was imported"):
         store.import_case(incoming)
     assert store.counts() == before
     assert store.visit_dates("MRN-0042") == [dt.date(2025, 3, 1), dt.date(2025, 7, 10)]
     assert store.get_visit("MRN-0042", dt.date(2025, 7, 10)) == visit_factory("2025-07-10")
+
+
+def test_a_conflict_says_when_the_visit_was_only_signed_since_the_file_was_written(store, case_factory):
+    """The same findings, signed in the chart after the file was exported (a tryout met this):
+    the refusal says so, rather than only "a different visit"."""
+    store.import_case(case_factory(dates=("2025-03-01", "2025-07-10")))
+    exported = store.export_case("MRN-0042")
+    store.sign_visit("MRN-0042", dt.date(2025, 7, 10), clinician="Dr Renée Côté")
+    with pytest.raises(ImportRefused, match=r"already has a different visit on 2025-07-10 \(signed in the chart "
+                                            r"since; the file's is a draft\); nothing from this file was imported"):
+        store.import_case(exported)
+    other = ChartStore.open(store.path.with_name("other.sqlite"), user="dr.other")
+    try:
+        other.import_case(exported)  # (drafts there)
+        with pytest.raises(ImportRefused, match=r"2025-07-10 \(a draft in the chart; the file's is signed\)"):
+            other.import_case(store.export_case("MRN-0042"))
+    finally:
+        other.close(backup=False)
 
 
 def test_a_different_birth_date_refuses_the_whole_file_naming_the_field(store, case_factory, patient_factory):
