@@ -132,8 +132,33 @@ class Patient(_Model):
 
     @property
     def display_name(self) -> str:
-        parts = [p for p in (self.given_names, self.family_name) if p]
+        """The name as it is written in running text: given names first, except for a family
+        name in Chinese, Japanese or Korean letters, which comes first as it does in those
+        languages (山田 花子, 김 민준); the MRN when there is no name."""
+        order = (self.family_name, self.given_names) if _family_first(self.family_name) else (
+            self.given_names, self.family_name)
+        parts = [p for p in order if p]
         return " ".join(parts) if parts else self.id
+
+
+_FAMILY_FIRST = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3130, 0x318F),  # Hangul compatibility Jamo
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x3134F),  # CJK Unified Ideographs Extensions B to G
+)
+
+
+def _family_first(family: str | None) -> bool:
+    """Whether a family name is written in Chinese, Japanese or Korean letters (its first letter)."""
+    if not family:
+        return False
+    first = ord(family.strip()[:1] or " ")
+    return any(lo <= first <= hi for lo, hi in _FAMILY_FIRST)
 
 
 class Emg(_Model):

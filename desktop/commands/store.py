@@ -657,7 +657,7 @@ def _patient_show(args) -> int:
                "visits": [{"date": d.isoformat(), "status": st} for d, st in visits]}
         sys.stdout.write(json_text(out) + "\n")
         return 0
-    names = " ".join(n for n in (patient.given_names, patient.family_name) if n) or "no name recorded"
+    names = patient.display_name if (patient.given_names or patient.family_name) else "no name recorded"
     head = f"patient {plain(patient.id)}: {plain(names)}"
     if patient.death_date is not None:
         age = (f"age {_age(patient.birth_date, patient.death_date)}" if patient.birth_date

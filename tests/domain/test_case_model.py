@@ -161,3 +161,20 @@ def test_a_case_round_trips_through_json():
     c = parse_case(json.dumps(GOOD), catalogue())
     again = parse_case(json.dumps(case_to_data(c)), catalogue())
     assert again == c
+
+
+@pytest.mark.parametrize("family,given,shown", [
+    ("Łukasiewicz-Nowak", "Zofia", "Zofia Łukasiewicz-Nowak"),
+    ("山田", "花子", "山田 花子"),  # Japanese: family name first
+    ("王", "秀英", "王 秀英"),  # Chinese
+    ("김", "민준", "김 민준"),  # Korean
+    ("ヤマダ", "ハナコ", "ヤマダ ハナコ"),  # katakana
+    ("Yamada", "Hanako", "Hanako Yamada"),  # the same name in Latin letters: as written in running text
+    ("حداد", "ليلى", "ليلى حداد"),
+    ("山田", None, "山田"),
+    (None, None, "MRN-1"),
+])
+def test_the_display_name_puts_a_cjk_family_name_first(family, given, shown):
+    from domain.case import Patient
+
+    assert Patient(id="MRN-1", family_name=family, given_names=given).display_name == shown
