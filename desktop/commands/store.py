@@ -407,7 +407,9 @@ def _changed(old: dict | None, new: dict | None) -> str:
 
     from desktop.present.terminal import plain
 
-    skip = {"id", "visit_id", "patient_id", "pos"}
+    # (the chart's own row ids mean nothing to a reader: an amendment's row key already says
+    # which version of which visit it is, "2025-07-10 v2")
+    skip = {"id", "visit_id", "patient_id", "pos", "amended_from"}
 
     def value(v) -> str:
         if isinstance(v, list):  # a visit's findings or marks, stored with it (issue 20)

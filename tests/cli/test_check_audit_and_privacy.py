@@ -165,3 +165,20 @@ def test_the_audit_command_still_reads_the_trail(demo_chart, capsys):
     import pwd
 
     assert {e["user"] for e in entries} == {pwd.getpwuid(os.getuid()).pw_name}
+
+
+def test_the_audit_of_an_amendment_names_the_version_not_a_row_id(demo_chart, capsys):
+    """A tryout read "amends = 314": the id of a row of the file. The row key says "v2"."""
+    from desktop.store import ChartStore
+
+    store = ChartStore.open(demo_chart, user="dr.test", daily_backup=False)
+    try:
+        date = next(d for d in store.visit_dates(PID) if store.visit_status(PID, d) == "signed")
+        visit = store.get_visit(PID, date).model_copy(update={"notes": "weight corrected"})
+        store.amend_visit(PID, date, visit, clinician="Dr Renée Côté", reason="weight corrected")
+    finally:
+        store.close(backup=False)
+    assert main(["audit", "--db", str(demo_chart), "--patient", PID]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if f"{date.isoformat()} v2" in line]
+    assert lines and "weight corrected" in " ".join(lines)
+    assert not [line for line in lines if "amends" in line]
