@@ -21,6 +21,7 @@ from desktop.ui.main_window import MainWindow
 from domain.case import Visit
 from tests.store.conftest import make_patient
 from tests.ui.keys import type_into, type_text
+from tests.ui.launch import run_app_until_its_window
 from tests.ui.test_visit_editor import goto
 
 PASSPHRASE = "correct horse battery"
@@ -155,25 +156,10 @@ def test_the_app_s_first_run_opens_its_window_on_the_new_encrypted_chart(qtbot, 
     seen: dict = {}
     finish_setup_later(qtbot, PASSPHRASE, seen)
 
-    def quit_once_the_window_is_up():
-        from PySide6.QtCore import QThread
+    def look(top):
+        seen["window"] = (top.encrypted, top.store.encrypted, top.idle_watch.running)
 
-        for top in QApplication.topLevelWidgets():
-            # (quit from inside app.exec: a quit before it starts is ignored)
-            if isinstance(top, MainWindow) and top.isVisible() and QThread.currentThread().loopLevel() >= 1:
-                seen["window"] = (top.encrypted, top.store.encrypted, top.idle_watch.running)
-                top.close()
-                top.deleteLater()
-                QApplication.instance().quit()
-                return
-        QTimer.singleShot(20, quit_once_the_window_is_up)
-
-    QTimer.singleShot(0, quit_once_the_window_is_up)
-    QApplication.setQuitOnLastWindowClosed(False)  # (its posted quit would outlive run_app here)
-    try:
-        assert app.run_app(db=str(path), demo=False) == 0
-    finally:
-        QApplication.setQuitOnLastWindowClosed(True)
+    assert run_app_until_its_window(str(path), look) == 0
     assert seen["window"] == (True, True, True)
     assert keys.is_encrypted(path) and seen["recovery"]
 
