@@ -204,7 +204,8 @@ if ((${#leaks[@]})); then
 fi
 
 got="$(cd /tmp && "$B/motorchart" --version)"
-[[ "$got" == "motorchart $VERSION" ]] || die "the bundle says '$got', expected 'motorchart $VERSION'"
+want="motorchart $VERSION (chart schema $(cd "$SRC" && "$VPY" -c 'from desktop.store.patient_index import SCHEMA_VERSION; print(SCHEMA_VERSION)'))"
+[[ "$got" == "$want" ]] || die "the bundle says '$got', expected '$want'"
 selftest="$(cd /tmp && env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen "$B/motorchart" --self-test 2>&1)" \
   || die "the bundle fails its self-test:
 $selftest"
