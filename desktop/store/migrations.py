@@ -618,7 +618,7 @@ def expand_audit(action: str, old: dict | None, new: dict | None) -> tuple[dict 
     return {k: old.get(k) for k in keys}, {k: new.get(k) for k in keys}
 
 
-_IN_LIST = re.compile(r"\b(\w+) IN \(((?:'[^']*'|\d+)(?:, *(?:'[^']*'|\d+)){2,})\)")
+_IN_LIST = re.compile(r"(?<![.\w\"\]])(\w+) IN \(((?:'[^']*'|\d+)(?:, *(?:'[^']*'|\d+)){2,})\)")
 """A column checked against a list of three or more constants: ``side IN ('left', 'right', 'midline')``."""
 _CHECKED_TABLES = ("patients", "visits", "muscle_findings", "reflex_findings", "sign_findings", "audit",
                    "visit_marks")
@@ -656,17 +656,22 @@ def m013_checks_without_in_lists(db: Database) -> None:
     if not changed:
         return
     version = db.execute("PRAGMA schema_version").fetchone()[0]
-    db.execute("SAVEPOINT m013")
-    db.execute("PRAGMA writable_schema = ON")
+    db.execute(WRITABLE_SCHEMA_ON)
     try:
         db.conn.executemany(SCHEMA_TEXT_UPDATE, changed)
+    except sqlite3.DatabaseError as e:
+        if "may not be modified" not in str(e):  # (only the refusal; a full disk, say, is the caller's)
+            raise
+        return  # nothing was written: the UPDATE was refused before it ran
+    else:
         db.execute(f"PRAGMA schema_version = {version + 1}")
-    except sqlite3.DatabaseError:
-        db.execute("ROLLBACK TO m013")
     finally:
         db.execute("PRAGMA writable_schema = OFF")
-        db.execute("RELEASE m013")
 
+
+WRITABLE_SCHEMA_ON = "PRAGMA writable_schema = ON"
+"""What lets m013 write ``sqlite_master``; a "defensive" SQLite ignores it, and its ``UPDATE``
+of ``sqlite_master`` is then refused ("table sqlite_master may not be modified")."""
 
 SCHEMA_TEXT_UPDATE = "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?"
 """m013's one write: a table's new ``CREATE TABLE`` text."""

@@ -103,14 +103,16 @@ def test_a_chart_is_upgraded_with_its_rows_and_the_rules_hold_at_once(tmp_path):
 
 
 def test_an_sqlite_that_refuses_to_write_its_schema_keeps_the_lists_and_the_chart_opens(tmp_path, monkeypatch):
-    """A "defensive" SQLite refuses ``UPDATE sqlite_master``: m013 then changes nothing (the same
-    rules, written as before) instead of leaving a chart that cannot be opened."""
+    """A "defensive" SQLite ignores ``PRAGMA writable_schema = ON`` and then refuses the
+    ``UPDATE`` of ``sqlite_master`` ("may not be modified"), as any SQLite does without that
+    pragma: m013 then changes nothing (the same rules, written as before) instead of leaving a
+    chart that cannot be opened."""
     import desktop.store.migrations as m
 
     path = tmp_path / "chart.sqlite"
     db = _before_m013(path)
     before = _schema(db)
-    monkeypatch.setattr(m, "SCHEMA_TEXT_UPDATE", "UPDATE sqlite_master SET nothing = ? WHERE name = ?")
+    monkeypatch.setattr(m, "WRITABLE_SCHEMA_ON", "PRAGMA writable_schema")  # (reads it: stays off)
     migrate(db)
     assert migrations.pending(db) == []
     assert _schema(db) == before
@@ -120,6 +122,32 @@ def test_an_sqlite_that_refuses_to_write_its_schema_keeps_the_lists_and_the_char
     db.conn.close()
     with ChartStore.open(path, user="dr.test", daily_backup=False) as store:
         assert store.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+
+def test_any_other_error_inside_m013_fails_the_upgrade_and_leaves_the_chart_as_it_was(tmp_path, monkeypatch):
+    """Only the refusal above is taken as "keep the lists": another error (here a broken
+    statement, standing in for a full disk) rolls the migration back and is reported, and the
+    next open tries again."""
+    import desktop.store.migrations as m
+    from desktop.store import StoreError
+
+    path = tmp_path / "chart.sqlite"
+    db = _before_m013(path)
+    db.execute("PRAGMA user_version = 12")
+    db.conn.commit()
+    before = _schema(db)
+    db.conn.close()
+    monkeypatch.setattr(m, "SCHEMA_TEXT_UPDATE", "UPDATE sqlite_master SET nothing = ? WHERE name = ?")
+    with pytest.raises(StoreError, match="nothing"):
+        ChartStore.open(path, user="dr.test", daily_backup=False)
+    db = Database(path)
+    assert _schema(db) == before
+    assert [x.name for x in migrations.pending(db)] == ["m013_checks_without_in_lists"]
+    assert db.execute("PRAGMA writable_schema").fetchone()[0] == 0
+    db.conn.close()
+    monkeypatch.undo()
+    with ChartStore.open(path, user="dr.test", daily_backup=False) as store:
+        assert store.upgrade is not None and [t for t, sql in _schema(store.db).items() if _IN_LIST.search(sql)] == []
 
 
 _KILLED_MID_MIGRATION = r"""
