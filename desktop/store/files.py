@@ -73,12 +73,24 @@ class Upgrade:
                 f"can no longer open it (the chart as it was: {self.backup})")
 
 
-def upgrade_needed_message(path: Path, version: int) -> str:
-    """Why a chart from an older Motorchart cannot be opened read-only yet, and how to upgrade it."""
-    was = f"schema {version}" if version else "an older schema"
-    return (f"{path}: the chart was written by an older Motorchart ({was}; this one uses schema {SCHEMA_VERSION}) "
-            f"and must be upgraded once: run `motorchart upgrade --db {shlex.quote(str(path))}` or open it in the window "
-            "(a backup is made first)")
+class UpgradeNeeded(StoreError):
+    """A chart from an older Motorchart, opened read-only: it must be upgraded first."""
+
+    def __init__(self, path: Path, version: int):
+        was = f"schema {version}" if version else "an older schema"
+        super().__init__(
+            f"{path}: the chart was written by an older Motorchart ({was}; this one uses schema {SCHEMA_VERSION}) "
+            f"and must be upgraded once: run `motorchart upgrade --db {shlex.quote(str(path))}` or open it in the "
+            "window (a backup is made first)")
+        self.version = version
+
+    def for_backup(self, backup: Path) -> StoreError:
+        """The same, said of a compressed backup, which is never upgraded in place."""
+        was = f"schema {self.version}" if self.version else "an older schema"
+        return StoreError(
+            f"{backup}: a backup made by an older Motorchart ({was}; this one reads schema {SCHEMA_VERSION}): "
+            f"the Motorchart that made it can read it, or restore it ({restore_command(None, backup)}; the "
+            "current chart is kept aside) and it is upgraded as it opens")
 
 
 class ChartFile:
@@ -233,6 +245,8 @@ class ChartFile:
             store = cls._connect(plain, readonly=True, user=user, lock_fd=None, exists=True, check=True)
         except BaseException as e:
             ctx.__exit__(None, None, None)
+            if isinstance(e, UpgradeNeeded):
+                raise e.for_backup(path) from None
             if isinstance(e, StoreError):
                 raise StoreError(str(e).replace(str(plain), str(path))) from None
             raise
@@ -285,10 +299,11 @@ class ChartFile:
                 if readonly:
                     reason = read_only_reason(path)
                     if reason:
-                        raise StoreError(f"{path}: the chart was written by an older Motorchart and must be "
-                                         f"upgraded once, which a read-only chart cannot be ({reason}); copy it "
-                                         "to a writable folder and open it there")
-                    raise StoreError(upgrade_needed_message(path, conn.execute("PRAGMA user_version").fetchone()[0]))
+                        raise StoreError(f"{path}: the chart was written by an older Motorchart (schema "
+                                         f"{conn.execute('PRAGMA user_version').fetchone()[0]}; this one uses schema "
+                                         f"{SCHEMA_VERSION}) and must be upgraded once, which a read-only chart "
+                                         f"cannot be ({reason}); copy it to a writable folder and open it there")
+                    raise UpgradeNeeded(path, conn.execute("PRAGMA user_version").fetchone()[0])
                 if not checked:
                     check_now()
                     checked = True

@@ -99,3 +99,18 @@ def test_the_store_tells_what_an_open_upgraded(tmp_path):
         assert store.upgrade is None
     finally:
         store.close(backup=False)
+
+
+def test_a_backup_from_before_the_upgrade_is_not_sent_to_the_upgrade_command(tmp_path, capsys):
+    """The before-upgrade backup is a compressed file of the old schema: reading it here cannot
+    work, and `upgrade` refuses a backup; the message says what can be done with it instead."""
+    path = _older_chart(tmp_path / "chart.sqlite")
+    assert main(["upgrade", "--db", str(path)]) == 0
+    backup = next((tmp_path / "chart-backups").glob("*-before-upgrade.sqlite.gz"))
+    capsys.readouterr()
+    assert main(["audit", "--db", str(backup), "--patient", "MRN-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"{backup}: a backup made by an older Motorchart (schema 12; this one reads schema {SCHEMA_VERSION}): "
+        "the Motorchart that made it can read it, or restore it (motorchart restore ")
+    assert "motorchart upgrade" not in err[0]
