@@ -963,10 +963,10 @@ class ChartStore(ChartFile):
                     row = self._current(pid, v.date)
                     if row is None:
                         visits.append(v)
-                    elif self._same_record(row, v):
+                    elif (why := self._difference(row, v)) is None:
                         unchanged.append(v.date)
                     else:
-                        conflicts.append(f"{v.date.isoformat()} ({self._difference(row, v)})")
+                        conflicts.append(f"{v.date.isoformat()} ({why})")
                 if conflicts:
                     raise ImportRefused(
                         f"patient {pid}: the chart already has a different visit on {', '.join(conflicts)}; "
@@ -1109,24 +1109,23 @@ class ChartStore(ChartFile):
             flush_pending_audit(self.db.conn, self._pending_before)  # the visits' audit rows before their signatures
             rows.sign(self.db.conn, offset)
 
-    def _difference(self, row: dict[str, Any], v: Visit) -> str:
-        """How the chart's current version of a visit differs from an imported one that is not
-        the same record (:meth:`_same_record`), in a few words for the refusal."""
+    def _difference(self, row: dict[str, Any], v: Visit) -> str | None:
+        """How the chart's current version of a visit differs from an imported one, in a few
+        words for a refusal, or None when they are the same record (the same content, and the
+        same signature or none on both sides)."""
         if self._load_visits([row])[0] != plain_visit(v):
             return "other findings or values"
+        status = row["status"]
+        sig = self._signature_row(row["id"]) if status != "draft" else None
         if v.signature is None:
-            return f"{row['status']} in the chart since; the file's is a draft"
-        if row["status"] == "draft":
-            return "a draft in the chart; the file's is signed"
-        return "the same content, another signature"
+            return None if sig is None else f"{status} in the chart since; the file's is a draft"
+        if sig is None:
+            return ("a draft in the chart; the file's is signed" if status == "draft"
+                    else f"{status} in the chart but its signature is missing (see motorchart check)")
+        return None if sig.sha256 == v.signature.sha256 else "the same content, another signature"
 
     def _same_record(self, row: dict[str, Any], v: Visit) -> bool:
-        if self._load_visits([row])[0] != plain_visit(v):
-            return False
-        sig = self._signature_row(row["id"]) if row["status"] != "draft" else None
-        if (sig is None) != (v.signature is None):
-            return False
-        return sig is None or sig.sha256 == v.signature.sha256
+        return self._difference(row, v) is None
 
     # -------------------------------------------------------------------- settings and audit
 
