@@ -320,7 +320,16 @@ def say_if_upgraded(window: MainWindow, store: ChartStore) -> None:
     the chart as it was is kept (older copies of Motorchart can no longer open it)."""
     upgrade = getattr(store, "upgrade", None)
     if upgrade is not None:
-        window.show_message(upgrade.message(store.path))
+        from PySide6.QtWidgets import QLabel
+
+        message = upgrade.message(store.path)
+        window.show_message(message)
+        # (the status bar's message goes with the next one: this stays while the chart is open)
+        label = QLabel(f"Upgraded to schema {upgrade.new}: older Motorchart cannot open this chart")
+        label.setObjectName("upgrade_indicator")
+        label.setToolTip(message)
+        label.setStyleSheet("color: #8a4b00; padding: 0 6px;")
+        window.statusBar().addPermanentWidget(label)
 
 
 def say_if_read_only(window: MainWindow, store: ChartStore) -> None:
