@@ -134,10 +134,12 @@ class Patient(_Model):
     def display_name(self) -> str:
         """The name as it is written in running text: given names first, except for a family
         name in Chinese, Japanese or Korean letters, which comes first as it does in those
-        languages (山田 花子, 김 민준); the MRN when there is no name."""
+        languages (山田 花子, 김 민준). The family name's first letter decides, whatever the given
+        names are written in (山田 Hanako; Yamada 花子 stays "花子 Yamada"). The MRN when there
+        is no name."""
         order = (self.family_name, self.given_names) if _family_first(self.family_name) else (
             self.given_names, self.family_name)
-        parts = [p for p in order if p]
+        parts = [p.strip() for p in order if p and p.strip()]
         return " ".join(parts) if parts else self.id
 
 
@@ -145,11 +147,13 @@ _FAMILY_FIRST = (
     (0x1100, 0x11FF),  # Hangul Jamo
     (0x3040, 0x30FF),  # Hiragana, Katakana
     (0x3130, 0x318F),  # Hangul compatibility Jamo
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
     (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
     (0x4E00, 0x9FFF),  # CJK Unified Ideographs
     (0xAC00, 0xD7AF),  # Hangul syllables
     (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0x20000, 0x3134F),  # CJK Unified Ideographs Extensions B to G
+    (0xFF66, 0xFF9D),  # half-width katakana
+    (0x20000, 0x3134F),  # CJK Unified Ideographs Extensions B to G (and the compatibility supplement)
 )
 
 

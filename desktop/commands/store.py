@@ -461,7 +461,7 @@ def cmd_upgrade(args) -> int:
     store = _open(args, existing=True, say_upgrade=False)
     try:
         if store.upgrade is None:
-            print(f"{store.path}: the chart is at schema {SCHEMA_VERSION}, this Motorchart's; nothing to upgrade")
+            print(f"{store.path}: already at schema {SCHEMA_VERSION}, this Motorchart's; nothing to upgrade")
         else:
             print(plain(store.upgrade.message(store.path)))
     finally:

@@ -59,8 +59,7 @@ def test_upgrade_upgrades_once_and_says_where_the_chart_as_it_was_is(tmp_path, c
     assert len(backups) == 1 and str(backups[0].name) in out
     assert _version(path) == SCHEMA_VERSION
     assert main(["upgrade", "--db", str(path)]) == 0
-    assert capsys.readouterr().out.strip() == (f"{path}: the chart is at schema {SCHEMA_VERSION}, this Motorchart's; "
-                                               "nothing to upgrade")
+    assert capsys.readouterr().out.strip() == f"{path}: already at schema {SCHEMA_VERSION}, this Motorchart's; nothing to upgrade"
     assert main(["check", "--db", str(path)]) == 0
 
 

@@ -173,6 +173,10 @@ def test_a_case_round_trips_through_json():
     ("حداد", "ليلى", "ليلى حداد"),
     ("山田", None, "山田"),
     (None, None, "MRN-1"),
+    ("山田", "Hanako", "山田 Hanako"),  # the family name's letters decide
+    ("Yamada", "花子", "花子 Yamada"),
+    (" 山田 ", "花子", "山田 花子"),  # (surrounding spaces are not shown)
+    ("ﾔﾏﾀﾞ", "ﾊﾅｺ", "ﾔﾏﾀﾞ ﾊﾅｺ"),  # half-width katakana
 ])
 def test_the_display_name_puts_a_cjk_family_name_first(family, given, shown):
     from domain.case import Patient
