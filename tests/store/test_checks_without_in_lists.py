@@ -34,6 +34,16 @@ def _before_m013(path) -> Database:
     return db
 
 
+def _closed_before_m013(path, sql: str) -> dict[str, str]:
+    """A chart before m013 with ``sql`` run and committed, closed; its table definitions."""
+    db = _before_m013(path)
+    db.execute(sql)
+    db.conn.commit()
+    before = _schema(db)
+    db.conn.close()
+    return before
+
+
 def test_a_chart_before_m013_has_the_lists_and_a_new_chart_has_none(tmp_path):
     old = _schema(_before_m013(tmp_path / "old.sqlite"))
     found = {t: {m.group(1) for m in _IN_LIST.finditer(sql)} for t, sql in old.items()}
@@ -132,11 +142,7 @@ def test_any_other_error_inside_m013_fails_the_upgrade_and_leaves_the_chart_as_i
     from desktop.store import StoreError
 
     path = tmp_path / "chart.sqlite"
-    db = _before_m013(path)
-    db.execute("PRAGMA user_version = 12")
-    db.conn.commit()
-    before = _schema(db)
-    db.conn.close()
+    before = _closed_before_m013(path, "PRAGMA user_version = 12")
     monkeypatch.setattr(m, "SCHEMA_TEXT_UPDATE", "UPDATE sqlite_master SET nothing = ? WHERE name = ?")
     with pytest.raises(StoreError, match="nothing"):
         ChartStore.open(path, user="dr.test", daily_backup=False)
@@ -167,11 +173,7 @@ def test_a_process_killed_inside_m013_leaves_the_chart_as_it_was_and_it_upgrades
     import sys
 
     path = tmp_path / "chart.sqlite"
-    db = _before_m013(path)
-    db.execute("INSERT INTO patients (id, family_name, given_names) VALUES ('MRN-1', '山田', '花子')")
-    db.conn.commit()
-    before = _schema(db)
-    db.conn.close()
+    before = _closed_before_m013(path, "INSERT INTO patients (id, family_name, given_names) VALUES ('MRN-1', '山田', '花子')")
     done = subprocess.run([sys.executable, "-c", _KILLED_MID_MIGRATION, str(path)], capture_output=True, timeout=120)
     assert done.returncode == 9, done.stderr[-2000:]
     db = Database(path)
