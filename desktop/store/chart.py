@@ -1124,9 +1124,6 @@ class ChartStore(ChartFile):
                     else f"{status} in the chart but its signature is missing (see motorchart check)")
         return None if sig.sha256 == v.signature.sha256 else "the same content, another signature"
 
-    def _same_record(self, row: dict[str, Any], v: Visit) -> bool:
-        return self._difference(row, v) is None
-
     # -------------------------------------------------------------------- settings and audit
 
     def settings(self) -> dict[str, Any]:

@@ -56,6 +56,11 @@ except ImportError:  # pragma: no cover
 BACKUP_SUFFIX = COMPRESSED_SUFFIX
 
 
+def _schema_words(version: int) -> str:
+    """A chart's schema as the messages name it (``PRAGMA user_version``; 0 before m001 set it)."""
+    return f"schema {version}" if version else "an older schema"
+
+
 @dataclass(frozen=True)
 class Upgrade:
     """An existing chart's schema upgraded as it was opened for writing: from ``old`` (its
@@ -68,8 +73,7 @@ class Upgrade:
     def message(self, path: Path) -> str:
         """One line for the clinician: what happened, what it means for older copies of
         Motorchart, and where the chart as it was is kept."""
-        was = f"schema {self.old}" if self.old else "an older schema"
-        return (f"{path}: upgraded the chart from {was} to schema {self.new}; a Motorchart older than this one "
+        return (f"{path}: upgraded the chart from {_schema_words(self.old)} to schema {self.new}; a Motorchart older than this one "
                 f"can no longer open it (the chart as it was: {self.backup})")
 
 
@@ -77,18 +81,18 @@ class UpgradeNeeded(StoreError):
     """A chart from an older Motorchart, opened read-only: it must be upgraded first."""
 
     def __init__(self, path: Path, version: int):
-        was = f"schema {version}" if version else "an older schema"
         super().__init__(
-            f"{path}: the chart was written by an older Motorchart ({was}; this one uses schema {SCHEMA_VERSION}) "
+            f"{path}: the chart was written by an older Motorchart ({_schema_words(version)}; this one uses "
+            f"schema {SCHEMA_VERSION}) "
             f"and must be upgraded once: run `motorchart upgrade --db {shlex.quote(str(path))}` or open it in the "
             "window (a backup is made first)")
         self.version = version
 
     def for_backup(self, backup: Path) -> StoreError:
         """The same, said of a compressed backup, which is never upgraded in place."""
-        was = f"schema {self.version}" if self.version else "an older schema"
         return StoreError(
-            f"{backup}: a backup made by an older Motorchart ({was}; this one reads schema {SCHEMA_VERSION}): "
+            f"{backup}: a backup made by an older Motorchart ({_schema_words(self.version)}; this one reads "
+            f"schema {SCHEMA_VERSION}): "
             f"the Motorchart that made it can read it, or restore it ({restore_command(None, backup)}; the "
             "current chart is kept aside) and it is upgraded as it opens")
 
@@ -296,21 +300,21 @@ class ChartFile:
             db.execute("PRAGMA synchronous = FULL")
             pending = migrations.pending(db) if _has_table(conn, "_sqlite_migrations") else ["all"]
             if pending:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if readonly:
                     reason = read_only_reason(path)
                     if reason:
-                        raise StoreError(f"{path}: the chart was written by an older Motorchart (schema "
-                                         f"{conn.execute('PRAGMA user_version').fetchone()[0]}; this one uses schema "
-                                         f"{SCHEMA_VERSION}) and must be upgraded once, which a read-only chart "
-                                         f"cannot be ({reason}); copy it to a writable folder and open it there")
-                    raise UpgradeNeeded(path, conn.execute("PRAGMA user_version").fetchone()[0])
+                        raise StoreError(f"{path}: the chart was written by an older Motorchart "
+                                         f"({_schema_words(version)}; this one uses schema {SCHEMA_VERSION}) and "
+                                         f"must be upgraded once, which a read-only chart cannot be ({reason}); "
+                                         "copy it to a writable folder and open it there")
+                    raise UpgradeNeeded(path, version)
                 if not checked:
                     check_now()
                     checked = True
                 upgrade = None
                 if exists and _has_table(conn, "patients"):
-                    upgrade = Upgrade(conn.execute("PRAGMA user_version").fetchone()[0], SCHEMA_VERSION,
-                                      write_backup(conn, path, tag="before-upgrade", key=key))
+                    upgrade = Upgrade(version, SCHEMA_VERSION, write_backup(conn, path, tag="before-upgrade", key=key))
                 migrate(db, chain_key=chain_key)
             else:
                 upgrade = None

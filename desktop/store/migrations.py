@@ -652,7 +652,7 @@ def m013_checks_without_in_lists(db: Database) -> None:
     names = ", ".join("?" * len(_CHECKED_TABLES))
     tables = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ({names})",
                         _CHECKED_TABLES).fetchall()
-    changed = [(checks_without_in_lists(sql), name) for name, sql in tables if checks_without_in_lists(sql) != sql]
+    changed = [(new, name) for name, sql in tables if (new := checks_without_in_lists(sql)) != sql]
     if not changed:
         return
     version = db.execute("PRAGMA schema_version").fetchone()[0]

@@ -315,35 +315,36 @@ def locked_launch(path: Path, *, daily_backup: bool = True) -> tuple[MainWindow,
     return window, loader
 
 
+def _standing_notice(window: MainWindow, name: str, text: str, *, tooltip: str = "", bold: bool = False) -> None:
+    """A permanent label in the window's status bar, beside the passing messages (which the next
+    one replaces): it stays while the chart is open."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setToolTip(tooltip)
+    label.setStyleSheet("color: #8a4b00; padding: 0 6px;" + (" font-weight: bold;" if bold else ""))
+    window.statusBar().addPermanentWidget(label)
+
+
 def say_if_upgraded(window: MainWindow, store: ChartStore) -> None:
     """A chart from an older Motorchart, upgraded as it was opened: the window says so, and where
     the chart as it was is kept (older copies of Motorchart can no longer open it)."""
     upgrade = getattr(store, "upgrade", None)
     if upgrade is not None:
-        from PySide6.QtWidgets import QLabel
-
         message = upgrade.message(store.path)
         window.show_message(message)
-        # (the status bar's message goes with the next one: this stays while the chart is open)
-        label = QLabel(f"Upgraded to schema {upgrade.new}: older Motorchart cannot open this chart")
-        label.setObjectName("upgrade_indicator")
-        label.setToolTip(message)
-        label.setStyleSheet("color: #8a4b00; padding: 0 6px;")
-        window.statusBar().addPermanentWidget(label)
+        _standing_notice(window, "upgrade_indicator",
+                         f"Upgraded to schema {upgrade.new}: older Motorchart cannot open this chart", tooltip=message)
 
 
 def say_if_read_only(window: MainWindow, store: ChartStore) -> None:
     """A chart opened read-only because its file or folder is: the window says so."""
     reason = getattr(store, "read_only_reason", None)
     if reason:
-        from PySide6.QtWidgets import QLabel
-
         window.show_message(f"This chart is read-only ({reason}): it can be read, searched, exported and "
                             "printed, but nothing can be changed.")
-        label = QLabel(f"Read-only chart ({reason})")
-        label.setObjectName("read_only_indicator")
-        label.setStyleSheet("color: #8a4b00; font-weight: bold; padding: 0 6px;")
-        window.statusBar().addPermanentWidget(label)  # stays while the chart is open
+        _standing_notice(window, "read_only_indicator", f"Read-only chart ({reason})", bold=True)
         window.setWindowTitle(window.windowTitle() + " — read-only")
 
 
