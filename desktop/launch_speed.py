@@ -54,6 +54,14 @@ PySide6 classes made when first used   Each PySide6 class builds its Python enum
                                        the paint (``MainWindow.finish_shell``), with
                                        the search box's clear button (an icon, ~1 ms;
                                        it shows only once something is typed).
+:func:`import_pyside`                  PySide6 compiles the Python source of its        ``ui.launch_ratio`` (its note gives
+                                       support modules (``shibokensupport``: ~4,000     the launch without the cache, as the
+                                       lines embedded in shiboken6, ~15 ms) in every    bare window has it)
+                                       process, since no ``.pyc`` is kept for them. The
+                                       first import keeps the compiled code in the user
+                                       cache folder and later launches load it, as
+                                       Python does for any module (:func:`code_cache_path`;
+                                       ``MOTORCHART_CODE_CACHE=0`` turns it off).
 :func:`skip_pyside_source_scan`        PySide6 reads the whole source file of every     ``ui.launch_ratio``,
                                        module named in an import after it is loaded     ``ui.launch_rss_ratio``
                                        (to find modules that use its ``__feature__``
@@ -67,8 +75,13 @@ PySide6 classes made when first used   Each PySide6 class builds its Python enum
 
 from __future__ import annotations
 
+import __future__
+import builtins
 import gc
 import importlib
+import importlib.util
+import marshal
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -97,6 +110,140 @@ def resume_gc() -> None:
     if _gc_paused:
         _gc_paused = False
         gc.enable()
+
+
+CODE_CACHE_ENV = "MOTORCHART_CODE_CACHE"
+"""Set to ``0`` to compile PySide6's support modules at every launch, as PySide6 does."""
+SUPPORT_SOURCE_NAMES = ("shibokensupport/", "signature_bootstrap.py")
+"""The file names shiboken6 compiles its embedded support modules under (a folder's prefix,
+or the bootstrap's whole name)."""
+_FUTURE_FLAGS = 0
+"""The ``__future__`` flags a ``compile`` call inherits from its caller's code."""
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+del _feature
+
+
+def code_cache_path(environ=None) -> str | None:
+    """Where the compiled support modules are kept: the user cache folder that
+    ``platformdirs.user_cache_dir("motorchart", appauthor=False)`` names (not imported here:
+    ~4 ms), one file per Python version. None when no home folder is known."""
+    env = os.environ if environ is None else environ
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA", "").strip()
+        folder = os.path.join(base, "motorchart", "Cache") if base else None
+    elif sys.platform == "darwin":
+        folder = os.path.join(os.path.expanduser("~"), "Library", "Caches", "motorchart")
+    else:
+        base = env.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "motorchart")
+    if not folder or folder.startswith("~"):
+        return None
+    return os.path.join(folder, f"pyside-support-{sys.implementation.cache_tag}.marshal")
+
+
+def _read_code_cache(path: str) -> dict:
+    """The kept entries (file name -> (future flags, source, marshalled code)); an empty dict
+    for a missing, unreadable, foreign (another user's) or damaged file, or one written by
+    another Python (its magic number)."""
+    try:
+        with open(path, "rb") as f:
+            if hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
+                return {}
+            data = marshal.loads(f.read())
+        if data.get("magic") != importlib.util.MAGIC_NUMBER or not isinstance(data.get("modules"), dict):
+            return {}
+        return {name: entry for name, entry in data["modules"].items()
+                if isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], int)
+                and isinstance(entry[1], bytes) and isinstance(entry[2], bytes)}
+    except Exception:  # (a speed trick: anything wrong with the file means "compile as usual")
+        return {}
+
+
+def _write_code_cache(path: str, modules: dict) -> bool:
+    """Keep ``modules`` at ``path`` (a private file in a private folder, replaced whole, so a
+    reader never sees half of it). Returns whether it was written; failing to is no error."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps({"magic": importlib.util.MAGIC_NUMBER, "modules": modules}))
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+
+
+def _support_source(filename: str) -> bool:
+    return filename.startswith(SUPPORT_SOURCE_NAMES[0]) or filename == SUPPORT_SOURCE_NAMES[1]
+
+
+class SupportCompile:
+    """What :func:`import_pyside` did with PySide6's support modules: how many came from the
+    cache (``loaded``), how many were compiled (``compiled``), whether the cache was written."""
+
+    def __init__(self) -> None:
+        self.loaded = 0
+        self.compiled = 0
+        self.written = False
+
+
+def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompile:
+    """Import ``module``, the process's first PySide6 import, with PySide6's support modules
+    compiled once per Python and PySide6 rather than once per launch.
+
+    shiboken6 carries the source of its ``shibokensupport`` package (the signature and
+    feature machinery) inside its library and, on its first import, hands each file to
+    ``compile(source, "shibokensupport/...", "exec")``; nothing is kept, so every PySide6
+    program compiles it again. While ``module`` is imported, ``compile`` answers those calls
+    (and only those: the file name, the mode and bytes source) from :func:`code_cache_path`
+    when the kept source is byte for byte the one given and was compiled under the same
+    ``__future__`` flags; else it compiles as usual (the flags the caller would have passed
+    on: the same code) and keeps the result. The file is the app's, not a ``.pyc`` beside
+    PySide6: it is kept even when Python is told not to write bytecode (a PyInstaller bundle
+    always is). PySide6 already imported, or ``MOTORCHART_CODE_CACHE=0``: a plain import."""
+    done = SupportCompile()
+    env = os.environ if environ is None else environ
+    path = None if env.get(CODE_CACHE_ENV, "").strip() == "0" else code_cache_path(env)
+    if path is None or "shiboken6" in sys.modules:
+        importlib.import_module(module)
+        return done
+    kept = _read_code_cache(path)
+    made: dict = {}
+    real = builtins.compile
+
+    def compile_kept(source, filename, mode, *args, **kwargs):
+        if (args or kwargs or mode != "exec" or not isinstance(source, bytes)
+                or not isinstance(filename, str) or not _support_source(filename)):
+            return real(source, filename, mode, *args, **kwargs)
+        flags = sys._getframe(1).f_code.co_flags & _FUTURE_FLAGS  # what compile() would inherit
+        entry = kept.get(filename)
+        if entry is not None and entry[0] == flags and entry[1] == source:
+            try:
+                code = marshal.loads(entry[2])
+                done.loaded += 1
+                return code
+            except Exception:
+                pass
+        code = real(source, filename, mode, flags, True)
+        made[filename] = (flags, source, marshal.dumps(code))
+        done.compiled += 1
+        return code
+
+    builtins.compile = compile_kept
+    try:
+        importlib.import_module(module)
+    finally:
+        if builtins.compile is compile_kept:
+            builtins.compile = real
+    if made:
+        done.written = _write_code_cache(path, {**kept, **made})
+    return done
 
 
 PYSIDE_MODULE_PREFIXES = ("PySide6", "shiboken6", "desktop.ui", "pyqtgraph")

@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from desktop.launch_speed import LOAD_STEPS, import_step, resume_gc, skip_pyside_source_scan
+from desktop.launch_speed import LOAD_STEPS, import_pyside, import_step, resume_gc, skip_pyside_source_scan
+
+import_pyside()  # PySide6's support modules compiled once, not at every launch (see desktop.launch_speed)
 
 from PySide6.QtCore import QObject, QTimer, Signal  # isort: skip  (the first PySide6 import)
 
