@@ -54,14 +54,15 @@ PySide6 classes made when first used   Each PySide6 class builds its Python enum
                                        the paint (``MainWindow.finish_shell``), with
                                        the search box's clear button (an icon, ~1 ms;
                                        it shows only once something is typed).
-:func:`import_pyside`                  PySide6 compiles the Python source of its        ``ui.launch_ratio`` (its note gives
-                                       support modules (``shibokensupport``: ~4,000     the launch without the cache, as the
-                                       lines embedded in shiboken6, ~15 ms) in every    bare window has it)
-                                       process, since no ``.pyc`` is kept for them. The
-                                       first import keeps the compiled code in the user
-                                       cache folder and later launches load it, as
-                                       Python does for any module (:func:`code_cache_path`;
-                                       ``MOTORCHART_CODE_CACHE=0`` turns it off).
+:func:`import_pyside`                  PySide6 compiles the Python source of its        the note of ``ui.launch_ratio``
+                                       support modules (``shibokensupport``: ~4,000     (the figure itself is judged
+                                       lines embedded in shiboken6, ~15 ms) in every    without the cache, as the bare
+                                       process: no ``.pyc`` is kept for them. The       window has it)
+                                       first import keeps the compiled code in the
+                                       user cache folder (:func:`code_cache_path`)
+                                       and later launches load it; a packaged app
+                                       does not (no code from a folder the user can
+                                       write to). ``MOTORCHART_CODE_CACHE=0``: off.
 :func:`skip_pyside_source_scan`        PySide6 reads the whole source file of every     ``ui.launch_ratio``,
                                        module named in an import after it is loaded     ``ui.launch_rss_ratio``
                                        (to find modules that use its ``__feature__``
@@ -82,7 +83,10 @@ import importlib
 import importlib.util
 import marshal
 import os
+import stat
 import sys
+import types
+import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,39 +118,64 @@ def resume_gc() -> None:
 
 CODE_CACHE_ENV = "MOTORCHART_CODE_CACHE"
 """Set to ``0`` to compile PySide6's support modules at every launch, as PySide6 does."""
+CACHE_DIR_ENV = "MOTORCHART_CACHE_DIR"
+"""A folder to keep them in instead of the user cache folder (tests, portable installs)."""
 SUPPORT_SOURCE_NAMES = ("shibokensupport/", "signature_bootstrap.py")
 """The file names shiboken6 compiles its embedded support modules under (a folder's prefix,
 or the bootstrap's whole name)."""
-_FUTURE_FLAGS = 0
-"""The ``__future__`` flags a ``compile`` call inherits from its caller's code."""
+_INHERITED_FLAGS = 0
+"""The ``__future__`` flags a ``compile`` call inherits from its caller's code (Python's
+``PyCF_MASK``: every feature but the two that are always on and have no flag of their own)."""
 for _feature in __future__.all_feature_names:
-    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+    if _feature not in ("nested_scopes", "generators"):
+        _INHERITED_FLAGS |= getattr(__future__, _feature).compiler_flag
 del _feature
 
 
 def code_cache_path(environ=None) -> str | None:
-    """Where the compiled support modules are kept: the user cache folder that
-    ``platformdirs.user_cache_dir("motorchart", appauthor=False)`` names (not imported here:
-    ~4 ms), one file per Python version. None when no home folder is known."""
+    """Where the compiled support modules are kept: ``MOTORCHART_CACHE_DIR`` if set, else the
+    user cache folder that ``platformdirs.user_cache_dir("motorchart", appauthor=False)``
+    names (not imported here: ~4 ms). One file per Python (its cache tag and ``-O`` level, as
+    ``.pyc`` files have) and per installation (``sys.prefix``), so two never rewrite each
+    other's. None when no folder is known."""
     env = os.environ if environ is None else environ
-    if sys.platform == "win32":
+    folder = env.get(CACHE_DIR_ENV, "").strip() or None
+    if folder is None and sys.platform == "win32":
         base = env.get("LOCALAPPDATA", "").strip()
         folder = os.path.join(base, "motorchart", "Cache") if base else None
-    elif sys.platform == "darwin":
+    elif folder is None and sys.platform == "darwin":
         folder = os.path.join(os.path.expanduser("~"), "Library", "Caches", "motorchart")
-    else:
+    elif folder is None:
         base = env.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
         folder = os.path.join(base, "motorchart")
     if not folder or folder.startswith("~"):
         return None
-    return os.path.join(folder, f"pyside-support-{sys.implementation.cache_tag}.marshal")
+    optimized = f".opt-{sys.flags.optimize}" if sys.flags.optimize else ""
+    install = zlib.crc32(os.fsencode(sys.prefix))
+    return os.path.join(folder, f"pyside-support-{sys.implementation.cache_tag}{optimized}-{install:08x}.marshal")
+
+
+def _private_folder(folder: str) -> bool:
+    """Whether ``folder`` is a real folder (not a link) of this user's that nobody else can
+    write to: the only kind code is read from or written to."""
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+        return False
+    return True
 
 
 def _read_code_cache(path: str) -> dict:
-    """The kept entries (file name -> (future flags, source, marshalled code)); an empty dict
-    for a missing, unreadable, foreign (another user's) or damaged file, or one written by
-    another Python (its magic number)."""
+    """The kept entries (file name -> (future flags, source, marshalled code, its CRC-32)); an
+    empty dict for a missing, unreadable, foreign (another user's file, or a folder others can
+    write to) or damaged file, or one written by another Python (its magic number)."""
     try:
+        if not _private_folder(os.path.dirname(path)):
+            return {}
         with open(path, "rb") as f:
             if hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
                 return {}
@@ -154,19 +183,26 @@ def _read_code_cache(path: str) -> dict:
         if data.get("magic") != importlib.util.MAGIC_NUMBER or not isinstance(data.get("modules"), dict):
             return {}
         return {name: entry for name, entry in data["modules"].items()
-                if isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], int)
-                and isinstance(entry[1], bytes) and isinstance(entry[2], bytes)}
+                if isinstance(entry, tuple) and len(entry) == 4 and isinstance(entry[0], int)
+                and isinstance(entry[1], bytes) and isinstance(entry[2], bytes) and isinstance(entry[3], int)}
     except Exception:  # (a speed trick: anything wrong with the file means "compile as usual")
         return {}
 
 
 def _write_code_cache(path: str, modules: dict) -> bool:
-    """Keep ``modules`` at ``path`` (a private file in a private folder, replaced whole, so a
-    reader never sees half of it). Returns whether it was written; failing to is no error."""
+    """Keep ``modules`` at ``path``: written to a new private file (never through a link, never
+    over another file) in a private folder, then renamed over the old one, so a reader never
+    sees half of it. Returns whether it was written; failing to is no error."""
+    folder = os.path.dirname(path)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _private_folder(folder):
+            return False
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        return False
+    try:
         with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps({"magic": importlib.util.MAGIC_NUMBER, "modules": modules}))
         os.replace(tmp, path)
@@ -183,6 +219,18 @@ def _support_source(filename: str) -> bool:
     return filename.startswith(SUPPORT_SOURCE_NAMES[0]) or filename == SUPPORT_SOURCE_NAMES[1]
 
 
+def _kept_code(entry, filename: str, flags: int, source: bytes) -> types.CodeType | None:
+    """The code an entry keeps for ``filename`` when it was compiled from exactly ``source``
+    under ``flags``, its bytes are whole (CRC-32) and they load as that file's code; else None."""
+    if entry is None or entry[0] != flags or entry[1] != source or zlib.crc32(entry[2]) != entry[3]:
+        return None
+    try:
+        code = marshal.loads(entry[2])
+    except Exception:
+        return None
+    return code if type(code) is types.CodeType and code.co_filename == filename else None
+
+
 class SupportCompile:
     """What :func:`import_pyside` did with PySide6's support modules: how many came from the
     cache (``loaded``), how many were compiled (``compiled``), whether the cache was written."""
@@ -191,6 +239,10 @@ class SupportCompile:
         self.loaded = 0
         self.compiled = 0
         self.written = False
+
+
+support_compile: SupportCompile | None = None
+"""What this process's :func:`import_pyside` did (None before it ran)."""
 
 
 def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompile:
@@ -203,35 +255,38 @@ def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompil
     program compiles it again. While ``module`` is imported, ``compile`` answers those calls
     (and only those: the file name, the mode and bytes source) from :func:`code_cache_path`
     when the kept source is byte for byte the one given and was compiled under the same
-    ``__future__`` flags; else it compiles as usual (the flags the caller would have passed
-    on: the same code) and keeps the result. The file is the app's, not a ``.pyc`` beside
-    PySide6: it is kept even when Python is told not to write bytecode (a PyInstaller bundle
-    always is). PySide6 already imported, or ``MOTORCHART_CODE_CACHE=0``: a plain import."""
-    done = SupportCompile()
+    inherited ``__future__`` flags (the code is then what compiling would make); else it
+    compiles as usual and keeps the result. Every other ``compile`` call meanwhile gets
+    exactly what it asked for, the caller's inherited flags included.
+
+    The file is the app's, not a ``.pyc`` beside PySide6: it is kept even when Python is told
+    not to write bytecode. A packaged (frozen) Motorchart never loads code from a folder the
+    user can write to, so it imports PySide6 plainly, as it does when PySide6 is already
+    imported or ``MOTORCHART_CODE_CACHE=0``."""
+    global support_compile
+    done = support_compile = SupportCompile()
     env = os.environ if environ is None else environ
     path = None if env.get(CODE_CACHE_ENV, "").strip() == "0" else code_cache_path(env)
-    if path is None or "shiboken6" in sys.modules:
+    if path is None or "shiboken6" in sys.modules or getattr(sys, "frozen", False):
         importlib.import_module(module)
         return done
     kept = _read_code_cache(path)
     made: dict = {}
     real = builtins.compile
 
-    def compile_kept(source, filename, mode, *args, **kwargs):
-        if (args or kwargs or mode != "exec" or not isinstance(source, bytes)
+    def compile_kept(source, filename, mode, flags=0, dont_inherit=False, *args, **kwargs):
+        if not dont_inherit:  # what compile() would inherit from its caller (not from this function)
+            flags |= sys._getframe(1).f_code.co_flags & _INHERITED_FLAGS
+        if (args or kwargs or flags & ~_INHERITED_FLAGS or mode != "exec" or not isinstance(source, bytes)
                 or not isinstance(filename, str) or not _support_source(filename)):
-            return real(source, filename, mode, *args, **kwargs)
-        flags = sys._getframe(1).f_code.co_flags & _FUTURE_FLAGS  # what compile() would inherit
-        entry = kept.get(filename)
-        if entry is not None and entry[0] == flags and entry[1] == source:
-            try:
-                code = marshal.loads(entry[2])
-                done.loaded += 1
-                return code
-            except Exception:
-                pass
+            return real(source, filename, mode, flags, True, *args, **kwargs)
+        code = _kept_code(kept.get(filename), filename, flags, source)
+        if code is not None:
+            done.loaded += 1
+            return code
         code = real(source, filename, mode, flags, True)
-        made[filename] = (flags, source, marshal.dumps(code))
+        data = marshal.dumps(code)
+        made[filename] = (flags, source, data, zlib.crc32(data))
         done.compiled += 1
         return code
 

@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 
-os.environ["XDG_CACHE_HOME"] = _cache_home = tempfile.mkdtemp(prefix="motorchart-test-cache-")
+os.environ["MOTORCHART_CACHE_DIR"] = _cache_home = tempfile.mkdtemp(prefix="motorchart-test-cache-")
 atexit.register(shutil.rmtree, _cache_home, True)
 
 if os.environ.get("MOTORCHART_NO_QT") == "1":

@@ -1,19 +1,21 @@
 """PySide6's support modules are compiled once, not at every launch (issue 20,
-desktop.launch_speed.import_pyside): the launch loads them from the user cache folder, and
-every way that cache can be stale, damaged, foreign, unwritable or turned off falls back to
-PySide6's own compile.
+desktop.launch_speed.import_pyside): an installed Motorchart loads them from its cache folder,
+and every way that cache can be stale, damaged, foreign, unwritable, planted or turned off
+falls back to PySide6's own compile.
 
 PySide6 is imported once per process, so each launch here is a child process (the test process
 has PySide6 already)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import marshal
 import os
 import subprocess
 import sys
 import textwrap
+import zlib
 
 import pytest
 
@@ -22,8 +24,14 @@ from desktop import launch_speed
 _CHILD = textwrap.dedent("""
     import builtins, json, sys
     real_compile = builtins.compile
-    from desktop.launch_speed import import_pyside
-    done = import_pyside()
+    if "--frozen" in sys.argv:
+        sys.frozen = True
+    from desktop import launch_speed
+    if "--app" in sys.argv:
+        import desktop.ui.app  # (the launch's own way in)
+        done = launch_speed.support_compile
+    else:
+        done = launch_speed.import_pyside()
     from PySide6.QtWidgets import QApplication, QWidget
     app = QApplication([])
     try:
@@ -35,47 +43,64 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def _launch(cache_home, **env_changes) -> dict:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CACHE_HOME=str(cache_home))
+def _launch(cache_dir, *args: str, python_flags: tuple[str, ...] = (), **env_changes) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env[launch_speed.CACHE_DIR_ENV] = str(cache_dir)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop(launch_speed.CODE_CACHE_ENV, None)
-    for k, v in env_changes.items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = v
-    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, timeout=120)
+    env.update(env_changes)
+    out = subprocess.run([sys.executable, *python_flags, "-c", _CHILD, *args], env=env, capture_output=True,
+                         text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _cache_file(cache_home) -> str:
-    return launch_speed.code_cache_path({"XDG_CACHE_HOME": str(cache_home)})
+def _cache_file(cache_dir) -> str:
+    return launch_speed.code_cache_path({launch_speed.CACHE_DIR_ENV: str(cache_dir)})
 
 
-def _kept(cache_home) -> dict:
-    with open(_cache_file(cache_home), "rb") as f:
+def _kept(cache_dir) -> dict:
+    with open(_cache_file(cache_dir), "rb") as f:
         return marshal.loads(f.read())["modules"]
 
 
-def test_the_first_launch_compiles_and_keeps_them_and_the_next_loads_them(tmp_path):
-    first = _launch(tmp_path)
+def _keep(cache_dir, modules: dict, magic: bytes = importlib.util.MAGIC_NUMBER) -> None:
+    with open(_cache_file(cache_dir), "wb") as f:
+        f.write(marshal.dumps({"magic": magic, "modules": modules}))
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+def test_the_first_launch_compiles_and_keeps_them_and_the_next_loads_them(cache_dir):
+    first = _launch(cache_dir)
     assert first["compiled"] >= 10 and first["loaded"] == 0 and first["written"]
-    path = _cache_file(tmp_path)
+    path = _cache_file(cache_dir)
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
-    assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == "0o700"
-    second = _launch(tmp_path)
+    second = _launch(cache_dir)
     assert second["loaded"] == first["compiled"] and second["compiled"] == 0 and not second["written"]
     # PySide6's signature machinery (the support modules) answers as it does compiled afresh
-    plain = _launch(tmp_path, **{launch_speed.CODE_CACHE_ENV: "0"})
+    plain = _launch(cache_dir, **{launch_speed.CODE_CACHE_ENV: "0"})
     assert "Supported signatures" in second["message"]
     assert second["message"] == first["message"] == plain["message"]
     assert first["compile_restored"] and second["compile_restored"]
 
 
-def test_kept_code_is_what_compile_makes_of_the_same_source_under_the_callers_flags(tmp_path):
-    _launch(tmp_path)
-    kept = _kept(tmp_path)
+def test_the_launch_itself_imports_pyside6_this_way(tmp_path):
+    folder = tmp_path / "made by the launch"  # (and the folder is made private)
+    first = _launch(folder, "--app")
+    assert first["compiled"] >= 10 and first["written"]
+    assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
+    assert _launch(folder, "--app")["loaded"] == first["compiled"]
+
+
+def test_kept_code_is_what_compile_makes_of_the_same_source_under_the_callers_flags(cache_dir):
+    _launch(cache_dir)
+    kept = _kept(cache_dir)
     assert "signature_bootstrap.py" in kept and "shibokensupport/signature/loader.py" in kept
     bootstrap_source = kept["signature_bootstrap.py"][1].decode()
     # shiboken6's loader calls compile() from signature_bootstrap, whose __future__ imports the
@@ -83,106 +108,176 @@ def test_kept_code_is_what_compile_makes_of_the_same_source_under_the_callers_fl
     inherited = 0
     if "from __future__ import annotations" in bootstrap_source:
         inherited = __import__("__future__").annotations.compiler_flag
-    for name, (flags, source, code) in kept.items():
+    for name, (flags, source, code, crc) in kept.items():
         assert flags == (0 if name == "signature_bootstrap.py" else inherited), name
-        assert marshal.loads(code) == compile(source, name, "exec", flags, True), name  # (code objects compare
-        # by their bytecode, constants, names and flags; the marshalled bytes also record which
-        # strings the writing process had interned)
+        assert zlib.crc32(code) == crc
+        # (code objects compare by their bytecode, constants, names and flags; the marshalled
+        # bytes also record which strings the writing process had interned)
+        assert marshal.loads(code) == compile(source, name, "exec", flags, True), name
 
 
-def test_a_module_whose_source_changed_is_compiled_again_and_replaced(tmp_path):
-    first = _launch(tmp_path)
-    kept = _kept(tmp_path)
+def test_other_compile_calls_meanwhile_keep_their_own_callers_flags(cache_dir, tmp_path):
+    # a module imported with PySide6 compiles a def whose annotation names nothing: without
+    # `from __future__ import annotations` (in the probe; launch_speed has it) that raises
+    probe = tmp_path / "compile_probe.py"
+    probe.write_text(textwrap.dedent("""
+        import PySide6.QtCore
+        try:
+            exec(compile("def f(x: no_such_name): pass", "<probe>", "exec"), {})
+            EVALUATED = False
+        except NameError:
+            EVALUATED = True
+    """))
+    child = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from desktop import launch_speed
+        launch_speed.import_pyside("compile_probe")
+        print(sys.modules["compile_probe"].EVALUATED)
+    """)
+    env = dict(os.environ, **{launch_speed.CACHE_DIR_ENV: str(cache_dir)})
+    out = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]
+
+
+def test_a_module_whose_source_changed_is_compiled_again_and_replaced(cache_dir):
+    first = _launch(cache_dir)
+    kept = _kept(cache_dir)
     name = "shibokensupport/signature/parser.py"
-    flags, source, code = kept[name]
-    kept[name] = (flags, source + b"\n# another PySide6\n", code)  # as if PySide6 had been upgraded
-    with open(_cache_file(tmp_path), "wb") as f:
-        f.write(marshal.dumps({"magic": __import__("importlib.util").util.MAGIC_NUMBER, "modules": kept}))
-    again = _launch(tmp_path)
+    flags, source, code, crc = kept[name]
+    kept[name] = (flags, source + b"\n# another PySide6\n", code, crc)  # as if PySide6 had been upgraded
+    _keep(cache_dir, kept)
+    again = _launch(cache_dir)
     assert again["compiled"] == 1 and again["loaded"] == first["compiled"] - 1 and again["written"]
-    assert _kept(tmp_path)[name][1] == source
+    assert _kept(cache_dir)[name][1] == source
 
 
 @pytest.mark.parametrize("damage", [b"", b"not marshal at all", b"\x00" * 64])
-def test_a_damaged_cache_file_is_compiled_over(tmp_path, damage):
-    first = _launch(tmp_path)
-    with open(_cache_file(tmp_path), "wb") as f:
+def test_a_damaged_cache_file_is_compiled_over(cache_dir, damage):
+    first = _launch(cache_dir)
+    with open(_cache_file(cache_dir), "wb") as f:
         f.write(damage)
-    again = _launch(tmp_path)
+    again = _launch(cache_dir)
     assert again["loaded"] == 0 and again["compiled"] == first["compiled"] and again["written"]
-    assert _launch(tmp_path)["loaded"] == first["compiled"]
+    assert _launch(cache_dir)["loaded"] == first["compiled"]
 
 
-def test_malformed_entries_are_compiled_over(tmp_path):
-    first = _launch(tmp_path)
-    kept = _kept(tmp_path)
+def test_damaged_or_malformed_entries_are_compiled_over(cache_dir):
+    first = _launch(cache_dir)
+    kept = _kept(cache_dir)
     names = sorted(kept)
     kept[names[0]] = 7
-    kept[names[1]] = (0, "text, not bytes", b"")
-    kept[names[2]] = (kept[names[2]][0], kept[names[2]][1], b"not marshal")  # (unloadable code: compiled again)
-    with open(_cache_file(tmp_path), "wb") as f:
-        f.write(marshal.dumps({"magic": __import__("importlib.util").util.MAGIC_NUMBER, "modules": kept}))
-    again = _launch(tmp_path)
-    assert again["compiled"] == 3 and again["loaded"] == first["compiled"] - 3 and again["written"]
+    kept[names[1]] = (0, "text, not bytes", b"", 0)
+    flags, source, code, crc = kept[names[2]]
+    flipped = code[:40] + bytes([code[40] ^ 0x40]) + code[41:]
+    kept[names[2]] = (flags, source, flipped, crc)  # a flipped bit: the CRC tells
+    flags, source, _, _ = kept[names[3]]
+    not_code = marshal.dumps(7)
+    kept[names[3]] = (flags, source, not_code, zlib.crc32(not_code))  # whole, but not code
+    flags, source, _, _ = kept[names[4]]
+    other = marshal.dumps(compile("x = 1", "elsewhere.py", "exec"))
+    kept[names[4]] = (flags, source, other, zlib.crc32(other))  # code, but another file's
+    _keep(cache_dir, kept)
+    again = _launch(cache_dir)
+    assert again["compiled"] == 5 and again["loaded"] == first["compiled"] - 5 and again["written"]
     assert "Supported signatures" in again["message"]
+    assert _launch(cache_dir)["loaded"] == first["compiled"]
 
 
-def test_a_cache_written_by_another_python_is_not_loaded(tmp_path):
-    first = _launch(tmp_path)
-    kept = _kept(tmp_path)
-    with open(_cache_file(tmp_path), "wb") as f:
-        f.write(marshal.dumps({"magic": b"\x00\x00\r\n", "modules": kept}))
-    again = _launch(tmp_path)
+def test_a_cache_written_by_another_python_is_not_loaded(cache_dir):
+    first = _launch(cache_dir)
+    _keep(cache_dir, _kept(cache_dir), magic=b"\x00\x00\r\n")
+    again = _launch(cache_dir)
     assert again["loaded"] == 0 and again["compiled"] == first["compiled"]
+
+
+def test_python_dash_o_keeps_a_file_of_its_own(cache_dir):
+    plain = _launch(cache_dir)
+    optimized = _launch(cache_dir, python_flags=("-O",))
+    assert optimized["loaded"] == 0 and optimized["compiled"] == plain["compiled"] and optimized["written"]
+    assert _launch(cache_dir, python_flags=("-O",))["loaded"] == plain["compiled"]
+    assert _launch(cache_dir)["loaded"] == plain["compiled"]
+    assert len([p for p in cache_dir.iterdir() if p.suffix == ".marshal"]) == 2
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file to another user needs root")
-def test_a_cache_file_owned_by_another_user_is_not_loaded(tmp_path):
-    first = _launch(tmp_path)
-    os.chown(_cache_file(tmp_path), 65534, 65534)
-    again = _launch(tmp_path)
+def test_a_cache_file_or_folder_owned_by_another_user_is_not_used(cache_dir):
+    first = _launch(cache_dir)
+    os.chown(_cache_file(cache_dir), 65534, 65534)
+    again = _launch(cache_dir)
     assert again["loaded"] == 0 and again["compiled"] == first["compiled"]
+    os.chown(cache_dir, 65534, 65534)
+    os.unlink(_cache_file(cache_dir))
+    assert not _launch(cache_dir)["written"] and not os.path.exists(_cache_file(cache_dir))
 
 
-def test_turned_off_it_is_a_plain_import(tmp_path):
-    off = _launch(tmp_path, **{launch_speed.CODE_CACHE_ENV: "0"})
+def test_a_folder_others_can_write_to_is_not_used(cache_dir):
+    first = _launch(cache_dir)
+    os.chmod(cache_dir, 0o777)
+    again = _launch(cache_dir)
+    assert again["loaded"] == 0 and again["compiled"] == first["compiled"] and not again["written"]
+
+
+def test_a_link_planted_where_the_cache_is_written_is_not_followed(cache_dir, tmp_path):
+    target = tmp_path / "someone else's file"
+    target.write_text("untouched")
+    path = _cache_file(cache_dir)
+    os.symlink(target, f"{path}.{os.getpid()}.tmp")  # (the name this process writes first)
+    assert not launch_speed._write_code_cache(path, {})
+    assert target.read_text() == "untouched" and not os.path.exists(path)
+    os.unlink(f"{path}.{os.getpid()}.tmp")
+    assert launch_speed._write_code_cache(path, {}) and launch_speed._read_code_cache(path) == {}
+
+
+def test_turned_off_it_is_a_plain_import(cache_dir):
+    off = _launch(cache_dir, **{launch_speed.CODE_CACHE_ENV: "0"})
     assert off == {**off, "loaded": 0, "compiled": 0, "written": False}
-    assert not os.path.exists(_cache_file(tmp_path))
+    assert not os.path.exists(_cache_file(cache_dir))
 
 
-def test_kept_even_when_python_writes_no_bytecode(tmp_path):
-    # (a PyInstaller bundle runs that way: the file is the app's cache, not a .pyc)
-    told = _launch(tmp_path, PYTHONDONTWRITEBYTECODE="1")
+def test_a_packaged_app_loads_no_code_from_the_cache_folder(cache_dir):
+    _launch(cache_dir)
+    frozen = _launch(cache_dir, "--frozen")
+    assert (frozen["loaded"], frozen["compiled"], frozen["written"]) == (0, 0, False)
+    assert "Supported signatures" in frozen["message"]
+
+
+def test_kept_even_when_python_writes_no_bytecode(cache_dir):
+    # (the file is the app's cache, not a .pyc beside PySide6)
+    told = _launch(cache_dir, PYTHONDONTWRITEBYTECODE="1")
     assert told["compiled"] >= 10 and told["written"]
-    assert _launch(tmp_path, PYTHONDONTWRITEBYTECODE="1")["loaded"] == told["compiled"]
+    assert _launch(cache_dir, PYTHONDONTWRITEBYTECODE="1")["loaded"] == told["compiled"]
 
 
 def test_a_cache_folder_that_cannot_be_made_changes_nothing_but_speed(tmp_path):
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    launched = _launch(blocker)
+    launched = _launch(blocker / "cache")
     assert launched["compiled"] >= 10 and not launched["written"]
     assert "Supported signatures" in launched["message"]
-    assert not [p for p in tmp_path.iterdir() if p.name != "a file"]
+    assert [p.name for p in tmp_path.iterdir()] == ["a file"]
 
 
 def test_the_cache_lives_in_the_user_cache_folder_platformdirs_names(tmp_path, monkeypatch):
     import platformdirs
 
+    monkeypatch.delenv(launch_speed.CACHE_DIR_ENV, raising=False)
     for xdg in (str(tmp_path / "xdg"), None):
         if xdg is None:
             monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
         else:
             monkeypatch.setenv("XDG_CACHE_HOME", xdg)
-        folder = platformdirs.user_cache_dir("motorchart", appauthor=False)
         path = launch_speed.code_cache_path()
-        assert os.path.dirname(path) == folder
-        assert os.path.basename(path) == f"pyside-support-{sys.implementation.cache_tag}.marshal"
+        assert os.path.dirname(path) == platformdirs.user_cache_dir("motorchart", appauthor=False)
+        assert os.path.basename(path).startswith(f"pyside-support-{sys.implementation.cache_tag}-")
+    monkeypatch.setenv(launch_speed.CACHE_DIR_ENV, str(tmp_path / "portable"))
+    assert os.path.dirname(launch_speed.code_cache_path()) == str(tmp_path / "portable")
 
 
-def test_once_pyside6_is_imported_it_is_a_plain_import(tmp_path):
+def test_once_pyside6_is_imported_it_is_a_plain_import(cache_dir):
     import PySide6.QtCore  # noqa: F401  (the test process has it)
 
-    done = launch_speed.import_pyside("PySide6.QtWidgets", environ={"XDG_CACHE_HOME": str(tmp_path)})
+    done = launch_speed.import_pyside("PySide6.QtWidgets", environ={launch_speed.CACHE_DIR_ENV: str(cache_dir)})
     assert (done.loaded, done.compiled, done.written) == (0, 0, False)
-    assert not any(tmp_path.iterdir())
+    assert not any(cache_dir.iterdir())
