@@ -57,12 +57,13 @@ PySide6 classes made when first used   Each PySide6 class builds its Python enum
 :func:`import_pyside`                  PySide6 compiles the Python source of its        the note of ``ui.launch_ratio``
                                        support modules (``shibokensupport``: ~4,000     (the figure itself is judged
                                        lines embedded in shiboken6, ~15 ms) in every    without the cache, as the bare
-                                       process: no ``.pyc`` is kept for them. The       window has it)
-                                       first import keeps the compiled code in the
-                                       user cache folder (:func:`code_cache_path`)
+                                       process: no ``.pyc`` is kept for them. The       window has it); the bundle's
+                                       first import keeps the compiled code in the      self-test says how many came
+                                       user cache folder (:func:`code_cache_path`)      from its cache
                                        and later launches load it; a packaged app
-                                       does not (no code from a folder the user can
-                                       write to). ``MOTORCHART_CODE_CACHE=0``: off.
+                                       reads only the one built into it, never code
+                                       from a folder the user can write to.
+                                       ``MOTORCHART_CODE_CACHE=0`` turns it off.
 :func:`skip_pyside_source_scan`        PySide6 reads the whole source file of every     ``ui.launch_ratio``,
                                        module named in an import after it is loaded     ``ui.launch_rss_ratio``
                                        (to find modules that use its ``__feature__``
@@ -120,6 +121,9 @@ CODE_CACHE_ENV = "MOTORCHART_CODE_CACHE"
 """Set to ``0`` to compile PySide6's support modules at every launch, as PySide6 does."""
 CACHE_DIR_ENV = "MOTORCHART_CACHE_DIR"
 """A folder to keep them in instead of the user cache folder (tests, portable installs)."""
+BUNDLED_CODE_CACHE = "pyside-support.marshal"
+"""The cache a packaged Motorchart carries, made when it is built (:func:`write_bundled_code_cache`),
+beside its other data (``sys._MEIPASS``); it is only ever read."""
 SUPPORT_SOURCE_NAMES = ("shibokensupport/", "signature_bootstrap.py")
 """The file names shiboken6 compiles its embedded support modules under (a folder's prefix,
 or the bootstrap's whole name)."""
@@ -169,15 +173,23 @@ def _private_folder(folder: str) -> bool:
     return True
 
 
-def _read_code_cache(path: str) -> dict:
+def bundled_code_cache_path() -> str | None:
+    """The packaged app's own cache (:data:`BUNDLED_CODE_CACHE`), or None outside a bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return os.path.join(bundle, BUNDLED_CODE_CACHE) if getattr(sys, "frozen", False) and bundle else None
+
+
+def _read_code_cache(path: str, *, bundled: bool = False) -> dict:
     """The kept entries (file name -> (future flags, source, marshalled code, its CRC-32)); an
     empty dict for a missing, unreadable, foreign (another user's file, or a folder others can
-    write to) or damaged file, or one written by another Python (its magic number)."""
+    write to) or damaged file, or one written by another Python (its magic number). A
+    ``bundled`` file is the packaged app's own, installed with it (by root, say): its owner is
+    not this user's and needs not be."""
     try:
-        if not _private_folder(os.path.dirname(path)):
+        if not bundled and not _private_folder(os.path.dirname(path)):
             return {}
         with open(path, "rb") as f:
-            if hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
+            if not bundled and hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
                 return {}
             data = marshal.loads(f.read())
         if data.get("magic") != importlib.util.MAGIC_NUMBER or not isinstance(data.get("modules"), dict):
@@ -261,16 +273,25 @@ def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompil
 
     The file is the app's, not a ``.pyc`` beside PySide6: it is kept even when Python is told
     not to write bytecode. A packaged (frozen) Motorchart never loads code from a folder the
-    user can write to, so it imports PySide6 plainly, as it does when PySide6 is already
-    imported or ``MOTORCHART_CODE_CACHE=0``."""
+    user can write to: it reads only the cache built into it (:func:`bundled_code_cache_path`)
+    and writes nothing; without one it imports PySide6 plainly, as it does when PySide6 is
+    already imported or ``MOTORCHART_CODE_CACHE=0``."""
     global support_compile
     done = support_compile = SupportCompile()
     env = os.environ if environ is None else environ
-    path = None if env.get(CODE_CACHE_ENV, "").strip() == "0" else code_cache_path(env)
-    if path is None or "shiboken6" in sys.modules or getattr(sys, "frozen", False):
+    bundled = bool(getattr(sys, "frozen", False))
+    if env.get(CODE_CACHE_ENV, "").strip() == "0":
+        path = None
+    elif bundled:
+        path = bundled_code_cache_path()
+        if path is not None and not os.path.isfile(path):
+            path = None
+    else:
+        path = code_cache_path(env)
+    if path is None or "shiboken6" in sys.modules:
         importlib.import_module(module)
         return done
-    kept = _read_code_cache(path)
+    kept = _read_code_cache(path, bundled=bundled)
     made: dict = {}
     real = builtins.compile
 
@@ -296,9 +317,28 @@ def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompil
     finally:
         if builtins.compile is compile_kept:
             builtins.compile = real
-    if made:
+    if made and not bundled:
         done.written = _write_code_cache(path, {**kept, **made})
     return done
+
+
+def write_bundled_code_cache(dest: str) -> int:
+    """Make the packaged app's cache at ``dest`` (the PyInstaller spec runs this in a fresh
+    process of the build's Python, whose PySide6 the bundle carries): PySide6 is imported with
+    its support modules compiled into a scratch folder, and the file moved to ``dest``.
+    Returns how many modules it holds; raises when none could be kept."""
+    import glob
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chmod(scratch, 0o700)
+        done = import_pyside(environ={CACHE_DIR_ENV: scratch})
+        made = glob.glob(os.path.join(scratch, "*.marshal"))
+        if not done.written or len(made) != 1:
+            raise RuntimeError(f"PySide6's support modules could not be kept ({done.compiled} compiled)")
+        shutil.move(made[0], dest)
+    return done.compiled
 
 
 PYSIDE_MODULE_PREFIXES = ("PySide6", "shiboken6", "desktop.ui", "pyqtgraph")

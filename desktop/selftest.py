@@ -162,9 +162,15 @@ def _step_reports(run: _Run) -> str:
 
 def _step_qt(run: _Run) -> str:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from . import launch_speed
     from .ui.app import paint_main_window  # Qt stays inside desktop.ui
 
-    return paint_main_window(run.chart, run.state["case"].patient.id)
+    painted = paint_main_window(run.chart, run.state["case"].patient.id)
+    made = launch_speed.support_compile
+    if made is None or made.loaded + made.compiled == 0:
+        return painted + "; PySide6's support modules compiled by PySide6 (no cache)"
+    return painted + (f"; PySide6's support modules: {made.loaded} loaded compiled from the cache, "
+                      f"{made.compiled} compiled")
 
 
 STEPS: tuple[tuple[str, Callable[[_Run], str]], ...] = (

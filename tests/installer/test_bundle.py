@@ -125,6 +125,10 @@ def test_the_bundle_passes_its_self_test_with_every_view_drawn_and_none_of_the_p
     assert f"motorchart {__version__} (bundle)" in proc.stdout
     assert "platform offscreen, main window" in proc.stdout
     assert "signed visit report" in proc.stdout and "progression report" in proc.stdout
+    # PySide6's support modules came compiled from the cache built into the bundle, none compiled
+    loaded = re.search(r"PySide6's support modules: (\d+) loaded compiled from the cache, (\d+) compiled", proc.stdout)
+    assert loaded and int(loaded.group(1)) >= 10 and loaded.group(2) == "0", proc.stdout
+    assert not (tmp_path / ".cache" / "motorchart").exists()  # (HOME: the bundle writes no code cache)
     drawn = proc.stdout.split("views drawn: ", 1)[1]
     for view in ("Examination", "Needle EMG", "Signs", "History and scores",
                  "Progression (overview, body map, compare visits"):

@@ -24,8 +24,9 @@ from desktop import launch_speed
 _CHILD = textwrap.dedent("""
     import builtins, json, sys
     real_compile = builtins.compile
-    if "--frozen" in sys.argv:
-        sys.frozen = True
+    if "--frozen" in sys.argv:  # as a PyInstaller bundle runs
+        import os
+        sys.frozen, sys._MEIPASS = True, os.environ["MOTORCHART_TEST_MEIPASS"]
     from desktop import launch_speed
     if "--app" in sys.argv:
         import desktop.ui.app  # (the launch's own way in)
@@ -236,11 +237,29 @@ def test_turned_off_it_is_a_plain_import(cache_dir):
     assert not os.path.exists(_cache_file(cache_dir))
 
 
-def test_a_packaged_app_loads_no_code_from_the_cache_folder(cache_dir):
-    _launch(cache_dir)
-    frozen = _launch(cache_dir, "--frozen")
+def test_a_packaged_app_reads_only_the_cache_built_into_it(cache_dir, tmp_path):
+    first = _launch(cache_dir)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    # no cache in the bundle: the user's cache folder is not read, nor written
+    frozen = _launch(cache_dir, "--frozen", MOTORCHART_TEST_MEIPASS=str(bundle))
     assert (frozen["loaded"], frozen["compiled"], frozen["written"]) == (0, 0, False)
     assert "Supported signatures" in frozen["message"]
+    # the one the build makes (in a process of its own, as the PyInstaller spec runs it)
+    made = subprocess.run([sys.executable, "-c", "import sys; from desktop.launch_speed import "
+                           "write_bundled_code_cache as w; print(w(sys.argv[1]))",
+                           str(bundle / launch_speed.BUNDLED_CODE_CACHE)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert int(made.stdout) == first["compiled"]
+    os.chmod(bundle / launch_speed.BUNDLED_CODE_CACHE, 0o644)  # (installed by root: not the user's, read anyway)
+    os.chmod(bundle, 0o755)
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        os.chown(bundle / launch_speed.BUNDLED_CODE_CACHE, 65534, 65534)
+    before = sorted(p.name for p in cache_dir.iterdir())
+    frozen = _launch(cache_dir, "--frozen", MOTORCHART_TEST_MEIPASS=str(bundle))
+    assert (frozen["loaded"], frozen["compiled"], frozen["written"]) == (first["compiled"], 0, False)
+    assert sorted(p.name for p in cache_dir.iterdir()) == before and sorted(p.name for p in bundle.iterdir()) == [
+        launch_speed.BUNDLED_CODE_CACHE]
 
 
 def test_kept_even_when_python_writes_no_bytecode(cache_dir):
