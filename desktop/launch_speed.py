@@ -55,12 +55,12 @@ PySide6 classes made when first used   Each PySide6 class builds its Python enum
                                        the search box's clear button (an icon, ~1 ms;
                                        it shows only once something is typed).
 :func:`import_pyside`                  PySide6 compiles the Python source of its        the note of ``ui.launch_ratio``
-                                       support modules (``shibokensupport``: ~4,000     (the figure itself is judged
-                                       lines embedded in shiboken6, ~15 ms) in every    without the cache, as the bare
+                                       support modules (``shibokensupport``: ~3,600     (the figure itself is judged
+                                       lines embedded in shiboken6, 10-16 ms) in every  without the cache, as the bare
                                        process: no ``.pyc`` is kept for them. The       window has it); the bundle's
                                        first import keeps the compiled code in the      self-test says how many came
                                        user cache folder (:func:`code_cache_path`)      from its cache
-                                       and later launches load it; a packaged app
+                                       and later launches load it; the Linux bundle
                                        reads only the one built into it, never code
                                        from a folder the user can write to.
                                        ``MOTORCHART_CODE_CACHE=0`` turns it off.
@@ -124,9 +124,10 @@ CACHE_DIR_ENV = "MOTORCHART_CACHE_DIR"
 BUNDLED_CODE_CACHE = "pyside-support.marshal"
 """The cache a packaged Motorchart carries, made when it is built (:func:`write_bundled_code_cache`),
 beside its other data (``sys._MEIPASS``); it is only ever read."""
-SUPPORT_SOURCE_NAMES = ("shibokensupport/", "signature_bootstrap.py")
-"""The file names shiboken6 compiles its embedded support modules under (a folder's prefix,
-or the bootstrap's whole name)."""
+SUPPORT_PACKAGE_PREFIX = "shibokensupport/"
+"""The file names shiboken6 compiles its embedded support package under begin so."""
+SUPPORT_BOOTSTRAP = "signature_bootstrap.py"
+"""The file name it compiles the package's bootstrap under."""
 _INHERITED_FLAGS = 0
 """The ``__future__`` flags a ``compile`` call inherits from its caller's code (Python's
 ``PyCF_MASK``: every feature but the two that are always on and have no flag of their own)."""
@@ -202,16 +203,18 @@ def _read_code_cache(path: str, *, bundled: bool = False) -> dict:
 
 
 def _write_code_cache(path: str, modules: dict) -> bool:
-    """Keep ``modules`` at ``path``: written to a new private file (never through a link, never
-    over another file) in a private folder, then renamed over the old one, so a reader never
-    sees half of it. Returns whether it was written; failing to is no error."""
+    """Keep ``modules`` at ``path``: written to a new private file of a name nobody can guess
+    (``mkstemp``: made by this call, never through a link or over another file) in a private
+    folder, then renamed over the old one (a link there is replaced, not followed), so a reader
+    never sees half of it. Returns whether it was written; failing to is no error."""
+    import tempfile  # (only when the cache is written: the first launch)
+
     folder = os.path.dirname(path)
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         if not _private_folder(folder):
             return False
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     except OSError:
         return False
     try:
@@ -228,7 +231,8 @@ def _write_code_cache(path: str, modules: dict) -> bool:
 
 
 def _support_source(filename: str) -> bool:
-    return filename.startswith(SUPPORT_SOURCE_NAMES[0]) or filename == SUPPORT_SOURCE_NAMES[1]
+    """Whether ``filename`` names one of shiboken6's embedded support modules."""
+    return filename.startswith(SUPPORT_PACKAGE_PREFIX) or filename == SUPPORT_BOOTSTRAP
 
 
 def _kept_code(entry, filename: str, flags: int, source: bytes) -> types.CodeType | None:
@@ -254,7 +258,8 @@ class SupportCompile:
 
 
 support_compile: SupportCompile | None = None
-"""What this process's :func:`import_pyside` did (None before it ran)."""
+"""What :func:`import_pyside` did at this process's first PySide6 import (None when PySide6 was
+imported some other way first)."""
 
 
 def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompile:
@@ -277,7 +282,11 @@ def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompil
     and writes nothing; without one it imports PySide6 plainly, as it does when PySide6 is
     already imported or ``MOTORCHART_CODE_CACHE=0``."""
     global support_compile
-    done = support_compile = SupportCompile()
+    done = SupportCompile()
+    if "shiboken6" in sys.modules:  # (a later call: the record of the first import stands)
+        importlib.import_module(module)
+        return done
+    support_compile = done
     env = os.environ if environ is None else environ
     bundled = bool(getattr(sys, "frozen", False))
     if env.get(CODE_CACHE_ENV, "").strip() == "0":
@@ -288,7 +297,7 @@ def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompil
             path = None
     else:
         path = code_cache_path(env)
-    if path is None or "shiboken6" in sys.modules:
+    if path is None:
         importlib.import_module(module)
         return done
     kept = _read_code_cache(path, bundled=bundled)

@@ -47,7 +47,7 @@ _CHILD = textwrap.dedent("""
 def _launch(cache_dir, *args: str, python_flags: tuple[str, ...] = (), **env_changes) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     env[launch_speed.CACHE_DIR_ENV] = str(cache_dir)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # (no .pyc of another -O level left beside the sources)
     env.pop(launch_speed.CODE_CACHE_ENV, None)
     env.update(env_changes)
     out = subprocess.run([sys.executable, *python_flags, "-c", _CHILD, *args], env=env, capture_output=True,
@@ -118,28 +118,33 @@ def test_kept_code_is_what_compile_makes_of_the_same_source_under_the_callers_fl
 
 
 def test_other_compile_calls_meanwhile_keep_their_own_callers_flags(cache_dir, tmp_path):
-    # a module imported with PySide6 compiles a def whose annotation names nothing: without
-    # `from __future__ import annotations` (in the probe; launch_speed has it) that raises
+    # a module imported with PySide6 compiles some code: it has no `from __future__ import
+    # annotations` (launch_speed has), so neither may the code it compiles; another module that
+    # has it passes it on
+    (tmp_path / "compile_probe_future.py").write_text(textwrap.dedent("""
+        from __future__ import annotations
+        import __future__
+        WITH_THE_FLAG = bool(compile("pass", "<probe>", "exec").co_flags & __future__.annotations.compiler_flag)
+    """))
     probe = tmp_path / "compile_probe.py"
     probe.write_text(textwrap.dedent("""
+        import __future__
         import PySide6.QtCore
-        try:
-            exec(compile("def f(x: no_such_name): pass", "<probe>", "exec"), {})
-            EVALUATED = False
-        except NameError:
-            EVALUATED = True
+        import compile_probe_future
+        code = compile("pass", "<probe>", "exec")
+        WITHOUT_THE_FLAG = not code.co_flags & __future__.annotations.compiler_flag
     """))
     child = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
         from desktop import launch_speed
         launch_speed.import_pyside("compile_probe")
-        print(sys.modules["compile_probe"].EVALUATED)
+        print(sys.modules["compile_probe"].WITHOUT_THE_FLAG, sys.modules["compile_probe_future"].WITH_THE_FLAG)
     """)
     env = dict(os.environ, **{launch_speed.CACHE_DIR_ENV: str(cache_dir)})
     out = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["True"]
+    assert out.stdout.split() == ["True", "True"]
 
 
 def test_a_module_whose_source_changed_is_compiled_again_and_replaced(cache_dir):
@@ -224,11 +229,11 @@ def test_a_link_planted_where_the_cache_is_written_is_not_followed(cache_dir, tm
     target = tmp_path / "someone else's file"
     target.write_text("untouched")
     path = _cache_file(cache_dir)
-    os.symlink(target, f"{path}.{os.getpid()}.tmp")  # (the name this process writes first)
-    assert not launch_speed._write_code_cache(path, {})
-    assert target.read_text() == "untouched" and not os.path.exists(path)
-    os.unlink(f"{path}.{os.getpid()}.tmp")
-    assert launch_speed._write_code_cache(path, {}) and launch_speed._read_code_cache(path) == {}
+    os.symlink(target, path)
+    assert launch_speed._write_code_cache(path, {})
+    assert target.read_text() == "untouched"
+    assert not os.path.islink(path) and launch_speed._read_code_cache(path) == {}
+    assert sorted(os.listdir(cache_dir)) == [os.path.basename(path)]  # (no temporary file left)
 
 
 def test_turned_off_it_is_a_plain_import(cache_dir):
@@ -294,9 +299,13 @@ def test_the_cache_lives_in_the_user_cache_folder_platformdirs_names(tmp_path, m
     assert os.path.dirname(launch_speed.code_cache_path()) == str(tmp_path / "portable")
 
 
-def test_once_pyside6_is_imported_it_is_a_plain_import(cache_dir):
+def test_once_pyside6_is_imported_it_is_a_plain_import_and_the_first_record_stands(cache_dir, monkeypatch):
     import PySide6.QtCore  # noqa: F401  (the test process has it)
 
+    first = launch_speed.SupportCompile()
+    first.loaded = 14
+    monkeypatch.setattr(launch_speed, "support_compile", first)
     done = launch_speed.import_pyside("PySide6.QtWidgets", environ={launch_speed.CACHE_DIR_ENV: str(cache_dir)})
     assert (done.loaded, done.compiled, done.written) == (0, 0, False)
+    assert launch_speed.support_compile is first
     assert not any(cache_dir.iterdir())
