@@ -332,10 +332,26 @@ def import_pyside(module: str = "PySide6.QtCore", environ=None) -> SupportCompil
 
 
 def write_bundled_code_cache(dest: str) -> int:
-    """Make the packaged app's cache at ``dest`` (the PyInstaller spec runs this in a fresh
-    process of the build's Python, whose PySide6 the bundle carries): PySide6 is imported with
-    its support modules compiled into a scratch folder, and the file moved to ``dest``.
-    Returns how many modules it holds; raises when none could be kept."""
+    """Make the packaged app's cache at ``dest`` with this Python and its PySide6, the ones the
+    bundle carries (the PyInstaller spec calls it). shiboken6 compiles its support modules only
+    at a process's first PySide6 import, so the work is done by a fresh process of this Python
+    (:func:`_keep_support_modules_at`), whatever this one has imported. Returns how many modules
+    the file holds; raises, with the child's last line, when they could not be kept."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # (where ``desktop`` is)
+    child = ("import sys; sys.path.insert(0, sys.argv[1]); "
+             "from desktop.launch_speed import _keep_support_modules_at; print(_keep_support_modules_at(sys.argv[2]))")
+    done = subprocess.run([sys.executable, "-c", child, root, dest], capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise RuntimeError(f"PySide6's support modules could not be compiled for the bundle: {last}")
+    return int(done.stdout.split()[-1])
+
+
+def _keep_support_modules_at(dest: str) -> int:
+    """:func:`write_bundled_code_cache`'s child: PySide6 imported with its support modules
+    compiled into a scratch folder, and the file moved to ``dest``."""
     import glob
     import shutil
     import tempfile
@@ -346,6 +362,7 @@ def write_bundled_code_cache(dest: str) -> int:
         made = glob.glob(os.path.join(scratch, "*.marshal"))
         if not done.written or len(made) != 1:
             raise RuntimeError(f"PySide6's support modules could not be kept ({done.compiled} compiled)")
+        os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
         shutil.move(made[0], dest)
     return done.compiled
 

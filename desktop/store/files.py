@@ -299,6 +299,7 @@ class ChartFile:
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = FULL")
             pending = migrations.pending(db) if _has_table(conn, "_sqlite_migrations") else ["all"]
+            upgrade = None
             if pending:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if readonly:
@@ -312,12 +313,9 @@ class ChartFile:
                 if not checked:
                     check_now()
                     checked = True
-                upgrade = None
                 if exists and _has_table(conn, "patients"):
                     upgrade = Upgrade(version, SCHEMA_VERSION, write_backup(conn, path, tag="before-upgrade", key=key))
                 migrate(db, chain_key=chain_key)
-            else:
-                upgrade = None
             store = cls(path, db, readonly=readonly, user=user, lock_fd=lock_fd)
             store.upgrade = upgrade
             store.key = key
