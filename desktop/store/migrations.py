@@ -552,7 +552,11 @@ def create_pending_audit_view(db: Database) -> None:
     """(Re)create ``audit_pending_rows``: for each pending visit, the audit row of its insert
     (``visit_id`` first, then the audit columns): the visit's non-empty columns, and under each
     child table's name (findings, marks) a table of its rows, ``{"columns": [...], "rows":
-    [[...], ...]}`` without ``visit_id`` (:func:`expand_audit` turns it back into rows)."""
+    [[...], ...]}`` without ``visit_id`` (:func:`expand_audit` turns it back into rows).
+
+    ``CROSS JOIN``: the pending visits are read first and each is looked up by its id,
+    whatever SQLite's planner would choose (m014: with a plain join it scanned every visit of
+    the chart in id order, to spare the sort the flush's ``ORDER BY visit_id`` asks for)."""
     order = {"muscle_findings": "pos, muscle, side", "reflex_findings": "pos, reflex, side",
              "sign_findings": "pos, sign, side", "visit_marks": "kind"}
 
@@ -572,7 +576,7 @@ def create_pending_audit_view(db: Database) -> None:
     SELECT v.id AS visit_id, {_NOW} AS time_utc, {_LINKED_USER} AS user, 'visits' AS table_name,
            'insert' AS action, v.patient_id AS patient_id, v.date || ' v' || v.version AS row_key,
            NULL AS old_json, {_compact(f"json_object({visit}, {nested})")} AS new_json
-    FROM audit_pending p JOIN visits v ON v.id = p.visit_id
+    FROM audit_pending p CROSS JOIN visits v ON v.id = p.visit_id
     """)
 
 
@@ -675,6 +679,22 @@ of ``sqlite_master`` is then refused ("table sqlite_master may not be modified")
 
 SCHEMA_TEXT_UPDATE = "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?"
 """m013's one write: a table's new ``CREATE TABLE`` text."""
+
+
+@migrations()
+def m014_pending_audit_reads_pending_visits_first(db: Database) -> None:
+    """Issue 20: the view that writes a stored visit's audit row (:data:`PENDING_VIEW`) joins
+    ``audit_pending`` to ``visits`` with a ``CROSS JOIN``, so the visits waiting for their
+    audit row are read first and each is looked up by its id
+    (:func:`create_pending_audit_view`).
+
+    With m012's plain join, SQLite's planner scanned every visit of the chart in id order and
+    looked each up among the pending ones, to spare a sort for the flush's ``ORDER BY
+    visit_id``: every write of a visit (a save, a signature, each file of an import) read the
+    whole ``visits`` table. On a chart of 9,947 visits, writing the audit rows of five visits
+    took 0.92 ms a visit, and 0.10 ms with the pending visits read first. The view gives the
+    same rows; only its text changes."""
+    create_pending_audit_view(db)
 
 
 SCHEMA_VERSION = len(migrations._migrations)
