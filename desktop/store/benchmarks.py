@@ -180,6 +180,58 @@ def _size(quick: bool, opener=_open):
     return size / visits, "bytes", f"{n} patients, {visits} visits, {size / 2**20:.0f} MiB"
 
 
+# ------------------------------------------------------------------------------ writes at scale
+
+SCALE_VISITS = 30
+"""New visits each chart of :func:`_write_scale` takes (after its warm-up)."""
+
+
+def _visit_writer(path: Path):
+    """A writable copy of the chart at ``path`` (in a temporary folder the caller removes), open,
+    and what the figure times on it: the next of its patients gets a new visit, copied forward,
+    signed (its carried cells kept), as a clinician's visit is written and signed."""
+    import datetime as dt
+
+    from .chart import ChartStore
+
+    store = ChartStore.open(path, user="bench", daily_backup=False, check=False)
+    n = store.count_patients()
+    rng = random.Random(3)
+    ids = iter([f"DEMO-{rng.randint(1, n):06d}" for _ in range(SCALE_VISITS + 3)])
+
+    def write() -> None:
+        pid = next(ids)
+        date = max(store.visit_dates(pid)) + dt.timedelta(days=1)
+        store.new_visit(pid, date, copy_forward=True)
+        store.sign_visit(pid, date, clinician="Dr Bench", carried="keep")
+
+    return store, write
+
+
+@figure("store.write_scale_ratio", target=1.5, unit="x",
+        description="a new visit written and signed on the 20,000-patient chart / on the 2,000-patient "
+                    "chart (medians, timed in turn): writing does not slow as the chart grows")
+def _write_scale(quick: bool):
+    small_n, big_n = (200, QUICK_PATIENTS) if quick else (QUICK_PATIENTS, BENCH_PATIENTS)
+    with tempfile.TemporaryDirectory() as d:
+        stores = []
+        try:
+            writers = []
+            for n in (small_n, big_n):
+                copy = Path(d) / f"chart-{n}.sqlite"
+                shutil.copyfile(demo_chart(n), copy)
+                store, write = _visit_writer(copy)
+                stores.append(store)
+                writers.append(write)
+            visits = [s.db.execute("SELECT count(*) FROM visits").fetchone()[0] for s in stores]
+            small, big = interleaved_median_ms(writers, SCALE_VISITS)
+        finally:
+            for store in stores:
+                store.close(backup=False)
+    return big / small, "x", (f"{big_n} patients ({visits[1]} visits) {big:.2f} ms / {small_n} patients "
+                              f"({visits[0]} visits) {small:.2f} ms; new visit copied forward, then signed")
+
+
 # ------------------------------------------------------------------------------ encryption (issue 18)
 
 def _timed_ratio(work, quick: bool, repeat: int, per: int = 1) -> tuple[float, str]:
