@@ -316,6 +316,11 @@ class ChartFile:
                 if exists and _has_table(conn, "patients"):
                     upgrade = Upgrade(version, SCHEMA_VERSION, write_backup(conn, path, tag="before-upgrade", key=key))
                 migrate(db, chain_key=chain_key)
+            elif not readonly and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                # Every migration applied, but the process that applied the last one ended before
+                # it recorded the version (migrate's last step): recorded now, else every launch
+                # would take the slow way to the patient list (PatientIndex.peek checks it).
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             store = cls(path, db, readonly=readonly, user=user, lock_fd=lock_fd)
             store.upgrade = upgrade
             store.key = key

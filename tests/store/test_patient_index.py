@@ -72,3 +72,26 @@ def test_a_peek_defers_while_another_process_writes_to_the_chart(filled, chart_p
     index.close()
     # the peek's own probe never stops a writer from opening
     ChartStore.open(chart_path, user="dr.next").close(backup=False)
+
+
+def test_a_version_left_unrecorded_after_the_last_migration_is_recorded_by_the_next_open(filled, chart_path):
+    """A process that applied every migration but ended before recording the schema version
+    (migrate's last step): the peek then defers at every launch until a writable open records
+    it (nothing is pending, so nothing else would)."""
+    filled.close()
+    conn = sqlite3.connect(chart_path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.commit()
+    conn.close()
+    assert PatientIndex.peek(chart_path) is None
+    ChartStore.open(chart_path, readonly=True).close()  # (a reader changes nothing)
+    assert PatientIndex.peek(chart_path) is None
+    store = ChartStore.open(chart_path, user="dr.test")
+    assert store.upgrade is None  # (no migration ran: no backup, no notice)
+    store.close(backup=False)
+    conn = sqlite3.connect(chart_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    index = PatientIndex.peek(chart_path)
+    assert index is not None and [r.id for r in index.search_patients("Côté")] == ["MRN-1"]
+    index.close()
