@@ -46,3 +46,25 @@ def test_interleaved_medians_time_each_call_in_turn_round_after_round():
     assert calls == ["a", "b"] * 7
     assert len(medians) == 2 and all(m >= 0 for m in medians)
     assert bench.median_ms(lambda: calls.append("c"), repeat=3, warmup=1) >= 0 and calls.count("c") == 4
+
+
+def test_a_figure_measured_in_a_fresh_process_comes_back_whole_or_fails_naming_why(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    from desktop.bench import in_fresh_process
+
+    (tmp_path / "figure_probe.py").write_text(
+        "import os, sys\n"
+        "def rate(quick):\n"
+        "    print('the figure prints too')\n"
+        "    return (1234.5, '/s', f'pid {os.getpid()} quick {quick} modules {len(sys.modules)}')\n"
+        "def broken(quick):\n"
+        "    raise ValueError('no chart here')\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    value, unit, note = in_fresh_process("figure_probe", "rate", True)
+    assert (value, unit) == (1234.5, "/s")
+    assert note.startswith("pid ") and int(note.split()[1]) != os.getpid() and "quick True" in note
+    with pytest.raises(RuntimeError, match="figure_probe.broken failed in its own process.*no chart here"):
+        in_fresh_process("figure_probe", "broken", False)
