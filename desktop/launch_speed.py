@@ -221,13 +221,40 @@ def _write_code_cache(path: str, modules: dict) -> bool:
         with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps({"magic": importlib.util.MAGIC_NUMBER, "modules": modules}))
         os.replace(tmp, path)
-        return True
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         return False
+    _remove_leftovers(folder, os.path.basename(path) + ".")
+    return True
+
+
+LEFTOVER_SECONDS = 600
+"""A temporary cache file this old is a leftover (writing one takes milliseconds): a process was
+killed between writing it and renaming it."""
+
+
+def _remove_leftovers(folder: str, prefix: str) -> None:
+    """Remove the temporary files :func:`_write_code_cache` left in ``folder`` (names
+    ``prefix``...``.tmp``) when it was killed mid-write, once they are :data:`LEFTOVER_SECONDS`
+    old: a younger one may be another launch's, being written now."""
+    import time
+
+    now = time.time()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if (entry.name.startswith(prefix) and entry.name.endswith(".tmp")
+                        and entry.is_file(follow_symlinks=False)
+                        and now - entry.stat(follow_symlinks=False).st_mtime > LEFTOVER_SECONDS):
+                    try:
+                        os.unlink(entry.path)
+                    except OSError:
+                        pass
+    except OSError:
+        pass  # (tidying up can wait for the next write)
 
 
 def _support_source(filename: str) -> bool:

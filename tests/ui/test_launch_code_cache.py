@@ -236,6 +236,30 @@ def test_a_link_planted_where_the_cache_is_written_is_not_followed(cache_dir, tm
     assert sorted(os.listdir(cache_dir)) == [os.path.basename(path)]  # (no temporary file left)
 
 
+def test_a_temporary_file_left_by_a_killed_write_is_removed_by_the_next_write(cache_dir, tmp_path):
+    """A launch killed between writing the cache's temporary file and renaming it leaves that
+    file; the next write removes it once it is old enough not to be another launch's, being
+    written now. Nothing else in the folder is touched."""
+    import time
+
+    path = _cache_file(cache_dir)
+    name = os.path.basename(path)
+    old, young = cache_dir / f"{name}.k1ll3d.tmp", cache_dir / f"{name}.wr1t1ng.tmp"
+    other, elsewhere = cache_dir / "notes.tmp", tmp_path / "someone else's.tmp"
+    for f in (old, young, other, elsewhere):
+        f.write_bytes(b"x" * 1000)
+    linked = cache_dir / f"{name}.l1nk.tmp"
+    os.symlink(elsewhere, linked)
+    hour_ago = time.time() - 3600
+    for f in (old, other):
+        os.utime(f, (hour_ago, hour_ago))
+    os.utime(linked, (hour_ago, hour_ago), follow_symlinks=False)
+    assert launch_speed._write_code_cache(path, {})
+    assert not old.exists()
+    assert young.exists() and other.exists() and elsewhere.exists() and os.path.islink(linked)
+    assert launch_speed._read_code_cache(path) == {}
+
+
 def test_turned_off_it_is_a_plain_import(cache_dir):
     off = _launch(cache_dir, **{launch_speed.CODE_CACHE_ENV: "0"})
     assert off == {**off, "loaded": 0, "compiled": 0, "written": False}
