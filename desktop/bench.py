@@ -70,16 +70,9 @@ def in_fresh_process(module: str, function: str, quick: bool) -> tuple:
     processes are forked from the process that measures: forked from the bench's own, which has
     by then opened the 20,000-patient charts and run every other figure, the demo build ran about
     10% slower than alone (1,387 against 1,523 visits/s in one hour)."""
-    import subprocess
+    from desktop.fresh_process import call_in_fresh_process
 
-    code = (f"import json\nfrom {module} import {function}\n"
-            f"print('\\nFIGURE ' + json.dumps({function}({quick!r})))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("FIGURE ")]
-    if done.returncode != 0 or not lines:
-        said = done.stderr.strip().splitlines() or ["it printed no figure"]
-        raise RuntimeError(f"{module}.{function} failed in its own process ({done.returncode}): {said[-1]}")
-    return tuple(json.loads(lines[-1][len("FIGURE "):]))
+    return tuple(call_in_fresh_process(module, function, quick))
 
 
 def _load() -> None:

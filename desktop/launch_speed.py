@@ -364,33 +364,28 @@ def write_bundled_code_cache(dest: str) -> int:
     at a process's first PySide6 import, so the work is done by a fresh process of this Python
     (:func:`_keep_support_modules_at`), whatever this one has imported. Returns how many modules
     the file holds; raises, with the child's last line, when they could not be kept."""
-    import subprocess
+    from desktop.fresh_process import FreshProcessError, call_in_fresh_process
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # (where ``desktop`` is)
-    child = ("import sys; sys.path.insert(0, sys.argv[1]); "
-             "from desktop.launch_speed import _keep_support_modules_at; print(_keep_support_modules_at(sys.argv[2]))")
-    done = subprocess.run([sys.executable, "-c", child, root, dest], capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise RuntimeError(f"PySide6's support modules could not be compiled for the bundle: {last}")
-    return int(done.stdout.split()[-1])
+    try:
+        return call_in_fresh_process(__name__, "_keep_support_modules_at", dest)
+    except FreshProcessError as e:
+        raise RuntimeError(f"PySide6's support modules could not be compiled for the bundle: {e}") from None
 
 
 def _keep_support_modules_at(dest: str) -> int:
     """:func:`write_bundled_code_cache`'s child: PySide6 imported with its support modules
     compiled into a scratch folder, and the file moved to ``dest``."""
-    import glob
     import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory() as scratch:
         os.chmod(scratch, 0o700)
         done = import_pyside(environ={CACHE_DIR_ENV: scratch})
-        made = glob.glob(os.path.join(scratch, "*.marshal"))
-        if not done.written or len(made) != 1:
+        made = code_cache_path({CACHE_DIR_ENV: scratch})
+        if not done.written or made is None or not os.path.isfile(made):
             raise RuntimeError(f"PySide6's support modules could not be kept ({done.compiled} compiled)")
         os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
-        shutil.move(made[0], dest)
+        shutil.move(made, dest)
     return done.compiled
 
 

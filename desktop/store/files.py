@@ -77,13 +77,18 @@ class Upgrade:
                 f"can no longer open it (the chart as it was: {self.backup})")
 
 
+def _written_by_older(path: Path, version: int) -> str:
+    """The start of every message about a chart an older Motorchart wrote."""
+    return (f"{path}: the chart was written by an older Motorchart ({_schema_words(version)}; this one uses "
+            f"schema {SCHEMA_VERSION})")
+
+
 class UpgradeNeeded(StoreError):
     """A chart from an older Motorchart, opened read-only: it must be upgraded first."""
 
     def __init__(self, path: Path, version: int):
         super().__init__(
-            f"{path}: the chart was written by an older Motorchart ({_schema_words(version)}; this one uses "
-            f"schema {SCHEMA_VERSION}) "
+            f"{_written_by_older(path, version)} "
             f"and must be upgraded once: run `motorchart upgrade --db {shlex.quote(str(path))}` or open it in the "
             "window (a backup is made first)")
         self.version = version
@@ -300,15 +305,14 @@ class ChartFile:
             db.execute("PRAGMA synchronous = FULL")
             pending = migrations.pending(db) if _has_table(conn, "_sqlite_migrations") else ["all"]
             upgrade = None
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
             if pending:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if readonly:
                     reason = read_only_reason(path)
                     if reason:
-                        raise StoreError(f"{path}: the chart was written by an older Motorchart "
-                                         f"({_schema_words(version)}; this one uses schema {SCHEMA_VERSION}) and "
-                                         f"must be upgraded once, which a read-only chart cannot be ({reason}); "
-                                         "copy it to a writable folder and open it there")
+                        raise StoreError(f"{_written_by_older(path, version)} and must be upgraded once, which a "
+                                         f"read-only chart cannot be ({reason}); copy it to a writable folder and "
+                                         "open it there")
                     raise UpgradeNeeded(path, version)
                 if not checked:
                     check_now()
@@ -316,7 +320,7 @@ class ChartFile:
                 if exists and _has_table(conn, "patients"):
                     upgrade = Upgrade(version, SCHEMA_VERSION, write_backup(conn, path, tag="before-upgrade", key=key))
                 migrate(db, chain_key=chain_key)
-            elif not readonly and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            elif not readonly and version < SCHEMA_VERSION:
                 # Every migration applied, but the process that applied the last one ended before
                 # it recorded the version (migrate's last step): recorded now, else every launch
                 # would take the slow way to the patient list (PatientIndex.peek checks it).

@@ -580,7 +580,7 @@ FLUSH_AUDIT = (
     "INSERT INTO audit (time_utc, user, table_name, action, patient_id, row_key, old_json, new_json) "
     "SELECT r.time_utc, r.user, r.table_name, r.action, r.patient_id, r.row_key, r.old_json, r.new_json "
     f"FROM audit_pending p CROSS JOIN {PENDING_VIEW} r ON r.visit_id = p.visit_id")
-"""What :func:`flush_pending_audit` runs (then its ``WHERE`` and ``ORDER BY``): each pending
+"""What :func:`flush_pending_audit` runs (then its ``WHERE`` on ``p`` and ``ORDER BY``): each pending
 visit's row of :data:`PENDING_VIEW`. ``CROSS JOIN``: the pending visits are read first, in
 order, and each is looked up by its id (issue 20). Selected from the view alone, SQLite's
 planner scanned every visit of the chart in id order and looked each up among the pending
@@ -593,14 +593,13 @@ def flush_pending_audit(conn, keep: tuple[int, ...] = ()) -> int:
     """Write the audit row of every pending visit (:func:`m012_compact_audit`), in visit order,
     except those in ``keep`` (left pending by another program before this write began: ``check``
     names them); returns how many."""
-    kept = ", ".join(map(str, keep))
-    skip = f" WHERE visit_id NOT IN ({kept})" if keep else ""
-    if conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM audit_pending{skip})").fetchone()[0]:
+    skip = f" WHERE p.visit_id NOT IN ({', '.join(map(str, keep))})" if keep else ""
+    if conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM audit_pending p{skip})").fetchone()[0]:
         return 0  # (the usual case after the first flush of a write: no view to run)
-    cur = conn.execute(FLUSH_AUDIT + (f" WHERE p.visit_id NOT IN ({kept})" if keep else "") + " ORDER BY p.visit_id")
+    cur = conn.execute(FLUSH_AUDIT + skip + " ORDER BY p.visit_id")
     n = cur.rowcount
     if n:
-        conn.execute(f"DELETE FROM audit_pending{skip}")
+        conn.execute(f"DELETE FROM audit_pending AS p{skip}")
     return n
 
 
