@@ -68,3 +68,27 @@ def test_verification_gives_the_snapshot_only_when_the_visit_still_matches():
     changed = visit.model_copy(update={"notes": "edited after signing"})
     assert not verify(changed, sig)
     assert verified_snapshot(changed, sig) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=JSON)
+def test_the_canonical_text_is_json_dumps_byte_for_byte(value):
+    """The shared encoder (no circular check) writes what the signatures already made were
+    hashed over: ``json.dumps`` with sorted keys, no spaces, UTF-8 text and no NaN."""
+    import json
+
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"),
+                                               ensure_ascii=False, allow_nan=False)
+
+
+def test_canonical_text_still_refuses_nan_and_ends_on_a_cycle():
+    import math
+
+    import pytest
+
+    with pytest.raises(ValueError):
+        canonical_json({"x": math.nan})
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(RecursionError):
+        canonical_json(loop)
