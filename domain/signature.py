@@ -25,10 +25,11 @@ SIGNATURE_FIELDS = (
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                               check_circular=False)
-"""One encoder for every call (``json.dumps`` with options makes one a call). Without the
-circular-reference check: the values encoded are trees made from JSON or from the models
-(a cycle would still end, in a RecursionError, not in wrong text); the text is the same, and
-about 13% faster to make (issue 20: the bulk paths make one for every signed visit)."""
+"""One encoder for every call, read-only after import (``json.dumps`` with options makes one a
+call). Without the circular-reference check: the values encoded are trees made from JSON or
+from the models (a cycle would still never give text: it ends in a RecursionError); the text is
+the same, and about 13% faster to make (measured on the demo's frozen results, 18 kB of JSON:
+92 µs against 106 µs; issue 20: the bulk paths make one for every signed visit)."""
 
 
 def canonical_json(value: Any) -> str:

@@ -23,10 +23,11 @@ from desktop.bench import figure, in_fresh_process, interleaved_median_ms, media
 BENCH_PATIENTS = 20_000
 QUICK_PATIENTS = 2_000
 SEED = 2026
-DEMO_VERSION = 7  # bump when the demo generator changes, so cached charts are rebuilt
+DEMO_VERSION = 8  # bump when the demo generator changes, so cached charts are rebuilt
 # (3: issue 18's audit links changed m010 while the schema number stayed 11; 4: each demo
 # patient from its own seed, made in the helpers; 5: a patient's weight follows its course; 6: a pure
-# LMN course's reflexes fade as its muscles waste; 7: the frozen results compressed at zlib level 3)
+# LMN course's reflexes fade as its muscles waste; 7: the frozen results compressed at zlib level 3;
+# 8: written 25 patients at a time, which orders the audit rows differently)
 IMPORT_PATIENTS = 2_100
 """The bulk figures' clinic (issue 20): 2,100 demo patients, about 10,300 visits (at least
 10,000), most of them signed."""

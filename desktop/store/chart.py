@@ -154,6 +154,10 @@ def _check_signing_text(clinician: str, reason: str | None = None) -> None:
             raise StoreError(f"{what} {problem}")
 
 
+JOB_PATIENTS = 25
+"""Patients in one job of :meth:`ChartStore.add_cases`'s helpers, and in one of its writes."""
+
+
 def _case_rows_job(job) -> list[tuple[str, VisitRows | str]]:
     """The rows of some new patients (:func:`desktop.store.rows.new_case_rows`), in a helper
     process or this one: ``(chunk of items, options, today, make)``; an item is ``(case,
@@ -1037,7 +1041,7 @@ class ChartStore(ChartFile):
                                 f"{NOT_IMPORTED} (correct the file, or the chart with "
                                 "`motorchart patient edit`, then import again)")
 
-    def add_cases(self, items, *, make=None, progress=None, batch: int = 25, workers: int = 1) -> int:
+    def add_cases(self, items, *, make=None, progress=None, batch: int = JOB_PATIENTS, workers: int = 1) -> int:
         """Add new patients with their visits in bulk, in one transaction, and sign the visits
         listed for each: ``items`` yields ``(case, {date: clinician or (clinician, time)})``,
         or, with ``make`` (a module-level function: it may run in a helper process), what
@@ -1048,14 +1052,15 @@ class ChartStore(ChartFile):
         as :meth:`sign_visit` makes them (:func:`desktop.store.rows.new_case_rows`: one
         classification per patient). With ``workers`` > 1, helper processes
         (:mod:`desktop.store.helpers`) make the rows while this process writes, ``batch``
-        patients at a time: a short write keeps them busy (they make four jobs of 25 patients
-        ahead each; at 500 a write they sat idle during each, and the demo build ran about 10%
-        slower on two cores). A write a job (25) rather than four (100): the first rows are
-        written as soon as they come and the last write, with the helpers done, is short (this
-        process waited 0.6-0.85 s for rows in a demo build, now 0.2-0.3 s). A case that
+        patients at a time: a short write keeps them busy (they make four jobs of
+        :data:`JOB_PATIENTS` ahead each; at 500 a write they sat idle during each, and the demo
+        build ran about 10% slower on two cores). A write a job rather than four: the first
+        rows are written as soon as they come and the last write, with the helpers done, is
+        short (building the 2,100-patient demo clinic on two cores, this process waited
+        0.6-0.85 s for rows at 100 a write, 0.2-0.3 s at 25). A case that
         breaks a rule of :func:`domain.patient_rules.case_problems`, or a patient already in
-        the chart (MRNs compared trimmed and case-folded, in the chart and in the batch),
-        refuses the whole batch. Returns the number of patients added."""
+        the chart (MRNs compared trimmed and case-folded, in the chart and among those added),
+        refuses them all. Returns the number of patients added."""
         from domain.gc_pause import paused_gc
         from domain.patient_rules import mrn_key
 
@@ -1064,7 +1069,7 @@ class ChartStore(ChartFile):
         today = dt.date.today()
         from .helpers import chunks
 
-        jobs = chunks(items, 25)
+        jobs = chunks(items, JOB_PATIENTS)
         pool = None
         if workers > 1:
             from .helpers import helper_pool
