@@ -615,27 +615,42 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _STRING_LITERAL = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _INNERMOST = re.compile(rb"\{\}|\[\]")
+_NOT_BRACKETS_OR_QUOTES = bytes(b for b in range(256) if b not in b'"[]{}')
+
+
+def _quote_every(raw: bytes, window: int) -> bool:
+    """Whether each whole ``window`` of ``raw`` (from its start, side by side) holds a quote: then
+    no run of ``2 * window`` bytes is without one, since such a run would hold a whole window."""
+    find = raw.find
+    return all(find(b'"', i, i + window) >= 0 for i in range(0, len(raw) - window + 1, window))
 
 
 def _clean_by_its_text(raw: bytes, data: Any) -> bool:
     """Whether the JSON text ``raw`` (which decoded to ``data``) shows, without walking every
     string, that :func:`_scan` would find nothing: no surrogate escape (only those can put a
     lone surrogate in a string of UTF-8 text), no string literal of :data:`MAX_TEXT` bytes or
-    more (a character takes at least one), brackets nested at most :data:`MAX_NESTING` deep
-    (innermost pairs removed level by level), at most :data:`MAX_VISITS` visits, and every text
-    field of :data:`TEXT_LIMITS` within its rule. False only sends the file to :func:`_scan`,
-    which names each problem exactly (issue 20: the walk was most of a bulk import's time)."""
-    if _SURROGATE_ESCAPE.search(raw):
+    more (a character takes at least one; in a file without escaped quotes, no stretch that
+    long without a quote, which may also send a string of half that to the walk), brackets
+    outside the literals nested at most :data:`MAX_NESTING` deep (innermost pairs removed level
+    by level), at most :data:`MAX_VISITS` visits, and every text field of :data:`TEXT_LIMITS`
+    within its rule. False only sends the file to :func:`_scan`, which names each problem
+    exactly (issue 20: the walk was most of a bulk import's time). Most files hold no
+    backslash at all; then neither escape is looked for, and the text is read in three passes
+    of C (0.36 ms for a demo case file of 220 kB, against 0.86 ms splitting it at every quote)."""
+    escapes = b"\\" in raw  # (one byte: found at memory speed; most files hold no escape at all)
+    if escapes and _SURROGATE_ESCAPE.search(raw):
         return False
-    if b'\\"' in raw:  # an escaped quote: the string literals must be matched one by one
+    if escapes and b'\\"' in raw:  # an escaped quote: the string literals must be matched one by one
         literals = _STRING_LITERAL.findall(raw)
-        structure = _STRING_LITERAL.sub(b"", raw)
+        if max(map(len, literals), default=0) >= MAX_TEXT:
+            return False
+        brackets = _STRING_LITERAL.sub(b"", raw).translate(None, _NOT_BRACKETS)
     else:  # every quote opens or closes a literal
-        pieces = raw.split(b'"')
-        literals, structure = pieces[1::2], b"".join(pieces[0::2])
-    if max(map(len, literals), default=0) >= MAX_TEXT:
-        return False
-    brackets = structure.translate(None, _NOT_BRACKETS)
+        if not _quote_every(raw, MAX_TEXT // 2):
+            return False  # (a run of MAX_TEXT bytes without a quote holds a whole window)
+        # only the quotes and brackets kept, then every other stretch between quotes (a literal's
+        # brackets) dropped: the brackets outside the literals, in order
+        brackets = b"".join(raw.translate(None, _NOT_BRACKETS_OR_QUOTES).split(b'"')[0::2])
     for _ in range(MAX_NESTING):
         if not brackets:
             break

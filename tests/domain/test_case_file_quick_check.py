@@ -85,3 +85,36 @@ def test_random_json_is_never_called_clean_when_the_walk_finds_a_problem(value, 
         return  # (parse_case sends text it cannot encode to the walk)
     if _clean_by_its_text(raw, json.loads(raw)):
         assert _scan(json.loads(raw)) == []
+
+
+@pytest.mark.parametrize("offset", [0, 1, 9_999, 10_000, 10_001, 14_321, 19_999, 20_000])
+def test_a_string_over_the_limit_is_seen_wherever_it_lies(offset):
+    """Without an escape in the file, a long string is found by looking for a quote in each
+    window of MAX_TEXT / 2 bytes, however the string falls across the windows."""
+    data = a_case()
+    data["visits"][0]["extra"] = ["p" * offset, "x" * (MAX_TEXT + 1)]
+    raw = json.dumps(data).encode("utf-8")
+    assert b"\\" not in raw and _scan(json.loads(raw)) != []
+    assert not _clean_by_its_text(raw, json.loads(raw))
+    # shorter strings side by side, each under a window: still clean (a string of between
+    # MAX_TEXT / 2 and MAX_TEXT bytes may be sent to the walk: slower, never wrong)
+    data["visits"][0]["extra"] = ["p" * (offset % 9_000), "x" * (MAX_TEXT // 2 - 2), "y" * (MAX_TEXT // 2 - 2)]
+    assert clean(data)
+
+
+def test_brackets_inside_strings_never_count_as_nesting():
+    inside = {"a": "[[[[{{{{", "b": "]]]]}}}}", "c": "]", "d": "["}
+    at_the_limit = {"x": deep(inside, MAX_NESTING - 2)}  # (an object: the quick check reads only those)
+    assert _scan(at_the_limit) == [] and clean(at_the_limit)
+    # a "]" then a "[" in strings around the deepest part would hide one level too many
+    too_deep = {"x": ["]", deep(1, MAX_NESTING - 1), "["]}
+    assert _scan(too_deep) != [] and not clean(too_deep)
+
+
+def test_a_file_without_escapes_and_one_with_them_read_the_same():
+    data = a_case()
+    data["visits"][0]["notes"] = 'He said "better" [sic] {ok}'
+    plain, escaped = json.dumps(data, ensure_ascii=False), json.dumps(data, ensure_ascii=True)
+    assert '\\"' in plain and clean(data, plain) and clean(data, escaped)
+    data["visits"][0]["notes"] = "no quote, but Zoë [sic]"
+    assert "\\" not in json.dumps(data, ensure_ascii=False) and clean(data, json.dumps(data, ensure_ascii=False))
