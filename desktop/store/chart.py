@@ -163,16 +163,18 @@ def _case_rows_job(job) -> list[tuple[str, VisitRows | str]]:
     process or this one: ``(chunk of items, options, today, make)``; an item is ``(case,
     {date: clinician or (clinician, signing time)})``, or what ``make`` turns into one."""
     from desktop.resources import load_catalogue
+    from domain.evidence import EvidenceContext
     from domain.gc_pause import paused_gc
 
     chunk, options, today, make = job
     catalogue = load_catalogue()  # (the store's own: ChartStore.catalogue)
+    context = EvidenceContext(catalogue, options)  # (what the catalogue and options decide, once a job)
     out = []
     with paused_gc():
         for item in chunk:
             case, signed = make(item) if make is not None else item
             signed = {d: (c if isinstance(c, tuple) else (c, None)) for d, c in (signed or {}).items()}
-            out.append((case.patient.id, new_case_rows(case, signed, catalogue, options, today)))
+            out.append((case.patient.id, new_case_rows(case, signed, catalogue, options, today, context)))
     return out
 
 

@@ -404,12 +404,14 @@ def visit_rows(patient_id: str, visits: list[Visit], snapshots: dict[dt.date, by
 
 
 def new_case_rows(case: Case, signed: dict[dt.date, tuple[str, str | None]], catalogue, options,
-                  today: dt.date) -> VisitRows | str:
+                  today: dt.date, context=None) -> VisitRows | str:
     """The rows of a case added as a new patient, with the visits listed in ``signed``
     (date -> clinician, signing time) signed as :meth:`ChartStore.sign_visit` signs them (one
     classification of the case; the context of each signature from content hashes made once
     a visit); or the line saying which rule of :func:`domain.patient_rules.case_problems` it
-    breaks. Pure, so the bulk path can run it in helper processes."""
+    breaks. Pure, so the bulk path can run it in helper processes. ``context``: an evidence
+    context of the catalogue and options, shared by the cases of one job
+    (:func:`domain.classify.classify_case`)."""
     from domain.classify import classify_case
     from domain.patient_rules import case_problems
     from domain.signature import content_json, content_sha256, patient_facts_sha256, signing_context
@@ -423,7 +425,7 @@ def new_case_rows(case: Case, signed: dict[dt.date, tuple[str, str | None]], cat
     vids = {v.date: bulk.add_visit(pid, v) for v in case.visits}
     signatures, marks = [], []
     if signed:
-        results = classify_case(case, catalogue, options).visits
+        results = classify_case(case, catalogue, options, context=context).visits
         texts = {v.date: content_json(v) for v in case.visits}
         contents = {d: content_sha256(None, text) for d, text in texts.items()}
         facts = patient_facts_sha256(case.patient)

@@ -5,6 +5,7 @@ one classifying from scratch gives."""
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -248,6 +249,25 @@ def test_the_emg_memo_answers_each_criterions_predicate_row_by_row(a, b):
         got, met = ctx.emg_lmn(e)
         want = {c: crit.emg_lmn(e) for c, crit in REGISTRY.items()}
         assert got == want and met == tuple(c for c, ok in want.items() if ok)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(cases(), min_size=2, max_size=4), options)
+def test_one_context_shared_by_several_patients_gives_each_its_own_classification(patients, o):
+    """The demo clinic's helpers classify a job's patients with one context: it may only
+    remember what the catalogue and options decide, so each patient gets what it gets alone."""
+    ctx = EvidenceContext(CAT, o)
+    for c in patients + patients[::-1]:  # (each met again after the others)
+        assert classify_case(c, CAT, o, context=ctx).as_json() == classify_case(c, CAT, o).as_json()
+
+
+def test_a_context_of_other_options_is_refused():
+    ctx = EvidenceContext(CAT, OPT)
+    other = OPT.model_copy(update={"clinical_lmn_rule": "weakness_or_wasting"})
+    assert other != OPT
+    with pytest.raises(ValueError, match="other options"):
+        classify_case(history(), CAT, other, context=ctx)
+    assert classify_case(history(), CAT, OPT, context=ctx).as_json() == classify_case(history(), CAT).as_json()
 
 
 def test_one_context_shared_by_many_visits_gives_each_visits_own_evidence():
