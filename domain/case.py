@@ -628,7 +628,8 @@ def _quote_every(raw: bytes, window: int) -> bool:
 def _clean_by_its_text(raw: bytes, data: Any) -> bool:
     """Whether the JSON text ``raw`` (which decoded to ``data``) shows, without walking every
     string, that :func:`_scan` would find nothing: no surrogate escape (only those can put a
-    lone surrogate in a string of UTF-8 text), no string literal of :data:`MAX_TEXT` bytes or
+    lone surrogate in a string of strictly valid UTF-8 text, which :func:`parse_case` makes
+    sure ``raw`` is), no string literal of :data:`MAX_TEXT` bytes or
     more (a character takes at least one; in a file without escaped quotes, no stretch that
     long without a quote, which may also send a string of half that to the walk), brackets
     outside the literals nested at most :data:`MAX_NESTING` deep (innermost pairs removed level
@@ -749,16 +750,29 @@ def format_errors(err: ValidationError, prefix: str = "") -> list[str]:
     return lines
 
 
+_NOT_UTF8 = "the file is not UTF-8 text"
+
+
 def parse_case(text: str | bytes, catalogue: Catalogue) -> Case:
     """Read a case file's JSON text into a :class:`Case`, or raise :class:`CaseError`.
 
     Rejects a key written twice in one object, NaN/Infinity, a file over
     :data:`MAX_CASE_FILE_BYTES`, JSON nested deeper than :data:`MAX_NESTING`, and everything the
-    models reject.
+    models reject. File bytes must be UTF-8 (a byte order mark allowed): decoded strictly here,
+    since ``json.loads`` would also take UTF-16 or UTF-32 and let the bytes of a lone surrogate
+    through, which the quick check of the text (:func:`_clean_by_its_text`) must never see.
     """
     if len(text) > MAX_CASE_FILE_BYTES:
         raise CaseError([f"the file is larger than {MAX_CASE_FILE_BYTES // 2**20} MB, the most a case "
                          "file may be"])
+    raw: bytes | None = None
+    if isinstance(text, bytes):
+        if b"\x00" in text:  # (never in JSON text; UTF-16 and UTF-32 hold them)
+            raise CaseError([_NOT_UTF8])
+        try:
+            raw, text = text, text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CaseError([_NOT_UTF8]) from None
     try:
         data = json.loads(
             text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
@@ -767,16 +781,15 @@ def parse_case(text: str | bytes, catalogue: Catalogue) -> Case:
         raise CaseError([f"not valid JSON for a case: nested more than {MAX_NESTING} levels deep"]) from None
     except _DuplicateKey as e:
         raise CaseError([f'the key "{e.args[0]}" is written twice in one object']) from None
-    except UnicodeDecodeError:
-        raise CaseError(["the file is not UTF-8 text"]) from None
     except json.JSONDecodeError as e:
         raise CaseError([f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"]) from None
     except ValueError as e:
         raise CaseError([f"not valid JSON: {e}"]) from None
-    try:
-        raw = text if isinstance(text, bytes) else text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate in the text itself: _scan names where
-        raw = None
+    if raw is None:
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in the text itself: _scan names where
+            raw = None
     return case_from_data(data, catalogue, scanned=raw is not None and _clean_by_its_text(raw, data))
 
 

@@ -155,3 +155,22 @@ def test_names_and_notes_are_one_line_of_text_within_their_limits():
 def test_mrns_are_compared_trimmed_and_case_folded(spelling):
     assert mrn_key(spelling) == mrn_key("DEMO-000001")
     assert mrn_key("DEMO-000002") != mrn_key("DEMO-000001")
+
+
+def test_file_bytes_must_be_utf8_so_no_lone_surrogate_arrives_unescaped(catalogue):
+    """The bytes of a lone surrogate (ED B2 80) or a file in UTF-16 decode through json.loads
+    (it guesses the encoding and lets surrogates pass); the file is refused before the quick
+    check of its text could call it clean."""
+    text = _file(visits=[{"date": "2025-03-01", "notes": "cramps XX"}])
+    raw = text.encode("utf-8").replace(b"XX", b"\xed\xb2\x80")
+    assert json.loads(raw)["visits"][0]["notes"] == "cramps \udc80"  # (what json.loads alone made of it)
+    assert _problems(raw, catalogue) == ["the file is not UTF-8 text"]
+    long_name = _file(patient={"id": "P-1", "family_name": "\u2222" * 20_001})  # (22 22: two "quotes" in UTF-16)
+    assert _problems(long_name.encode("utf-16-le"), catalogue) == ["the file is not UTF-8 text"]
+    assert _problems(long_name.encode("utf-16"), catalogue) == ["the file is not UTF-8 text"]
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(catalogue):
+    text = _file(patient={"id": "P-1", "family_name": "Ødegård-Κωνσταντίνου"})
+    case = parse_case(b"\xef\xbb\xbf" + text.encode("utf-8"), catalogue)
+    assert case.patient.family_name == "Ødegård-Κωνσταντίνου"
