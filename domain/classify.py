@@ -667,6 +667,8 @@ def classify_case(
 def _classify_case(case: Case, catalogue: Catalogue, options: Options | None,
                    cache: EvidenceCache | None, context: EvidenceContext | None = None) -> CaseClassification:
     options = options or Options()
+    if context is not None and cache is not None:
+        raise ValueError("a cache keeps its own evidence context: give one or the other")
     if context is not None and (context.catalogue is not catalogue or context.options != options):
         raise ValueError("the evidence context was made from another catalogue or other options")
     patient = case.patient

@@ -268,6 +268,8 @@ def test_a_context_of_other_options_is_refused():
     with pytest.raises(ValueError, match="other options"):
         classify_case(history(), CAT, other, context=ctx)
     assert classify_case(history(), CAT, OPT, context=ctx).as_json() == classify_case(history(), CAT).as_json()
+    with pytest.raises(ValueError, match="one or the other"):
+        classify_case(history(), CAT, OPT, cache=EvidenceCache(), context=ctx)
 
 
 def test_one_context_shared_by_many_visits_gives_each_visits_own_evidence():
