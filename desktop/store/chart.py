@@ -1094,8 +1094,8 @@ class ChartStore(ChartFile):
                 if not parts:
                     return
                 offset = self._next_visit_id() - 1
-                rows, bases = VisitRows.merged(parts, offset)  # (each row made once, with its id in the chart)
-                rows.write(conn, 0)
+                rows, bases = VisitRows.merged(parts)
+                rows.write(conn, offset)
                 flush_pending_audit(conn, self._pending_before)  # each visit's audit row before its signing
                 for part, base in zip(parts, bases):
                     part.sign(conn, offset + base)

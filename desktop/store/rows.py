@@ -361,20 +361,19 @@ class VisitRows:
             conn.executemany(MARK_SIGNED, [(*rest, vid + offset) for vid, *rest in self.signed])
 
     @classmethod
-    def merged(cls, parts: list[VisitRows], offset: int = 0) -> tuple[VisitRows, list[int]]:
-        """One :class:`VisitRows` of many (their visits numbered on, in order, from ``offset``
-        + 1: each row is made once, with its id in the chart) for one set of inserts, and where
-        each part's ids start (minus one, before ``offset``), for its :meth:`sign`."""
+    def merged(cls, parts: list[VisitRows]) -> tuple[VisitRows, list[int]]:
+        """One :class:`VisitRows` of many (their visits numbered on, in order) for one set of
+        inserts, and where each part's ids start (minus one), for its :meth:`sign`."""
         out = BulkRows()
         bases, base = [], 0
         for part in parts:
             bases.append(base)
             rows = part.rows
             out.patients += rows.patients
-            out.visits += _shifted(rows.visits, offset + base)
+            out.visits += _shifted(rows.visits, base)
             for table, found in rows.findings.items():
-                out.findings[table] += _shifted(found, offset + base)
-            out.marks += _shifted(rows.marks, offset + base)
+                out.findings[table] += _shifted(found, base)
+            out.marks += _shifted(rows.marks, base)
             base += len(rows.visits)
         return cls(out, [], []), bases
 
