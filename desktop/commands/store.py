@@ -91,7 +91,9 @@ def cmd_import(args) -> int:
     is 2 if any file was refused. Many files are read, checked and turned into rows by helper
     processes, and the chart is written by this one; past a memory bound, the files are only
     checked first and read again for their rows as they are written
-    (:func:`desktop.commands.import_reading.read_files`).
+    (:func:`desktop.commands.import_reading.read_files`). A file's line is printed once its
+    commit is safe on disk, the commits of a few files being flushed together
+    (:class:`_HeldLines`, :meth:`desktop.store.files.ChartFile.synced_together`).
 
     Ctrl+C while the files are read and checked imports nothing; while they are written, it
     stops after the file being written, whose line is printed, and the summary says how many
@@ -114,30 +116,35 @@ def cmd_import(args) -> int:
         store = _open(args)  # (after the helpers started: they hold no connection to it)
         imported = refused = not_tried = added = already = 0
         interrupted = False
+        lines = _HeldLines()
         # (a file is written and reported whole, and the chart closed with its backup: Ctrl+C
-        # stops the run before the next file)
+        # stops the run before the next file; a file's line is printed once its commit is safe
+        # on disk, the commits of a few files being made safe together)
         with HeldCtrlC() as ctrl_c:
             try:
-                keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
-                for i, item in enumerate(prepared):
-                    if ctrl_c.pressed:
-                        interrupted, not_tried = True, len(args.files) - i
-                        break
-                    outcome = _import_one(store, item, keys, today, args)
-                    if outcome == "stop":
-                        not_tried = len(args.files) - i
-                        break
-                    if outcome is None:
-                        refused += 1
-                        continue
-                    imported += 1
-                    added += len(outcome.added)
-                    already += len(outcome.unchanged)
+                with store.synced_together(then=lines.print) as sync:
+                    try:
+                        keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
+                        for i, item in enumerate(prepared):
+                            if ctrl_c.pressed:
+                                interrupted, not_tried = True, len(args.files) - i
+                                break
+                            outcome = _import_one(store, item, keys, today, args, lines.say)
+                            if lines.due():
+                                sync()  # (then its lines are printed)
+                            if outcome == "stop":
+                                not_tried = len(args.files) - i
+                                break
+                            if outcome is None:
+                                refused += 1
+                                continue
+                            imported += 1
+                            added += len(outcome.added)
+                            already += len(outcome.unchanged)
+                    finally:
+                        prepared.close()  # (the helpers' work still waiting is dropped)
             finally:
-                try:
-                    prepared.close()  # (the helpers' work still waiting is dropped)
-                finally:
-                    store.close()
+                store.close()
     summary = f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else "")
     print(f"{summary} ({added} visit(s) added, {already} already there)"
           + (" — interrupted (Ctrl+C)" if interrupted else ""))
@@ -146,10 +153,41 @@ def cmd_import(args) -> int:
     return EXIT_REFUSED if refused or not_tried else 0
 
 
-def _import_one(store, item: reading.PreparedFile, keys, today, args):
-    """Write one prepared file and print its line: its :class:`ImportResult`, None if the
-    chart refused it (named on stderr), or "stop" if the chart itself failed (the run cannot
-    go on)."""
+class _HeldLines:
+    """An import's lines, held until the commits of the files they report are safe on disk
+    (:meth:`desktop.store.files.ChartFile.synced_together`), then printed in order: due every
+    :attr:`FILES` files or :attr:`SECONDS` seconds, whichever comes first."""
+
+    FILES = 32
+    SECONDS = 0.25
+
+    def __init__(self) -> None:
+        self._lines: list[tuple[str, bool]] = []
+        self._since = 0.0
+
+    def say(self, line: str, error: bool = False) -> None:
+        import time
+
+        if not self._lines:
+            self._since = time.monotonic()
+        self._lines.append((line, error))
+
+    def due(self) -> bool:
+        import time
+
+        return len(self._lines) >= self.FILES or (
+            bool(self._lines) and time.monotonic() - self._since >= self.SECONDS)
+
+    def print(self) -> None:
+        lines, self._lines = self._lines, []
+        for line, error in lines:
+            print(line, file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def _import_one(store, item: reading.PreparedFile, keys, today, args, say):
+    """Write one prepared file and ``say`` its line (:class:`_HeldLines`): its
+    :class:`ImportResult`, None if the chart refused it (named on stderr), or "stop" if the
+    chart itself failed (the run cannot go on)."""
     from desktop.present.terminal import plain
     from desktop.store import StoreError
     from desktop.store.errors import ImportRefused
@@ -168,16 +206,16 @@ def _import_one(store, item: reading.PreparedFile, keys, today, args):
                 raise ImportRefused("; ".join(e.problems)) from None
             r = store.import_case(case, today=today, visit_uuids=uuids, mrn_keys=keys)
     except ImportRefused as e:
-        print(f"{plain(f)}: refused: {plain(e)}", file=sys.stderr)
+        say(f"{plain(f)}: refused: {plain(e)}", True)
         return None
     except StoreError as e:  # the chart itself, not this file
-        print(f"{plain(f)}: {plain(e)}; it and the files after it were not imported", file=sys.stderr)
+        say(f"{plain(f)}: {plain(e)}; it and the files after it were not imported", True)
         return "stop"
     what = "new patient" if r.created else "merged into"
     line = f"{plain(f)}: {what} {plain(r.patient_id)}: {len(r.added)} visit(s) added"
     if r.unchanged:
         line += f", {len(r.unchanged)} already there"
-    print(line)
+    say(line)
     return r
 
 

@@ -323,7 +323,9 @@ def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_i
         reported = [proc.stdout.readline() for _ in range(5)]  # (five files written and reported)
         assert all(": new patient " in line or ": merged into " in line for line in reported), reported
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out = proc.stdout.read()  # (not communicate(): it would skip the lines readline() buffered)
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -337,3 +339,50 @@ def test_ctrl_c_while_an_import_writes_finishes_the_file_and_says_what_was_not_i
     new = {line.split(": new patient ")[1].split(":")[0] for line in lines[:-1] if ": new patient " in line}
     with sqlite3.connect(chart) as conn:
         assert {pid for (pid,) in conn.execute("SELECT id FROM patients")} == new
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="a real fsync spied on (Linux)")
+def test_each_files_line_is_printed_only_once_its_commit_is_safe_on_disk(clinic, tmp_path, capsys, monkeypatch):
+    """The files' commits are made safe on disk a few at a time (ChartFile.synced_together):
+    each line is printed after the fsync that covers its file, never before, in the files'
+    order, and the patients it names are in the chart by then, for any reader."""
+    import os
+
+    import desktop.commands.store as store_command
+
+    chart = _chart(tmp_path / "chart.sqlite")
+    events: list = []
+    real_fsync, real_print = os.fsync, store_command._HeldLines.print
+
+    def fsync(fd):
+        events.append("sync")
+        return real_fsync(fd)
+
+    def print_held(self):
+        from desktop.store.driver import sqlite3 as driver  # (the store's SQLite: two copies of it in one
+        # process would not see each other's locks)
+
+        lines = list(self._lines)
+        other = driver.connect(chart)
+        try:
+            ids = {pid for (pid,) in other.execute("SELECT id FROM patients")}
+        finally:
+            other.close()
+        for line, error in lines:
+            if not error:
+                pid = line.split(": new patient " if ": new patient " in line else ": merged into ")[1].split(":")[0]
+                assert pid in ids, line
+        events.append(len(lines))
+        real_print(self)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(store_command._HeldLines, "print", print_held)
+    monkeypatch.setattr(store_command._HeldLines, "FILES", 8)
+    monkeypatch.setattr(store_command._HeldLines, "SECONDS", 3600)
+    rc, out, err = _import(chart, clinic, capsys, helpers=True, monkeypatch=monkeypatch)
+    assert rc == 2 and len(err.splitlines()) == 1  # (the signed visit edited after signing)
+    printed = [e for e in events if e != "sync"]
+    assert sum(printed) == len(clinic) and printed == [8] * (len(clinic) // 8) + [len(clinic) % 8]
+    at = [i for i, e in enumerate(events) if e != "sync"]
+    assert all(events[i - 1] == "sync" for i in at)  # (each print right after its fsync)
+    assert [line.split(": ")[0] for line in out.splitlines()[:-1]] == [str(f) for f in clinic if f != clinic[6]]
