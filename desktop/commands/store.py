@@ -100,6 +100,8 @@ def cmd_import(args) -> int:
     were not imported (exit status 130)."""
     import datetime as dt
 
+    from desktop.store import StoreError
+
     today = dt.date.today()
     format = getattr(args, "format", "auto")
     if len(args.files) >= reading.PARALLEL_FROM and sys.stderr.isatty():
@@ -122,8 +124,8 @@ def cmd_import(args) -> int:
         # on disk, the commits of a few files being made safe together)
         with HeldCtrlC() as ctrl_c:
             try:
-                with store.synced_together(then=lines.print) as sync:
-                    try:
+                try:
+                    with store.synced_together(then=lines.print) as sync:
                         keys = store.mrn_keys()  # (once: each new patient is not looked for among all of them)
                         for i, item in enumerate(prepared):
                             if ctrl_c.pressed:
@@ -141,8 +143,11 @@ def cmd_import(args) -> int:
                             imported += 1
                             added += len(outcome.added)
                             already += len(outcome.unchanged)
-                    finally:
-                        prepared.close()  # (the helpers' work still waiting is dropped)
+                except StoreError:  # (a sync failed: the files written since the last one are in the
+                    lines.print(unconfirmed=True)  # chart, but maybe not on its disk)
+                    raise
+                finally:
+                    prepared.close()  # (the helpers' work still waiting is dropped; after the last sync)
             finally:
                 store.close()
     summary = f"{imported} imported, {refused} refused" + (f", {not_tried} not imported" if not_tried else "")
@@ -155,8 +160,8 @@ def cmd_import(args) -> int:
 
 class _HeldLines:
     """An import's lines, held until the commits of the files they report are safe on disk
-    (:meth:`desktop.store.files.ChartFile.synced_together`), then printed in order: due every
-    :attr:`FILES` files or :attr:`SECONDS` seconds, whichever comes first."""
+    (:meth:`desktop.store.files.ChartFile.synced_together`), then printed in order: due, when a
+    file has been written, once :attr:`FILES` files or :attr:`SECONDS` seconds are held."""
 
     FILES = 32
     SECONDS = 0.25
@@ -178,10 +183,17 @@ class _HeldLines:
         return len(self._lines) >= self.FILES or (
             bool(self._lines) and time.monotonic() - self._since >= self.SECONDS)
 
-    def print(self) -> None:
-        lines, self._lines = self._lines, []
-        for line, error in lines:
-            print(line, file=sys.stderr if error else sys.stdout, flush=True)
+    def print(self, *, unconfirmed: bool = False) -> None:
+        """Print the lines held, in order, each let go once printed (a second Ctrl+C midway
+        loses none of the others). ``unconfirmed``: the sync failed; each line goes to stderr,
+        saying that its file is written but not known to be on the disk."""
+        while self._lines:
+            line, error = self._lines[0]
+            if unconfirmed:
+                print(f"{line} (written, but not confirmed safe on disk)", file=sys.stderr, flush=True)
+            else:
+                print(line, file=sys.stderr if error else sys.stdout, flush=True)
+            del self._lines[0]
 
 
 def _import_one(store, item: reading.PreparedFile, keys, today, args, say):

@@ -564,53 +564,56 @@ class ChartFile:
         still commits alone, all or nothing, but its commit is not flushed to the disk one by
         one; the ``sync`` this yields flushes every commit made so far, and is called on the way
         out too, even by an error or a second Ctrl+C. Report a write as saved only once ``sync``
-        has returned: ``then`` is called after each sync that succeeded.
+        has returned: ``then`` is called after each sync that succeeded, and never again once
+        one has failed (a second fsync after a failed one may succeed with the pages lost).
 
         Meanwhile ``PRAGMA synchronous = NORMAL``: in WAL mode a commit is then written to the
         write-ahead log and left to the operating system, so it survives the program being
         killed or crashing; only a power cut or a system crash before the next ``sync`` can
         lose such commits, whole (never half of one: SQLite's WAL guarantee), and ``sync`` is
-        what ``FULL`` does at every commit: an ``fsync`` of the write-ahead log. On a file
-        system that refused WAL (rollback journal) nothing changes: every commit stays synced.
-        Each fsync costs about 0.5 ms on this machine type, a quarter of writing a case file.
-        An ``OSError`` from ``sync`` is a :class:`StoreError`."""
+        what ``FULL`` does at every commit: an ``fsync`` of the write-ahead log (a checkpoint
+        syncs the log before it and the chart after it; a log started afresh is synced by
+        SQLite). The log is opened once, here, and that file is fsynced each time. On a file
+        system that refused WAL (rollback journal), or with no log file to hold, nothing
+        changes: every commit stays synced. Each fsync costs about 0.5 ms on this machine type,
+        a quarter of writing a case file. An ``OSError`` from ``sync`` is a
+        :class:`StoreError`."""
         conn = self.db.conn
-        wal = conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal" and not self.readonly
-        log = Path(conn.execute("PRAGMA database_list").fetchone()[2] + "-wal") if wal else None
-
-        def sync() -> None:
-            if log is None:
-                return
+        fd = None
+        if not self.readonly and conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            log = conn.execute("PRAGMA database_list").fetchone()[2] + "-wal"
             try:
                 fd = os.open(log, os.O_RDWR)  # (Windows flushes only a file open for writing)
-            except FileNotFoundError:  # (nothing written yet)
-                return
-            except OSError as e:
-                raise StoreError(f"{self.path}: the last changes could not be made safe on disk ({e.strerror})"
-                                 ) from None
-            try:
-                os.fsync(fd)
-            except OSError as e:
-                raise StoreError(f"{self.path}: the last changes could not be made safe on disk ({e.strerror})"
-                                 ) from None
-            finally:
-                os.close(fd)
+            except OSError:  # (no log to hold: every commit stays synced)
+                fd = None
+        failed: list[str] = []
 
-        def synced() -> None:
-            sync()
+        def sync() -> None:
+            if failed:
+                raise StoreError(failed[0])
+            if fd is not None:
+                try:
+                    os.fsync(fd)
+                except OSError as e:
+                    failed.append(f"{self.path}: the last changes could not be made safe on disk ({e.strerror})")
+                    raise StoreError(failed[0]) from None
             if then is not None:
                 then()
 
-        if wal:
-            conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            yield synced
-        finally:  # (on the way out, even by an error or a second Ctrl+C: what was committed is kept)
+            if fd is not None:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                synced()
-            finally:
-                if wal:
-                    conn.execute("PRAGMA synchronous = FULL")
+                yield sync
+            finally:  # (on the way out, even by an error or a second Ctrl+C: what was committed is kept)
+                if not failed:
+                    sync()
+        finally:
+            if fd is not None:
+                os.close(fd)
+                if conn.in_transaction:  # (an interrupt before a failed write's rollback: finish it)
+                    conn.rollback()
+                conn.execute("PRAGMA synchronous = FULL")
 
     def _explain(self, e: sqlite3.Error) -> str:
         msg = str(e)
