@@ -86,11 +86,22 @@ class _Parser(argparse.ArgumentParser):
 
 def read_input_file(path: str, limit: int, what: str) -> bytes:
     """The bytes of a file the user named, never more than ``limit`` (and one byte, so the
-    caller can tell it is too large) in memory; UserError lines name the file."""
+    caller can tell it is too large) in memory; UserError lines name the file.
+
+    Read as far as the file's size says first: ``read(limit + 1)`` sets aside ``limit`` bytes
+    before it reads (64 MiB for a case file: 0.15 ms against 0.04 ms for a 220 kB file, paid by
+    every file of a bulk import, issue 20); what a file that grew meanwhile, or a pipe (size 0),
+    holds beyond that is read after, up to the same bound."""
+    import os
+
     p = Path(path)
     try:
         with p.open("rb") as fh:
-            return fh.read(limit + 1)
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(min(size, limit) + 1)
+            if len(data) > size:
+                data += fh.read(limit + 1 - len(data))
+            return data
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except IsADirectoryError:
